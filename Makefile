@@ -1,0 +1,80 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-installed
+SIM_DIR := .sim
+SIM := PYTHONPATH=$(CURDIR)/simulator $(BIN)/python -m clustersim
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+SANITY_ROOT := build/sanity/ansible_collections/ocpvirt/portworx
+# ansible-test bootstraps each of its venvs with this pip version's get-pip.py (see tools/).
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+PYTEST := $(BIN)/python -m pytest
+export ANSIBLE_FORCE_COLOR ?= 0
+
+.PHONY: help venv demo test sanity lint unit sim-test integration molecule sim-start sim-stop build docs clean
+
+help:
+	@echo "make demo   - set up .venv, start the cluster simulator, run playbooks/day0.yml against it"
+	@echo "make test   - sanity, ansible-lint, unit, simulator, integration and Molecule tests"
+	@echo "make sim-start / sim-stop - run the simulator in the background (kubeconfig: $(SIM_DIR)/kubeconfig)"
+
+venv: $(DEPS_STAMP)
+
+$(DEPS_STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# --- the cluster simulator ----------------------------------------------------------------------
+sim-start: $(DEPS_STAMP)
+	$(SIM) start --dir $(SIM_DIR)
+
+sim-stop:
+	@if [ -x $(BIN)/python ]; then $(SIM) stop --dir $(SIM_DIR); fi
+
+# --- demo ---------------------------------------------------------------------------------------
+demo: $(DEPS_STAMP)
+	$(SIM) status --dir $(SIM_DIR) >/dev/null 2>&1 || $(SIM) start --dir $(SIM_DIR)
+	K8S_AUTH_KUBECONFIG=$(CURDIR)/$(SIM_DIR)/kubeconfig $(BIN)/ansible-playbook playbooks/demo.yml
+
+# --- tests --------------------------------------------------------------------------------------
+test: sanity lint unit sim-test integration molecule
+	@echo "make test: all stages passed"
+
+build: $(DEPS_STAMP)
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+# ansible-test needs the collection under an ansible_collections/NS/NAME path; it checks exactly
+# what ships, so it runs on the unpacked release tarball.
+sanity: build
+	test -f $(ANSIBLE_TEST_GET_PIP) || install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
+	rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	tar -xzf build/ocpvirt-portworx-$(VERSION).tar.gz -C $(SANITY_ROOT)
+	# its own git repository, so that ansible-test lists these files and not this checkout's
+	cd $(SANITY_ROOT) && git init -q && git add -A
+	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+lint: $(DEPS_STAMP)
+	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production
+
+unit: $(DEPS_STAMP)
+	$(PYTEST) tests/unit
+
+sim-test: $(DEPS_STAMP)
+	$(PYTEST) tests/simulator -n 2
+
+integration: $(DEPS_STAMP)
+	$(PYTEST) tests/integration -n 2
+
+molecule: $(DEPS_STAMP)
+	cd extensions && PATH=$(BIN):$$PATH $(BIN)/molecule test --all
+
+docs: $(DEPS_STAMP)
+	PATH=$(BIN):$$PATH $(BIN)/python tools/gen_module_docs.py
+
+clean: sim-stop
+	rm -rf build .pytest_cache

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Options every waiting module of ocpvirt.portworx shares."""
+
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait until the cluster has really reached the requested state, not only until the API
+        accepted the change.
+      - Never waits in check mode, where nothing is written.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait at most. On timeout the task fails and reports what it last saw.
+    type: int
+    default: 300
+  wait_sleep:
+    description:
+      - Seconds between two polls of the cluster while waiting.
+    type: float
+    default: 2.0
+"""
+
+    RETRIES = r"""
+notes:
+  - Transient API errors (HTTP 429, 5xx, reset connections, and 409 conflicts on read-modify-write)
+    are retried with bounded exponential backoff; the number of retries is returned as RV(retries)
+    when there were any.
+  - In check mode every write is sent with C(dryRun=All), so the API server validates and admits it
+    without persisting anything.
+"""

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The base every module of this collection builds on.
+
+A module subclasses :class:`OcpVirtModule`, declares its ``argument_spec`` (plus constraints such
+as ``mutually_exclusive``) and implements ``execute_module``, which gathers facts, asks a pure
+planner in ``module_utils`` what to do, applies it through ``self.cluster`` and waits. Failures are
+raised as :class:`ModuleFailure` (or its ``Refusal``/``WaitTimeout``/``ApiFailure`` kinds) and end
+the task with a one-line ``msg`` plus ``status`` and ``reason``; no expected error prints a
+traceback.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import traceback
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import Waiter
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+    HAS_KUBERNETES_COLLECTION = True
+    KUBERNETES_COLLECTION_ERROR = None
+except ImportError:
+    HAS_KUBERNETES_COLLECTION = False
+    KUBERNETES_COLLECTION_ERROR = traceback.format_exc()
+    AUTH_ARG_SPEC = {}
+    AnsibleK8SModule = object
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
+
+WAIT_ARG_SPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+    wait_sleep=dict(type="float", default=2.0),
+)
+
+
+def common_argument_spec(wait=True):
+    """The auth options of kubernetes.core plus, by default, our wait options."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    if wait:
+        spec.update(copy.deepcopy(WAIT_ARG_SPEC))
+    return spec
+
+
+class OcpVirtModule(AnsibleK8SModule):
+    """A kubernetes.core ``AnsibleK8SModule`` with our client, result, diff and wait helpers."""
+
+    #: Set to False in modules without wait options (e.g. info modules).
+    has_wait_options = True
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = common_argument_spec(wait=self.has_wait_options)
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        super(OcpVirtModule, self).__init__(argument_spec=spec, **kwargs)
+        if not HAS_KUBERNETES_COLLECTION:
+            self.fail_json(msg="The kubernetes.core collection must be installed", exception=KUBERNETES_COLLECTION_ERROR)
+        self.result = {"changed": False}
+        self._before = None
+        self._after = None
+        self._cluster = None
+
+    # the cluster, built lazily so that argument errors never need a reachable API ------------
+    @property
+    def cluster(self):
+        if self._cluster is None:
+            try:
+                k8s = get_api_client(module=self)
+            except CoreException as exc:
+                raise ModuleFailure(to_text(exc), reason="ClientConfig")
+            self._cluster = ClusterClient(k8s, check_mode=self.check_mode, on_retry=self._note_retry)
+        return self._cluster
+
+    def _note_retry(self, exc, delay):
+        retries = self.result.setdefault("retries", 0)
+        self.result["retries"] = retries + 1
+        self.debug("transient API error ({0}); retrying in {1:.1f}s".format(getattr(exc, "status", exc), delay))
+
+    # results ---------------------------------------------------------------------------------
+    def changed(self, flag=True):
+        self.result["changed"] = self.result["changed"] or bool(flag)
+
+    def set_diff(self, before, after):
+        """Record what changed; shown with ``--diff``. Callers pass comparable dicts."""
+        self._before, self._after = before, after
+
+    @property
+    def wait_enabled(self):
+        """No waiting in check mode: nothing was written, so nothing can converge."""
+        return bool(self.params.get("wait", True)) and not self.check_mode
+
+    def waiter(self):
+        return Waiter(timeout=self.params.get("wait_timeout") or 300, sleep=self.params.get("wait_sleep") or 2)
+
+    # the one entry point ---------------------------------------------------------------------
+    def execute_module(self):
+        raise NotImplementedError
+
+    def run(self):
+        try:
+            self.execute_module()
+        except ModuleFailure as failure:
+            result = dict(self.result)
+            result.update(failure.result())
+            self._add_diff(result)
+            self.fail_json(**result)
+        self._add_diff(self.result)
+        self.exit_json(**self.result)
+
+    def _add_diff(self, result):
+        if self._diff and (self._before is not None or self._after is not None):
+            result["diff"] = {"before": self._before or {}, "after": self._after or {}}

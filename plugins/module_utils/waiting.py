@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Poll until the cluster really reaches a state, not just until the API accepted a write."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import WaitTimeout
+
+
+class Waiter(object):
+    """Polls ``probe()`` every ``sleep`` seconds for at most ``timeout`` seconds.
+
+    ``probe`` returns ``(done, state)``; ``state`` is what a timeout reports as "last seen", so the
+    user learns what the cluster was doing when we gave up.
+    """
+
+    def __init__(self, timeout, sleep, clock=time.monotonic, pause=time.sleep):
+        self.timeout = timeout
+        self.sleep = sleep
+        self.clock = clock
+        self.pause = pause
+
+    def until(self, what, probe, **details):
+        deadline = self.clock() + self.timeout
+        while True:
+            done, state = probe()
+            if done:
+                return state
+            if self.clock() >= deadline:
+                raise WaitTimeout(what, self.timeout, last_state=state, **details)
+            self.pause(min(self.sleep, max(deadline - self.clock(), 0)))
+
+
+def condition(obj, condition_type):
+    """The status condition of ``condition_type`` on ``obj``, or an empty dict."""
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == condition_type:
+            return cond
+    return {}
+
+
+def condition_is(obj, condition_type, wanted):
+    return str(condition(obj, condition_type).get("status")) == str(wanted)
