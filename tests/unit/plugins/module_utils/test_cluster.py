@@ -1,0 +1,119 @@
+"""ClusterClient behaviour over a fake discovery layer (the real API is covered by integration tests)."""
+
+import copy
+
+import pytest
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ApiFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
+
+
+class ApiError(Exception):
+    def __init__(self, status, reason="", body=None):
+        super(ApiError, self).__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+
+class FakeResource(object):
+    """A StorageClass-like resource kept in a dict, recording the calls it gets."""
+
+    def __init__(self):
+        self.objects = {}
+        self.calls = []
+        self.fail_next = []
+
+    def _maybe_fail(self):
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    def get(self, name=None, namespace=None, **params):
+        self.calls.append(("get", name, params))
+        self._maybe_fail()
+        if name is None:
+            return {"items": list(self.objects.values())}
+        if name not in self.objects:
+            raise ApiError(404, "Not Found")
+        return copy.deepcopy(self.objects[name])
+
+    def replace(self, body, name=None, namespace=None, **params):
+        self.calls.append(("replace", name, params))
+        self._maybe_fail()
+        if body["metadata"]["resourceVersion"] != self.objects[name]["metadata"]["resourceVersion"]:
+            raise ApiError(409, "Conflict")
+        if not params.get("dry_run"):
+            body = copy.deepcopy(body)
+            body["metadata"]["resourceVersion"] = str(int(body["metadata"]["resourceVersion"]) + 1)
+            self.objects[name] = body
+        return body
+
+    def patch(self, body, name=None, namespace=None, **params):
+        self.calls.append(("patch", name, params))
+        self._maybe_fail()
+        return self.objects[name]
+
+
+class FakeK8s(object):
+    def __init__(self, resource):
+        self.client = None
+        self._resource = resource
+
+    def resource(self, kind, api_version):
+        return self._resource
+
+
+@pytest.fixture
+def resource():
+    res = FakeResource()
+    res.objects["px"] = {"metadata": {"name": "px", "resourceVersion": "1", "annotations": {}}}
+    return res
+
+
+def client(resource, check_mode=False):
+    return ClusterClient(FakeK8s(resource), check_mode=check_mode, policy=RetryPolicy(attempts=3, sleep=lambda s: None))
+
+
+def test_get_missing_object_is_none(resource):
+    assert client(resource).get("storage.k8s.io/v1", "StorageClass", "absent") is None
+
+
+def test_check_mode_sends_server_side_dry_run(resource):
+    client(resource, check_mode=True).patch("storage.k8s.io/v1", "StorageClass", "px", {"metadata": {}})
+    assert resource.calls[-1] == ("patch", "px", {"content_type": "application/merge-patch+json", "dry_run": "All"})
+
+
+def test_update_rereads_and_reapplies_on_conflict(resource):
+    def annotate(obj):
+        obj["metadata"]["annotations"]["a"] = "b"
+        return True
+
+    # Another writer bumps the object between our read and our write.
+    original_get = resource.get
+
+    def racing_get(name=None, namespace=None, **params):
+        obj = original_get(name=name, namespace=namespace, **params)
+        if len([c for c in resource.calls if c[0] == "get"]) == 1:
+            resource.objects["px"]["metadata"]["resourceVersion"] = "2"
+        return obj
+
+    resource.get = racing_get
+    before, after = client(resource).update("storage.k8s.io/v1", "StorageClass", "px", annotate)
+    assert after["metadata"]["annotations"] == {"a": "b"}
+    assert [c[0] for c in resource.calls] == ["get", "replace", "get", "replace"]
+
+
+def test_update_without_change_writes_nothing(resource):
+    before, after = client(resource).update("storage.k8s.io/v1", "StorageClass", "px", lambda obj: False)
+    assert before is after
+    assert [c[0] for c in resource.calls] == ["get"]
+
+
+def test_transient_errors_are_retried_then_permanent_errors_fail_in_one_line(resource):
+    resource.fail_next = [ApiError(503, "Service Unavailable")]
+    assert client(resource).get("storage.k8s.io/v1", "StorageClass", "px")["metadata"]["name"] == "px"
+    resource.fail_next = [ApiError(403, "Forbidden", '{"reason": "Forbidden", "message": "no access"}')]
+    with pytest.raises(ApiFailure) as info:
+        client(resource).get("storage.k8s.io/v1", "StorageClass", "px")
+    assert info.value.msg == "get StorageClass px failed with HTTP 403 Forbidden: no access"
