@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The Portworx StorageClasses an OpenShift Virtualization cluster needs, as named presets.
+
+Each preset carries the values of the architecture documents (steps.md section 2) and the rules a
+class of that role must keep (for example a CDI scratch class must give Filesystem volumes).
+:func:`desired_class` turns a preset plus the user's overrides into a StorageClass,
+:func:`check` lists what is wrong (errors) or unwise (warnings) with it, and :func:`compare` says
+how an existing class differs: immutable fields need delete + create, the rest a merge patch.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+PROVISIONER = "pxd.portworx.com"
+STORAGE_CLASS_API = "storage.k8s.io/v1"
+NFS_MOUNT_OPTIONS = "vers=3.0,nolock"
+WAIT_FOR_FIRST_CONSUMER = "WaitForFirstConsumer"
+IMMEDIATE = "Immediate"
+
+# The apiserver rejects updates of these StorageClass fields.
+IMMUTABLE_FIELDS = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode")
+
+# Defaults the apiserver fills in when a StorageClass omits them.
+API_DEFAULTS = {"reclaimPolicy": "Delete", "volumeBindingMode": IMMEDIATE}
+
+# ``px-rwx-block-kubevirt`` is the spelling of the document's YAML; its class listing says
+# ``px-rwx-block-kubvirt`` (no "e"), which is what a preinstalled Portworx may have created.
+PRESETS = {
+    "vm_block": {
+        "name": "px-rwx-block-kubevirt",
+        "parameters": {"repl": "3"},
+        "volumeBindingMode": WAIT_FOR_FIRST_CONSUMER,
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    },
+    "vm_file": {
+        "name": "portworx-rwx-kubevirt",
+        "parameters": {"repl": "3", "sharedv4": "true", "sharedv4_mount_options": NFS_MOUNT_OPTIONS},
+        "volumeBindingMode": WAIT_FOR_FIRST_CONSUMER,
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    },
+    "cdi_scratch": {
+        "name": "px-cdi-scratch",
+        "parameters": {"repl": "1", "sharedv4": "true", "sharedv4_mount_options": NFS_MOUNT_OPTIONS},
+        "volumeBindingMode": IMMEDIATE,
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    },
+    "vm_state": {
+        "name": "vmstate",
+        "parameters": {"repl": "3"},
+        "volumeBindingMode": IMMEDIATE,
+        "reclaimPolicy": "Retain",
+        "allowVolumeExpansion": True,
+    },
+    "migration": {
+        "name": "mtv-storage",
+        "parameters": {"repl": "3"},
+        "volumeBindingMode": IMMEDIATE,
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+    },
+}
+
+
+def desired_class(preset, name=None, repl=None, parameters=None, volume_binding_mode=None,
+                  reclaim_policy=None, allow_volume_expansion=None, annotations=None):
+    """The StorageClass a preset plus overrides describes (``None`` means "the preset's value")."""
+    values = PRESETS[preset]
+    merged_parameters = dict(values["parameters"])
+    merged_parameters.update(dict((str(k), str(v)) for k, v in (parameters or {}).items()))
+    if repl is not None:
+        merged_parameters["repl"] = str(repl)
+    metadata = {"name": name or values["name"]}
+    if annotations:
+        metadata["annotations"] = dict((str(k), str(v)) for k, v in annotations.items())
+    return {
+        "apiVersion": STORAGE_CLASS_API,
+        "kind": "StorageClass",
+        "metadata": metadata,
+        "provisioner": PROVISIONER,
+        "parameters": merged_parameters,
+        "reclaimPolicy": reclaim_policy or values["reclaimPolicy"],
+        "volumeBindingMode": volume_binding_mode or values["volumeBindingMode"],
+        "allowVolumeExpansion": values["allowVolumeExpansion"] if allow_volume_expansion is None else bool(allow_volume_expansion),
+    }
+
+
+def gives_filesystem_only(storage_class):
+    """Whether Portworx serves the class as NFS (``sharedv4`` with ``vers=3.0,nolock``): Filesystem only.
+
+    CDI maps exactly these mount options to a Filesystem-only capability set for ``pxd.portworx.com``.
+    """
+    parameters = storage_class.get("parameters") or {}
+    options = [opt.strip() for opt in str(parameters.get("sharedv4_mount_options", "")).split(",")]
+    return str(parameters.get("sharedv4", "")).lower() == "true" and "vers=3.0" in options and "nolock" in options
+
+
+def check(preset, storage_class):
+    """``(errors, warnings)`` for a class built from ``preset``; errors are refusals."""
+    errors, warnings = [], []
+    name = storage_class["metadata"]["name"]
+    parameters = storage_class.get("parameters") or {}
+    binding = storage_class.get("volumeBindingMode")
+    reclaim = storage_class.get("reclaimPolicy")
+    if storage_class.get("provisioner") != PROVISIONER:
+        errors.append("the provisioner must be {0}, not {1}".format(PROVISIONER, storage_class.get("provisioner")))
+    repl = _as_int(parameters.get("repl"))
+    if repl is None or not 1 <= repl <= 3:
+        errors.append("repl must be 1, 2 or 3 (Portworx keeps at most three replicas), not {0!r}".format(parameters.get("repl")))
+    if preset == "vm_state":
+        if repl is not None and repl < 2:
+            errors.append("a VM state (vTPM) class needs repl >= 2 so that the state survives a node loss")
+        if reclaim != "Retain":
+            errors.append("a VM state (vTPM) class needs reclaimPolicy Retain, not {0}".format(reclaim))
+    if preset == "cdi_scratch" and not gives_filesystem_only(storage_class):
+        errors.append("a CDI scratch class must give Filesystem volumes: keep sharedv4 \"true\" with sharedv4_mount_options {0}".format(NFS_MOUNT_OPTIONS))
+    if preset == "migration" and binding != IMMEDIATE:
+        errors.append("an MTV migration class must bind Immediate (MTV creates its volumes before any consumer), not {0}".format(binding))
+    if preset in ("vm_block", "vm_file") and binding != WAIT_FOR_FIRST_CONSUMER:
+        warnings.append(
+            "StorageClass {0} binds {1}: VM disk classes should use WaitForFirstConsumer so that volumes are placed "
+            "where the VM is scheduled".format(name, binding)
+        )
+    return errors, warnings
+
+
+def _as_int(value):
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _effective(storage_class, field):
+    value = storage_class.get(field)
+    if value is None:
+        return API_DEFAULTS.get(field, {} if field == "parameters" else None)
+    return value
+
+
+def compare(existing, desired):
+    """How ``existing`` differs from ``desired``.
+
+    Returns ``(immutable, patch)``: ``immutable`` maps each differing immutable field to
+    ``{"current": ..., "wanted": ...}``; ``patch`` is the merge patch for the mutable fields
+    (``allowVolumeExpansion`` and the wanted annotations; other annotations are left alone), or
+    an empty dict.
+    """
+    immutable = {}
+    for field in IMMUTABLE_FIELDS:
+        current, wanted = _effective(existing, field), _effective(desired, field)
+        if current != wanted:
+            immutable[field] = {"current": current, "wanted": wanted}
+    patch = {}
+    if bool(existing.get("allowVolumeExpansion")) != bool(desired.get("allowVolumeExpansion")):
+        patch["allowVolumeExpansion"] = bool(desired.get("allowVolumeExpansion"))
+    current_annotations = (existing.get("metadata") or {}).get("annotations") or {}
+    wanted_annotations = (desired.get("metadata") or {}).get("annotations") or {}
+    changed = dict((k, v) for k, v in wanted_annotations.items() if current_annotations.get(k) != v)
+    if changed:
+        patch["metadata"] = {"annotations": changed}
+    return immutable, patch
+
+
+def comparable(storage_class):
+    """The fields this collection manages, for ``--diff`` and for the return value."""
+    if not storage_class:
+        return {}
+    view = dict((field, copy.deepcopy(_effective(storage_class, field))) for field in IMMUTABLE_FIELDS)
+    view["allowVolumeExpansion"] = bool(storage_class.get("allowVolumeExpansion"))
+    metadata = storage_class.get("metadata") or {}
+    view["metadata"] = {"name": metadata.get("name"), "annotations": dict(metadata.get("annotations") or {})}
+    return view
