@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Draining a node without the Node Maintenance Operator, the way ``kubectl drain`` does.
+
+Which pods to evict (not DaemonSet pods, not mirror pods), which VMIs to hand to KubeVirt as
+VirtualMachineInstanceMigrations instead, when the node counts as drained, and how to describe
+what is still pending. Pure logic; the module does the calls.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+LAUNCHER_LABEL = "kubevirt.io"
+LAUNCHER_VALUE = "virt-launcher"
+CREATED_BY_LABEL = "kubevirt.io/created-by"
+MIGRATION_API = "kubevirt.io/v1"
+MIGRATION_FINAL_PHASES = ("Succeeded", "Failed")
+MIGRATION_LABEL = "ocpvirt.portworx/maintenance-node"
+
+
+def meta(obj, key):
+    return ((obj or {}).get("metadata") or {}).get(key)
+
+
+def is_daemonset_pod(pod):
+    return any(ref.get("kind") == "DaemonSet" and ref.get("controller") for ref in meta(pod, "ownerReferences") or [])
+
+
+def is_mirror_pod(pod):
+    return MIRROR_POD_ANNOTATION in (meta(pod, "annotations") or {})
+
+
+def is_launcher(pod):
+    return (meta(pod, "labels") or {}).get(LAUNCHER_LABEL) == LAUNCHER_VALUE
+
+
+def is_terminating(pod):
+    return bool(meta(pod, "deletionTimestamp"))
+
+
+def pods_on(pods, node_name):
+    return [p for p in pods if (p.get("spec") or {}).get("nodeName") == node_name]
+
+
+def evictable_pods(pods, node_name):
+    """Pods a drain has to remove from the node: everything but DaemonSet and mirror pods."""
+    return [p for p in pods_on(pods, node_name) if not is_daemonset_pod(p) and not is_mirror_pod(p)]
+
+
+def pod_key(pod):
+    return "{0}/{1}".format(meta(pod, "namespace"), meta(pod, "name"))
+
+
+def active_migrations(migrations):
+    """VMI ``namespace/name`` -> migration name, for migrations still in progress."""
+    active = {}
+    for migration in migrations:
+        phase = (migration.get("status") or {}).get("phase")
+        if phase in MIGRATION_FINAL_PHASES or meta(migration, "deletionTimestamp"):
+            continue
+        vmi = (migration.get("spec") or {}).get("vmiName")
+        active["{0}/{1}".format(meta(migration, "namespace"), vmi)] = meta(migration, "name")
+    return active
+
+
+def migration_manifest(vmi_name, namespace, node_name):
+    """A VirtualMachineInstanceMigration for one VMI; generateName keeps retries after a failure possible."""
+    return {
+        "apiVersion": MIGRATION_API,
+        "kind": "VirtualMachineInstanceMigration",
+        "metadata": {
+            "generateName": "{0}-maintenance-".format(vmi_name),
+            "namespace": namespace,
+            "labels": {MIGRATION_LABEL: node_name},
+        },
+        "spec": {"vmiName": vmi_name},
+    }
+
+
+class DrainStep(object):
+    """What one pass of the drain loop should do next."""
+
+    def __init__(self, migrate, evict, waiting):
+        self.migrate = migrate  # VMIs (dicts) that need a migration created
+        self.evict = evict  # pods (dicts) to evict now
+        self.waiting = waiting  # {pod or VMI key: why we are waiting}
+
+    @property
+    def done(self):
+        return not self.migrate and not self.evict and not self.waiting
+
+
+def next_drain_step(node_name, vmis, pods, migrations, outcomes):
+    """Plan one pass: migrate migratable VMIs, evict the other pods, wait for what is in flight.
+
+    ``outcomes`` maps VMI ``namespace/name`` to the eviction outcome from the preflight
+    (``migrate``, ``shut down`` or ``block``). Launcher pods of VMIs that migrate are left alone:
+    KubeVirt removes them when the migration completes.
+    """
+    active = active_migrations(migrations)
+    migrate, evict, waiting = [], [], {}
+    migrating_uids = set()
+    for vmi in vmis:
+        if ((vmi.get("status") or {}).get("nodeName")) != node_name:
+            continue
+        key = "{0}/{1}".format(meta(vmi, "namespace"), meta(vmi, "name"))
+        if outcomes.get(key) != "migrate":
+            continue
+        migrating_uids.add(meta(vmi, "uid"))
+        if key in active:
+            waiting["VMI " + key] = "migration {0} in progress".format(active[key])
+        else:
+            migrate.append(vmi)
+    for pod in evictable_pods(pods, node_name):
+        key = pod_key(pod)
+        if is_launcher(pod) and (meta(pod, "labels") or {}).get(CREATED_BY_LABEL) in migrating_uids:
+            continue
+        if is_terminating(pod):
+            waiting["pod " + key] = "terminating"
+        else:
+            evict.append(pod)
+    return DrainStep(migrate, evict, waiting)
+
+
+def describe_pending(step, blocked):
+    """One line for a timeout message: what is left and why."""
+    parts = ["{0} ({1})".format(key, why) for key, why in sorted(step.waiting.items())]
+    parts.extend("pod {0} ({1})".format(key, why) for key, why in sorted(blocked.items()))
+    parts.extend("VMI {0}/{1} (migration not created yet)".format(meta(v, "namespace"), meta(v, "name")) for v in step.migrate)
+    return "; ".join(parts) or "nothing"
