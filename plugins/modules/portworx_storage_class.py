@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: portworx_storage_class
+short_description: Create the Portworx StorageClasses OpenShift Virtualization needs, from named presets
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx contributors
+description:
+  - Creates or updates a C(pxd.portworx.com) StorageClass from a named preset that carries the values of the
+    Portworx and OpenShift Virtualization architecture documents, then waits for CDI to create the class's
+    StorageProfile and returns the claim property sets CDI derived for it.
+  - Validates before writing; a class that breaks the rules of its role is refused and nothing is written.
+  - StorageClass C(parameters), C(provisioner), C(reclaimPolicy) and C(volumeBindingMode) are immutable in the
+    Kubernetes API. When an existing class differs in any of them the module refuses and returns the differences
+    in RV(immutable_differences), unless O(recreate=true), which deletes and re-creates the class. Existing
+    PersistentVolumes are not affected by a re-created class; only volumes provisioned afterwards get the new
+    settings.
+  - Mutable differences (O(allow_volume_expansion), O(annotations)) are merge-patched. Annotations not named in
+    O(annotations) are left alone.
+options:
+  preset:
+    description:
+      - The role of the class.
+      - V(vm_block) RWX block VM disks; C(repl) 3, V(WaitForFirstConsumer), expansion; default name
+        C(px-rwx-block-kubevirt). The documents also spell it C(px-rwx-block-kubvirt) (the name in Portworx's
+        class listing); new classes use the spelling of the documents' YAML. Pass O(name) to manage an existing
+        class of the other spelling.
+      - V(vm_file) sharedv4 (NFS, C(vers=3.0,nolock)) RWX Filesystem VM disks; C(repl) 3, V(WaitForFirstConsumer),
+        expansion; default name C(portworx-rwx-kubevirt).
+      - V(cdi_scratch) CDI scratch space; C(repl) 1, sharedv4 with C(vers=3.0,nolock) so that it gives Filesystem
+        volumes, V(Immediate), V(Delete), expansion; default name C(px-cdi-scratch).
+      - V(vm_state) persistent VM state such as vTPM; C(repl) 3, V(Retain), V(Immediate), expansion; default name
+        C(vmstate).
+      - V(migration) the MTV target class; C(repl) 3, V(Immediate), expansion; default name C(mtv-storage).
+    type: str
+    required: true
+    choices: [vm_block, vm_file, cdi_scratch, vm_state, migration]
+  name:
+    description:
+      - Name of the StorageClass. Defaults to the preset's name (see O(preset)).
+    type: str
+  repl:
+    description:
+      - Portworx replication factor, 1 to 3. Defaults to the preset's value.
+      - V(vm_state) needs at least 2.
+    type: int
+  parameters:
+    description:
+      - Extra Portworx StorageClass parameters passed through as strings, for example C(io_profile) or
+        C(priority_io). They override the preset's parameters of the same name; O(repl) overrides C(repl).
+    type: dict
+    default: {}
+  volume_binding_mode:
+    description:
+      - Overrides the preset's binding mode.
+      - V(migration) must stay V(Immediate); V(vm_block) and V(vm_file) warn unless V(WaitForFirstConsumer).
+    type: str
+    choices: [Immediate, WaitForFirstConsumer]
+  reclaim_policy:
+    description:
+      - Overrides the preset's reclaim policy. V(vm_state) must keep V(Retain).
+    type: str
+    choices: [Delete, Retain]
+  allow_volume_expansion:
+    description:
+      - Overrides the preset's C(allowVolumeExpansion) (true for every preset).
+    type: bool
+  annotations:
+    description:
+      - Annotations to set on the class, for example C(storageclass.kubevirt.io/is-default-virt-class).
+        To choose the default virtualization class use M(ocpvirt.portworx.virt_default_storage_class), which keeps
+        exactly one default.
+    type: dict
+    default: {}
+  recreate:
+    description:
+      - When the existing class differs in an immutable field, delete it and create it again with the wanted
+        values. Existing PersistentVolumes keep the settings they were provisioned with.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+notes:
+  - With O(wait=true) the module waits until CDI has created the class's StorageProfile and reports claim property
+    sets for it. Clusters without CDI (no C(cdi.kubevirt.io) API) skip that wait with a warning.
+  - Supports check mode (every write is a server-side dry run) and diff mode. Transient API errors are retried.
+"""
+
+EXAMPLES = r"""
+- name: Create the RWX block class for VM disks
+  ocpvirt.portworx.portworx_storage_class:
+    preset: vm_block
+
+- name: Create the CDI scratch class
+  ocpvirt.portworx.portworx_storage_class:
+    preset: cdi_scratch
+
+- name: Create the vTPM state class with two replicas
+  ocpvirt.portworx.portworx_storage_class:
+    preset: vm_state
+    repl: 2
+
+- name: Create the MTV target class with an I/O profile
+  ocpvirt.portworx.portworx_storage_class:
+    preset: migration
+    parameters:
+      io_profile: db_remote
+
+- name: Change the replication of an existing class (deletes and re-creates it; existing volumes keep theirs)
+  ocpvirt.portworx.portworx_storage_class:
+    preset: vm_block
+    repl: 2
+    recreate: true
+"""
+
+RETURN = r"""
+storage_class:
+  description: The StorageClass as it is after the run (as it would be, in check mode).
+  returned: always
+  type: dict
+  sample: {"metadata": {"name": "px-rwx-block-kubevirt"}, "provisioner": "pxd.portworx.com", "parameters": {"repl": "3"},
+           "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true}
+claim_property_sets:
+  description:
+    - The C(status.claimPropertySets) of the class's CDI StorageProfile; empty when the profile does not exist
+      (yet), for example in check mode for a new class.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]
+storage_profile:
+  description: The class's StorageProfile, or an empty dict when there is none (yet).
+  returned: always
+  type: dict
+action:
+  description: What the module did to the class.
+  returned: always
+  type: str
+  sample: created
+  choices: [created, patched, recreated, unchanged]
+immutable_differences:
+  description:
+    - Each immutable field in which the existing class differs from the wanted one, with its C(current) and
+      C(wanted) value. Returned with the refusal, and after a re-creation.
+  returned: when the existing class differs in an immutable field
+  type: dict
+  sample: {"parameters": {"current": {"repl": "3"}, "wanted": {"repl": "2"}}}
+retries:
+  description: How many transient API errors were retried.
+  returned: when there were any
+  type: int
+"""
+
+import copy
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
+    PRESETS,
+    STORAGE_CLASS_API,
+    check,
+    comparable,
+    compare,
+    desired_class,
+)
+
+ARGUMENT_SPEC = dict(
+    preset=dict(type="str", required=True, choices=sorted(PRESETS)),
+    name=dict(type="str"),
+    repl=dict(type="int"),
+    parameters=dict(type="dict", default={}),
+    volume_binding_mode=dict(type="str", choices=["Immediate", "WaitForFirstConsumer"]),
+    reclaim_policy=dict(type="str", choices=["Delete", "Retain"]),
+    allow_volume_expansion=dict(type="bool"),
+    annotations=dict(type="dict", default={}),
+    recreate=dict(type="bool", default=False),
+)
+
+
+class PortworxStorageClassModule(OcpVirtModule):
+    def execute_module(self):
+        params = self.params
+        preset = params["preset"]
+        wanted = desired_class(
+            preset,
+            name=params["name"],
+            repl=params["repl"],
+            parameters=params["parameters"],
+            volume_binding_mode=params["volume_binding_mode"],
+            reclaim_policy=params["reclaim_policy"],
+            allow_volume_expansion=params["allow_volume_expansion"],
+            annotations=params["annotations"],
+        )
+        name = wanted["metadata"]["name"]
+        subject = "StorageClass {0}".format(name)
+        errors, warnings = check(preset, wanted)
+        if errors:
+            raise Refusal(subject, "; ".join(errors), "Change the options so that the {0} preset's rules hold.".format(preset))
+        for warning in warnings:
+            self.warn(warning)
+
+        existing = self.cluster.get(STORAGE_CLASS_API, "StorageClass", name)
+        self.result["action"] = "unchanged"
+        if existing is None:
+            result = self.cluster.create(wanted)
+            self.result["action"] = "created"
+            self.changed()
+        else:
+            immutable, patch = compare(existing, wanted)
+            if immutable:
+                self.result["immutable_differences"] = immutable
+                if not params["recreate"]:
+                    raise Refusal(
+                        subject,
+                        "it exists and differs in immutable fields ({0})".format(_describe(immutable)),
+                        "Set recreate: true to delete and re-create it (existing PersistentVolumes keep their settings), "
+                        "or set the options to the existing values.",
+                        immutable_differences=immutable,
+                    )
+                result = self._recreate(existing, wanted)
+                self.result["action"] = "recreated"
+                self.changed()
+            elif patch:
+                result = self.cluster.patch(STORAGE_CLASS_API, "StorageClass", name, patch)
+                self.result["action"] = "patched"
+                self.changed()
+            else:
+                result = existing
+        self.set_diff(comparable(existing), comparable(result))
+        self.result["storage_class"] = result
+        profile = self._storage_profile(result)
+        self.result["storage_profile"] = profile or {}
+        self.result["claim_property_sets"] = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
+
+    def _recreate(self, existing, wanted):
+        name = wanted["metadata"]["name"]
+        self.cluster.delete(STORAGE_CLASS_API, "StorageClass", name)
+        if self.check_mode:
+            # The dry-run delete left the class in place, so a dry-run create would only answer AlreadyExists.
+            preview = copy.deepcopy(wanted)
+            preview["metadata"] = dict(existing.get("metadata") or {}, **wanted["metadata"])
+            return preview
+        self.waiter().until(
+            "StorageClass {0} to be deleted".format(name),
+            lambda: (self.cluster.get(STORAGE_CLASS_API, "StorageClass", name) is None, "still present"),
+        )
+        return self.cluster.create(wanted)
+
+    def _storage_profile(self, storage_class):
+        name = storage_class["metadata"]["name"]
+        if not self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
+            self.warn("The cluster does not serve CDI StorageProfiles (is OpenShift Virtualization installed?); "
+                      "the claim property sets of {0} are unknown.".format(name))
+            return None
+        if not self.wait_enabled:
+            return self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+
+        def probe():
+            profile = self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+            status = (profile or {}).get("status") or {}
+            ready = bool(status.get("claimPropertySets")) and status.get("provisioner") == storage_class.get("provisioner")
+            return ready, profile if ready else (status or "no StorageProfile yet")
+
+        return self.waiter().until("CDI to report the claim property sets of StorageProfile {0}".format(name), probe)
+
+
+def _describe(immutable):
+    return "; ".join("{0}: {1!r} -> {2!r}".format(field, diff["current"], diff["wanted"]) for field, diff in sorted(immutable.items()))
+
+
+def main():
+    PortworxStorageClassModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC)).run()
+
+
+if __name__ == "__main__":
+    main()
