@@ -199,3 +199,15 @@ def observed_effect(cdi_config):
         "scratch_space_storage_class": status.get("scratchSpaceStorageClass"),
         "filesystem_overhead": status.get("filesystemOverhead") or {},
     }
+
+
+def filesystem_vm_volumes(pvcs):
+    """How many PVCs are Filesystem VM disks (created by CDI for a DataVolume) and so pay the overhead."""
+    count = 0
+    for pvc in pvcs or []:
+        if ((pvc.get("spec") or {}).get("volumeMode") or "Filesystem") != "Filesystem":
+            continue
+        owners = (pvc.get("metadata") or {}).get("ownerReferences") or []
+        if any(owner.get("kind") == "DataVolume" for owner in owners):
+            count += 1
+    return count

@@ -94,3 +94,14 @@ def test_effect_missing_compares_cdiconfig_status():
     assert hco.effect_missing(spec, cfg) == []
     cfg["status"]["scratchSpaceStorageClass"] = "default"
     assert len(hco.effect_missing(spec, cfg)) == 1
+
+
+def test_filesystem_vm_volumes_counts_datavolume_filesystem_pvcs_only():
+    dv_owner = {"ownerReferences": [{"kind": "DataVolume", "name": "d"}]}
+    pvcs = [
+        {"metadata": dv_owner, "spec": {"volumeMode": "Filesystem"}},
+        {"metadata": dv_owner, "spec": {}},
+        {"metadata": dv_owner, "spec": {"volumeMode": "Block"}},
+        {"metadata": {}, "spec": {"volumeMode": "Filesystem"}},
+    ]
+    assert hco.filesystem_vm_volumes(pvcs) == 2

@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hyperconverged
+short_description: Tune the OpenShift Virtualization HyperConverged CR for Portworx
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx contributors
+description:
+  - Sets the storage and live-migration settings of the HyperConverged CR (C(hco.kubevirt.io/v1beta1)) that the
+    Portworx architecture documents call for, in one merge patch, then waits until the operator reports
+    C(Available=True), C(Progressing=False), C(Degraded=False) and C(ReconcileComplete=True) for the new
+    generation, and verifies the effect CDI reports in CDIConfig C(config) C(status) (scratch space class and
+    filesystem overhead).
+  - Only the options given are managed; every other field of the CR is left as it is.
+  - Validates before writing. Referenced StorageClasses must exist; the scratch class must offer Filesystem
+    volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles); overhead values
+    must be decimal strings in [0, 1) with at most 3 decimals. An overhead below 0.08 while Filesystem VM volumes
+    exist, and a migration bandwidth cap, only warn.
+  - Writes the C(v1beta1) API, which every OpenShift Virtualization release serves. HCO 1.18 added a C(v1) API
+    with a restructured spec (for example C(spec.storage.scratchSpaceStorageClass)); it is not used here, and
+    C(v1beta1) stays served next to it.
+options:
+  name:
+    description: Name of the HyperConverged CR.
+    type: str
+    default: kubevirt-hyperconverged
+  namespace:
+    description: Namespace of the HyperConverged CR.
+    type: str
+    default: openshift-cnv
+  scratch_space_storage_class:
+    description:
+      - C(spec.scratchSpaceStorageClass), the class CDI uses for scratch space during imports, for example
+        C(px-cdi-scratch). Must give Filesystem volumes.
+    type: str
+  vm_state_storage_class:
+    description:
+      - C(spec.vmStateStorageClass), the class of the volumes that keep persistent VM state such as vTPM, for
+        example C(vmstate). Must offer RWX or RWO Filesystem volumes.
+    type: str
+  filesystem_overhead:
+    description:
+      - C(spec.filesystemOverhead), the share of a Filesystem volume CDI keeps free for file system overhead.
+        Block volumes do not need it. 0.08 is recommended for Filesystem volumes (CDI's default is lower).
+    type: dict
+    suboptions:
+      global:
+        description: Overhead for every class without its own value, a decimal string in [0, 1) such as C("0.08").
+        type: str
+      storage_class:
+        description: Overhead per StorageClass name, decimal strings in [0, 1). Other classes' values are kept.
+        type: dict
+  live_migration:
+    description: C(spec.liveMigrationConfig). Fields left out keep their current value.
+    type: dict
+    suboptions:
+      parallel_migrations_per_cluster:
+        description: C(parallelMigrationsPerCluster); the documents use 5.
+        type: int
+      parallel_outbound_migrations_per_node:
+        description: C(parallelOutboundMigrationsPerNode); the documents use 2.
+        type: int
+      bandwidth_per_migration:
+        description:
+          - C(bandwidthPerMigration), a quantity per second such as C(64Mi). The architecture guide advises against
+            capping; setting it warns.
+        type: str
+      completion_timeout_per_gib:
+        description: C(completionTimeoutPerGiB) in seconds.
+        type: int
+      progress_timeout:
+        description: C(progressTimeout) in seconds.
+        type: int
+      network:
+        description: C(network), the name of a NetworkAttachmentDefinition dedicated to migrations.
+        type: str
+  eviction_strategy:
+    description: C(spec.evictionStrategy), the cluster default for VMs that set none.
+    type: str
+    choices: [None, LiveMigrate, LiveMigrateIfPossible, External]
+  feature_gates:
+    description: C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
+    type: dict
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+notes:
+  - Supports check mode (the patch is a server-side dry run) and diff mode. Transient API errors are retried.
+"""
+
+EXAMPLES = r"""
+- name: Portworx storage settings from the architecture documents
+  ocpvirt.portworx.hyperconverged:
+    scratch_space_storage_class: px-cdi-scratch
+    vm_state_storage_class: vmstate
+    filesystem_overhead:
+      global: "0.08"
+
+- name: Live migration limits and the cluster eviction default
+  ocpvirt.portworx.hyperconverged:
+    live_migration:
+      parallel_migrations_per_cluster: 5
+      parallel_outbound_migrations_per_node: 2
+    eviction_strategy: LiveMigrate
+"""
+
+RETURN = r"""
+spec:
+  description: The managed part of the CR's C(spec) after the run (as it would be, in check mode).
+  returned: always
+  type: dict
+  sample: {"scratchSpaceStorageClass": "px-cdi-scratch", "filesystemOverhead": {"global": "0.08"}}
+patch:
+  description: The merge patch sent, or an empty dict when nothing differed.
+  returned: always
+  type: dict
+  sample: {"spec": {"filesystemOverhead": {"global": "0.08"}}}
+conditions:
+  description: The CR's status conditions as last read.
+  returned: always
+  type: list
+  elements: dict
+observed:
+  description:
+    - What CDI reports in CDIConfig C(config) C(status) after the change, or an empty dict when CDIConfig is not
+      served or the module did not wait.
+  returned: always
+  type: dict
+  contains:
+    scratch_space_storage_class:
+      description: C(status.scratchSpaceStorageClass); CDI falls back to the default class when the requested one is missing.
+      type: str
+    filesystem_overhead:
+      description: C(status.filesystemOverhead), with C(global) and one C(storageClass) entry per existing class.
+      type: dict
+  sample: {"scratch_space_storage_class": "px-cdi-scratch", "filesystem_overhead": {"global": "0.08", "storageClass": {"px-cdi-scratch": "0.08"}}}
+retries:
+  description: How many transient API errors were retried.
+  returned: when there were any
+  type: int
+"""
+
+import copy
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
+    CDI_CONFIG_API,
+    CDI_CONFIG_NAME,
+    HCO_API,
+    check,
+    effect_missing,
+    filesystem_vm_volumes,
+    managed_view,
+    observed_effect,
+    settled,
+    spec_patch,
+    wanted_spec,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import STORAGE_CLASS_API
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", default="kubevirt-hyperconverged"),
+    namespace=dict(type="str", default="openshift-cnv"),
+    scratch_space_storage_class=dict(type="str"),
+    vm_state_storage_class=dict(type="str"),
+    filesystem_overhead=dict(
+        type="dict",
+        options={"global": dict(type="str"), "storage_class": dict(type="dict")},
+    ),
+    live_migration=dict(
+        type="dict",
+        options=dict(
+            parallel_migrations_per_cluster=dict(type="int"),
+            parallel_outbound_migrations_per_node=dict(type="int"),
+            bandwidth_per_migration=dict(type="str"),
+            completion_timeout_per_gib=dict(type="int"),
+            progress_timeout=dict(type="int"),
+            network=dict(type="str"),
+        ),
+    ),
+    eviction_strategy=dict(type="str", choices=["None", "LiveMigrate", "LiveMigrateIfPossible", "External"]),
+    feature_gates=dict(type="dict"),
+)
+
+
+class HyperConvergedModule(OcpVirtModule):
+    def execute_module(self):
+        name, namespace = self.params["name"], self.params["namespace"]
+        subject = "HyperConverged {0}/{1}".format(namespace, name)
+        hco = self.cluster.get(HCO_API, "HyperConverged", name, namespace)
+        if hco is None:
+            raise ModuleFailure("{0} not found: is OpenShift Virtualization installed and its HyperConverged CR created?".format(subject),
+                                status=404, reason="NotFound")
+        spec = wanted_spec(self.params)
+        errors, warnings = check(spec, *self._storage_facts(spec))
+        if errors:
+            raise Refusal(subject, "; ".join(errors), "Fix the options (or create the missing classes) and run again.")
+        for warning in warnings:
+            self.warn(warning)
+
+        patch = spec_patch(hco, spec)
+        before = managed_view(hco, spec)
+        if patch:
+            hco = self.cluster.patch(HCO_API, "HyperConverged", name, patch, namespace)
+            self.changed()
+        self.set_diff(before, managed_view(hco, spec))
+        self.result["patch"] = patch
+        self.result["spec"] = managed_view(hco, spec)
+        self.result["observed"] = {}
+        if self.wait_enabled:
+            hco = self.waiter().until("{0} to finish reconciling".format(subject), lambda: self._settled(name, namespace))
+            self.result["observed"] = self._verify_effect(spec)
+        self.result["conditions"] = ((hco or {}).get("status") or {}).get("conditions") or []
+
+    def _storage_facts(self, spec):
+        """StorageClasses, their profiles and the Filesystem VM volume count, read only when the spec needs them."""
+        if not any(key in spec for key in ("scratchSpaceStorageClass", "vmStateStorageClass", "filesystemOverhead")):
+            return {}, {}, 0
+        classes = dict((sc["metadata"]["name"], sc) for sc in self.cluster.list(STORAGE_CLASS_API, "StorageClass"))
+        profiles = {}
+        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        volumes = 0
+        if "filesystemOverhead" in spec:
+            volumes = filesystem_vm_volumes(self.cluster.list("v1", "PersistentVolumeClaim"))
+        return classes, profiles, volumes
+
+    def _settled(self, name, namespace):
+        hco = self.cluster.get(HCO_API, "HyperConverged", name, namespace)
+        done, state = settled(hco)
+        return done, (hco if done else state)
+
+    def _verify_effect(self, spec):
+        if not any(key in spec for key in ("scratchSpaceStorageClass", "filesystemOverhead")):
+            return {}
+        if not self.cluster.served(CDI_CONFIG_API, "CDIConfig"):
+            self.warn("The cluster does not serve CDIConfig; the effect on CDI was not verified.")
+            return {}
+
+        def probe():
+            config = self.cluster.get(CDI_CONFIG_API, "CDIConfig", CDI_CONFIG_NAME)
+            missing = effect_missing(spec, config)
+            return not missing, (config if not missing else "; ".join(missing))
+
+        config = self.waiter().until("CDIConfig {0} to reflect the HyperConverged settings".format(CDI_CONFIG_NAME), probe)
+        return observed_effect(config)
+
+
+def main():
+    HyperConvergedModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC)).run()
+
+
+if __name__ == "__main__":
+    main()
