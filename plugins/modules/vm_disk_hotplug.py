@@ -1,0 +1,323 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vm_disk_hotplug
+short_description: Hot-plug or unplug a disk on a KubeVirt virtual machine
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx contributors
+description:
+  - Adds a disk to a running VM without a restart through the KubeVirt C(addvolume) subresource, or
+    removes a hot-plugged disk through C(removevolume). The volume is persisted in the VM spec, so
+    it survives a restart. A stopped VM gets the disk in its spec only.
+  - The disk is an existing claim (O(claim_name), a PVC or a DataVolume) or a new blank DataVolume
+    of O(size). New DataVolumes carry C(portworx.io/app=kubevirt) and
+    C(cdi.kubevirt.io/storage.usePopulator=false), never C(cdi.kubevirt.io/storage.bind.immediate.requested).
+  - Refuses, before writing anything, a SATA disk (it cannot be hot-plugged), a claim that is not
+    ReadWriteMany (the VM could no longer live-migrate) unless O(allow_rwo=true), a claim whose
+    Portworx replication factor differs from the VM's other volumes unless
+    O(allow_replication_mismatch=true), and a SCSI reservation on a Portworx volume (no SCSI-3 PR).
+  - Waits until the VMI reports the volume C(Ready) in C(status.volumeStatus), or gone for O(state=absent).
+options:
+  vm:
+    description: Name of the VirtualMachine.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the VirtualMachine (and of the claim).
+    type: str
+    required: true
+  name:
+    description: Name of the disk and of its volume in the VM.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) attaches the disk, V(absent) detaches a hot-plugged disk (the claim is kept).
+    type: str
+    choices: [present, absent]
+    default: present
+  claim_name:
+    description:
+      - An existing PVC or DataVolume in O(namespace) to attach.
+      - Mutually exclusive with O(size).
+    type: str
+  size:
+    description:
+      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi).
+    type: str
+  storage_class:
+    description:
+      - StorageClass of the new DataVolume. Defaults to the default virtualization class, else the
+        cluster default class.
+    type: str
+  access_mode:
+    description: Access mode of the new DataVolume; V(ReadWriteOnce) requires O(allow_rwo=true).
+    type: str
+    choices: [ReadWriteMany, ReadWriteOnce]
+    default: ReadWriteMany
+  volume_mode:
+    description: Volume mode of the new DataVolume.
+    type: str
+    choices: [Block, Filesystem]
+    default: Block
+  bus:
+    description:
+      - Disk bus. V(scsi) is recommended by Portworx; V(virtio) needs drivers in Windows guests.
+      - V(sata) is refused; a SATA disk can only be added to a stopped VM's spec.
+    type: str
+    choices: [scsi, virtio, sata]
+    default: scsi
+  serial:
+    description: Serial number shown to the guest, to find the disk inside it.
+    type: str
+  shareable:
+    description: Mark the disk shareable between VMs.
+    type: bool
+    default: false
+  scsi_reservation:
+    description:
+      - Attach the disk as a SCSI LUN with persistent reservation (Windows failover clusters).
+        Refused on Portworx volumes.
+    type: bool
+    default: false
+  allow_rwo:
+    description: Accept a claim that is not ReadWriteMany, knowing the VM can no longer live-migrate.
+    type: bool
+    default: false
+  allow_replication_mismatch:
+    description: Accept a claim whose Portworx replication factor differs from the VM's other volumes.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+notes:
+  - Check mode sends the DataVolume creation and the C(addvolume)/C(removevolume) request as dry runs.
+  - Verify inside the guest that the disk is visible (for example by its O(serial)).
+"""
+
+EXAMPLES = r"""
+- name: Add a new 20Gi RWX block disk to a running VM
+  ocpvirt.portworx.vm_disk_hotplug:
+    vm: db01
+    namespace: vms
+    name: data
+    size: 20Gi
+    serial: DATA01
+
+- name: Attach an existing DataVolume on the virtio bus
+  ocpvirt.portworx.vm_disk_hotplug:
+    vm: db01
+    namespace: vms
+    name: logs
+    claim_name: db01-logs
+    bus: virtio
+
+- name: Detach the data disk again (the DataVolume is kept)
+  ocpvirt.portworx.vm_disk_hotplug:
+    vm: db01
+    namespace: vms
+    name: data
+    state: absent
+"""
+
+RETURN = r"""
+disks:
+  description: The VM's disks after the change (name, bus, claim, hotpluggable).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "data", "bus": "scsi", "claim": "db01-data", "hotpluggable": true}]
+volume_status:
+  description: The VMI's C(status.volumeStatus) after the change; empty when the VM is not running.
+  returned: always
+  type: list
+  elements: dict
+claim_name:
+  description: The PVC or DataVolume attached (or detached).
+  returned: when a volume is involved
+  type: str
+  sample: db01-data
+data_volume_created:
+  description: Whether a new DataVolume was created.
+  returned: always
+  type: bool
+running:
+  description: Whether the VM is meant to run (so the disk was hot-plugged, not only added to the spec).
+  returned: always
+  type: bool
+warnings_found:
+  description: Things worth fixing that did not stop the change (for example a claim without C(portworx.io/app)).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import copy
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan import (
+    HotplugFacts,
+    HotplugRequest,
+    add_volume_options,
+    claim_class_name,
+    claim_name_of,
+    describe_disks,
+    hotplug_progress,
+    is_running,
+    plan_hotplug,
+    remove_volume_options,
+    subresource_path,
+    vm_volumes,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+
+VM_API = "kubevirt.io/v1"
+DV_API = "cdi.kubevirt.io/v1beta1"
+
+
+class VmDiskHotplug(OcpVirtModule):
+    def __init__(self):
+        super(VmDiskHotplug, self).__init__(
+            argument_spec=dict(
+                vm=dict(type="str", required=True),
+                namespace=dict(type="str", required=True),
+                name=dict(type="str", required=True),
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+                claim_name=dict(type="str"),
+                size=dict(type="str"),
+                storage_class=dict(type="str"),
+                access_mode=dict(type="str", choices=["ReadWriteMany", "ReadWriteOnce"], default="ReadWriteMany"),
+                volume_mode=dict(type="str", choices=["Block", "Filesystem"], default="Block"),
+                bus=dict(type="str", choices=["scsi", "virtio", "sata"], default="scsi"),
+                serial=dict(type="str"),
+                shareable=dict(type="bool", default=False),
+                scsi_reservation=dict(type="bool", default=False),
+                allow_rwo=dict(type="bool", default=False),
+                allow_replication_mismatch=dict(type="bool", default=False),
+            ),
+            mutually_exclusive=[("claim_name", "size")],
+            required_if=[("state", "present", ("claim_name", "size"), True)],
+        )
+
+    def request(self):
+        keys = ("vm", "namespace", "name", "state", "claim_name", "size", "storage_class", "access_mode", "volume_mode", "bus",
+                "serial", "shareable", "scsi_reservation", "allow_rwo", "allow_replication_mismatch")
+        return HotplugRequest(**dict((key, self.params[key]) for key in keys))
+
+    def read_vm(self, request):
+        vm = self.cluster.get(VM_API, "VirtualMachine", request.vm, request.namespace)
+        if vm is None:
+            raise ModuleFailure(
+                "VirtualMachine {0}/{1} not found".format(request.namespace, request.vm), status=404, reason="NotFound"
+            )
+        return vm
+
+    def read_vmi(self, request):
+        return self.cluster.get(VM_API, "VirtualMachineInstance", request.vm, request.namespace)
+
+    def gather(self, request, vm):
+        claim_name = request.wanted_claim
+        claim = self.cluster.get("v1", "PersistentVolumeClaim", claim_name, request.namespace)
+        data_volume = None
+        if self.cluster.served(DV_API, "DataVolume"):
+            data_volume = self.cluster.get(DV_API, "DataVolume", claim_name, request.namespace)
+        storage_classes = self.cluster.list("storage.k8s.io/v1", "StorageClass")
+        facts = HotplugFacts(vm, claim, data_volume, storage_classes)
+        vm_claims = []
+        for volume in vm_volumes(vm):
+            name = claim_name_of(volume)
+            if name and name != claim_name:
+                other = self.cluster.get("v1", "PersistentVolumeClaim", name, request.namespace)
+                if other is not None and claim_class_name(other):
+                    vm_claims.append(other)
+        return facts.with_vm_claims(vm_claims)
+
+    def execute_module(self):
+        request = self.request()
+        vm = self.read_vm(request)
+        running = is_running(vm)
+        facts = self.gather(request, vm) if request.state == "present" else HotplugFacts(vm)
+        plan = plan_hotplug(request, facts)
+        self.result.update(warnings_found=plan.warnings, running=running, data_volume_created=False)
+        if plan.claim_name:
+            self.result["claim_name"] = plan.claim_name
+        for warning in plan.warnings:
+            self.warn(warning)
+
+        before = {"disks": describe_disks(vm)}
+        after_vm = vm
+        if plan.action == "add":
+            if plan.create_data_volume is not None:
+                self.cluster.create(plan.create_data_volume)
+                self.result["data_volume_created"] = True
+            options = add_volume_options(request.name, plan.claim_name, plan.is_data_volume, plan.disk, dry_run=self.check_mode)
+            self.cluster.subresource(
+                "PUT", subresource_path(request.namespace, request.vm, "addvolume"), body=options,
+                subject="VirtualMachine {0}/{1}".format(request.namespace, request.vm), action="addvolume",
+            )
+            self.changed()
+            after_vm = self.expected_after_add(vm, options)
+        elif plan.action == "remove":
+            self.cluster.subresource(
+                "PUT", subresource_path(request.namespace, request.vm, "removevolume"),
+                body=remove_volume_options(request.name, dry_run=self.check_mode),
+                subject="VirtualMachine {0}/{1}".format(request.namespace, request.vm), action="removevolume",
+            )
+            self.changed()
+            after_vm = self.expected_after_remove(vm, request.name)
+
+        if self.wait_enabled:
+            self.wait_for(request, running, present=request.state == "present")
+            after_vm = self.read_vm(request)
+        vmi = self.read_vmi(request) if not self.check_mode or plan.action == "none" else None
+        self.result["disks"] = describe_disks(after_vm)
+        self.result["volume_status"] = ((vmi or {}).get("status") or {}).get("volumeStatus") or []
+        self.set_diff(before, {"disks": self.result["disks"]})
+
+    @staticmethod
+    def expected_after_add(vm, options):
+        """The VM as KubeVirt will persist it, for check mode and ``wait: false``."""
+        expected = copy.deepcopy(vm)
+        spec = expected.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
+        volume = dict(options["volumeSource"])
+        volume["name"] = options["name"]
+        spec.setdefault("volumes", []).append(volume)
+        spec.setdefault("domain", {}).setdefault("devices", {}).setdefault("disks", []).append(options["disk"])
+        return expected
+
+    @staticmethod
+    def expected_after_remove(vm, name):
+        expected = copy.deepcopy(vm)
+        spec = ((expected.get("spec") or {}).get("template") or {}).get("spec") or {}
+        spec["volumes"] = [v for v in spec.get("volumes") or [] if v.get("name") != name]
+        devices = (spec.get("domain") or {}).get("devices") or {}
+        devices["disks"] = [d for d in devices.get("disks") or [] if d.get("name") != name]
+        return expected
+
+    def wait_for(self, request, running, present):
+        def probe():
+            vm = self.read_vm(request)
+            vmi = self.read_vmi(request) if running else None
+            return hotplug_progress(vm, vmi, request.name, running, present)
+
+        what = "disk {0} of VirtualMachine {1}/{2} to be {3}".format(
+            request.name, request.namespace, request.vm, "Ready" if present else "detached"
+        )
+        self.waiter().until(what, probe)
+
+
+def main():
+    VmDiskHotplug().run()
+
+
+if __name__ == "__main__":
+    main()
