@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Growing a PersistentVolumeClaim: what to check before the write and when it is really done.
+
+Used by ``volume_expand`` and by ``image_registry`` (for an existing registry claim that is
+smaller than wanted), so both refuse, patch and wait in exactly the same way.
+
+Kubernetes grows a claim in two halves: the CSI controller grows the volume (condition
+``Resizing``), then, for a Filesystem volume, the kubelet of the node that mounts it grows the
+filesystem (condition ``FileSystemResizePending`` until then). ``status.capacity`` reaches the new
+size only when both halves are done, so a claim that no running pod mounts stays at
+``FileSystemResizePending`` until one does.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import compare_quantities
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
+
+RESIZING = "Resizing"
+FILESYSTEM_RESIZE_PENDING = "FileSystemResizePending"
+RESIZE_CONDITIONS = (RESIZING, FILESYSTEM_RESIZE_PENDING)
+
+
+def requested_size(pvc):
+    return (((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def capacity(pvc):
+    return ((pvc.get("status") or {}).get("capacity") or {}).get("storage")
+
+
+def phase(pvc):
+    return (pvc.get("status") or {}).get("phase")
+
+
+def volume_mode(pvc):
+    return (pvc.get("spec") or {}).get("volumeMode") or "Filesystem"
+
+
+def claim_name(pvc):
+    return pvc["metadata"]["name"]
+
+
+def claim_subject(pvc):
+    return describe("PersistentVolumeClaim", pvc["metadata"]["name"], pvc["metadata"].get("namespace"))
+
+
+def storage_class_name(pvc):
+    return (pvc.get("spec") or {}).get("storageClassName")
+
+
+def resize_conditions(pvc):
+    """The claim's resize conditions that are True, as ``[{type, reason, message}]``."""
+    found = []
+    for wanted in RESIZE_CONDITIONS:
+        cond = condition(pvc, wanted)
+        if cond and str(cond.get("status")) == "True":
+            found.append({"type": wanted, "reason": cond.get("reason"), "message": cond.get("message")})
+    return found
+
+
+def expansion_patch(size):
+    """The merge patch that asks for ``size``: the only field an expansion ever changes."""
+    return {"spec": {"resources": {"requests": {"storage": size}}}}
+
+
+class ExpansionPlan(object):
+    """Whether a claim needs a new request, and what it was before."""
+
+    def __init__(self, pvc, size, needs_patch):
+        self.pvc = pvc
+        self.size = size
+        self.needs_patch = needs_patch
+        self.old_request = requested_size(pvc)
+        self.old_capacity = capacity(pvc)
+
+    def facts(self, current=None):
+        """What the task returns about the claim: old and new request and capacity, conditions."""
+        current = current or self.pvc
+        return {
+            "name": claim_name(current),
+            "namespace": current["metadata"].get("namespace"),
+            "storage_class": storage_class_name(current),
+            "volume_mode": volume_mode(current),
+            "old_request": self.old_request,
+            "old_capacity": self.old_capacity,
+            "request": requested_size(current),
+            "capacity": capacity(current),
+            "phase": phase(current),
+            "conditions": resize_conditions(current),
+        }
+
+
+def plan_expansion(pvc, storage_class, size):
+    """Check that ``pvc`` may grow to ``size`` and say whether a write is needed.
+
+    Raises :class:`Refusal` for a shrink, a class without ``allowVolumeExpansion`` and a claim
+    that is not Bound; a size equal to the current request is no change (a resize that an earlier
+    run started is then only waited for).
+    """
+    subject = claim_subject(pvc)
+    current = requested_size(pvc)
+    try:
+        order = compare_quantities(size, current)
+    except ValueError as exc:
+        raise Refusal(subject, "cannot compare the sizes ({0})".format(exc), "Give the size as a Kubernetes quantity such as 20Gi.")
+    if order < 0:
+        raise Refusal(
+            subject,
+            "requested size {0} is smaller than the current request {1}; Kubernetes never shrinks a volume".format(size, current),
+            "Give a size of at least {0}.".format(current),
+            current_request=current,
+            requested=size,
+        )
+    if order == 0:
+        return ExpansionPlan(pvc, size, needs_patch=False)
+    if phase(pvc) != "Bound":
+        raise Refusal(
+            subject,
+            "the claim is {0}, not Bound; only a bound claim has a volume to grow".format(phase(pvc) or "not bound yet"),
+            "Wait until it is Bound (a WaitForFirstConsumer claim binds when a pod or VM uses it), then run again.",
+        )
+    class_name = storage_class_name(pvc)
+    if storage_class is None:
+        raise Refusal(
+            subject,
+            "its StorageClass {0} does not exist, so nothing says the volume may grow".format(class_name or "(none)"),
+            "Recreate the StorageClass with allowVolumeExpansion: true, then run again.",
+        )
+    if not storage_class.get("allowVolumeExpansion"):
+        raise Refusal(
+            subject,
+            "StorageClass {0} does not set allowVolumeExpansion: true, so the API server would refuse the resize".format(class_name),
+            "Use a class that allows expansion; allowVolumeExpansion is the only StorageClass field that may be changed in place.",
+            storage_class=class_name,
+        )
+    return ExpansionPlan(pvc, size, needs_patch=True)
+
+
+def expansion_progress(pvc, size, in_use):
+    """Probe for the wait: ``(done, state)``.
+
+    Done when the capacity reached ``size`` with no resize condition left, or when only the
+    filesystem half remains on a claim that no running pod mounts (it cannot progress until one
+    does; the caller reports what to do).
+    """
+    conditions = [c["type"] for c in resize_conditions(pvc)]
+    current_capacity = capacity(pvc)
+    state = "capacity {0}, requested {1}, conditions {2}".format(current_capacity, requested_size(pvc), conditions or "none")
+    if RESIZING in conditions:
+        return False, state
+    if FILESYSTEM_RESIZE_PENDING in conditions:
+        return (not in_use), state
+    grown = current_capacity is not None and compare_quantities(current_capacity, size) >= 0
+    return grown, state
+
+
+def claim_in_use(pods, claim):
+    """Whether a running (or starting) pod mounts ``claim``; the kubelet finishes a filesystem resize only then."""
+    for pod in pods:
+        if (pod.get("status") or {}).get("phase") not in ("Running", "Pending"):
+            continue
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                return True
+    return False
+
+
+def follow_up(pvc, vm_disk=False):
+    """What the user still has to do after the claim has grown, or None."""
+    notes = []
+    if any(c["type"] == FILESYSTEM_RESIZE_PENDING for c in resize_conditions(pvc)):
+        notes.append(
+            "The volume has grown but its filesystem has not: the kubelet grows it when a pod (or the VM) "
+            "using the claim runs; start the workload, or restart it if it is running."
+        )
+    if vm_disk:
+        notes.append("Grow the partition and filesystem inside the guest operating system to use the new space.")
+    return " ".join(notes) or None

@@ -1,0 +1,395 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: image_registry
+short_description: Enable (or remove) the OpenShift internal image registry on a Portworx volume
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx maintainers (@ocpvirt)
+description:
+  - On bare metal with Portworx there is no object storage, so the image registry operator starts
+    C(Removed); the Migration Toolkit for Virtualization needs the registry for its VDDK image.
+  - With O(state=managed), creates the claim O(pvc_name) in C(openshift-image-registry) (or accepts
+    an existing one; a bigger claim is kept, a smaller one is grown exactly as
+    M(ocpvirt.portworx.volume_expand) does), then sends one merge patch to
+    C(configs.imageregistry.operator.openshift.io/cluster) with C(managementState), C(replicas),
+    C(storage.pvc.claim), C(defaultRoute) and, for ReadWriteOnce, C(rolloutStrategy=Recreate).
+  - Without O(storage_class), picks a Portworx class whose CDI StorageProfile offers O(access_mode)
+    with Filesystem volumes (the registry needs a filesystem; a Portworx class gives ReadWriteMany
+    Filesystem only with C(sharedv4=true)), preferring more Portworx replicas.
+  - Refuses before writing anything - more than one replica on a ReadWriteOnce claim; a class whose
+    StorageProfile cannot give the access mode with Filesystem (the message lists what it offers and
+    names a class that would work); a Portworx class with C(repl) below 2 unless
+    O(allow_single_replica=true).
+  - Waits for the claim to be Bound, the ClusterOperator C(image-registry) to be Available, not
+    Progressing and not Degraded, the registry pods to be Ready and the route to have a host.
+  - With O(state=removed), sets C(managementState=Removed) and waits for the registry to be gone.
+    The claim and its data are kept.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+options:
+  state:
+    description:
+      - V(managed) runs the registry on the claim, V(removed) removes the registry (the claim stays).
+    type: str
+    choices: [managed, removed]
+    default: managed
+  storage_class:
+    description:
+      - StorageClass for a new claim. Default - discover a Portworx class whose StorageProfile offers
+        O(access_mode) with Filesystem volumes.
+      - For an existing claim it must be the claim's class, or omitted.
+    type: str
+  pvc_name:
+    description:
+      - Name of the registry claim in C(openshift-image-registry).
+    type: str
+    default: registry-storage-pvc
+  pvc_size:
+    description:
+      - Size of the claim as a Kubernetes quantity. An existing smaller claim is grown to it.
+    type: str
+    default: 300Gi
+  access_mode:
+    description:
+      - Access mode of the claim. V(ReadWriteOnce) limits the registry to one pod with the Recreate
+        rollout and is not for production (the task warns).
+    type: str
+    choices: [ReadWriteMany, ReadWriteOnce]
+    default: ReadWriteMany
+  replicas:
+    description:
+      - Number of registry pods.
+    type: int
+    default: 2
+  default_route:
+    description:
+      - Expose the registry with the route C(default-route) in C(openshift-image-registry).
+    type: bool
+    default: true
+  allow_single_replica:
+    description:
+      - Accept a Portworx class whose C(repl) is below 2 (the registry then does not survive the
+        loss of the node that holds its volume).
+    type: bool
+    default: false
+notes:
+  - Supports check mode (every write is sent as a server-side dry run) and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Run the registry with two pods on a discovered Portworx RWX filesystem class
+  ocpvirt.portworx.image_registry:
+  register: registry
+
+- name: Show the registry route
+  ansible.builtin.debug:
+    msg: "{{ registry.route_host }}"
+
+- name: Run the registry on a given class with a 500Gi claim
+  ocpvirt.portworx.image_registry:
+    storage_class: px-rwx-file-kubvirt
+    pvc_size: 500Gi
+
+- name: Remove the registry again (the claim is kept)
+  ocpvirt.portworx.image_registry:
+    state: removed
+"""
+
+RETURN = r"""
+config:
+  description: Spec and status of C(configs.imageregistry.operator.openshift.io/cluster) after the task.
+  returned: success
+  type: dict
+  contains:
+    spec:
+      description: The config spec.
+      type: dict
+      sample: {"managementState": "Managed", "replicas": 2, "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
+    status:
+      description: The config status.
+      type: dict
+claim:
+  description: The registry claim; null with O(state=removed) when there is none.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Name of the claim.
+      type: str
+      sample: registry-storage-pvc
+    namespace:
+      description: Always C(openshift-image-registry).
+      type: str
+    storage_class:
+      description: Its StorageClass.
+      type: str
+      sample: px-rwx-file-kubvirt
+    access_modes:
+      description: Its access modes.
+      type: list
+      elements: str
+      sample: [ReadWriteMany]
+    request:
+      description: Requested size.
+      type: str
+      sample: 300Gi
+    capacity:
+      description: Provisioned size.
+      type: str
+      sample: 300Gi
+    phase:
+      description: Phase of the claim.
+      type: str
+      sample: Bound
+    created:
+      description: Whether this task created the claim.
+      type: bool
+    expanded:
+      description: Whether this task grew the claim.
+      type: bool
+route_host:
+  description: Host of the route C(default-route); null without a route.
+  returned: success
+  type: str
+  sample: default-route-openshift-image-registry.apps.ocp.example.com
+storage_class:
+  description: The class the registry claim is on; null with O(state=removed) and no claim.
+  returned: success
+  type: str
+  sample: px-rwx-file-kubvirt
+cluster_operator:
+  description: Conditions of the ClusterOperator C(image-registry), as C(type -> status).
+  returned: success
+  type: dict
+  sample: {"Available": "True", "Progressing": "False", "Degraded": "False"}
+retries:
+  description: Number of transient API errors that were retried.
+  returned: when there were any
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
+    capacity,
+    claim_in_use,
+    expansion_patch,
+    expansion_progress,
+    phase,
+    requested_size,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan import (
+    DEFAULT_ROUTE,
+    READ_WRITE_ONCE,
+    REGISTRY_CONFIG_API,
+    REGISTRY_CONFIG_NAME,
+    REGISTRY_DEPLOYMENT,
+    REGISTRY_NAMESPACE,
+    REGISTRY_OPERATOR,
+    check_replicas,
+    config_patch,
+    desired_spec,
+    owned_view,
+    plan_claim,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
+
+SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
+
+
+class ImageRegistryModule(OcpVirtModule):
+    def __init__(self):
+        super(ImageRegistryModule, self).__init__(
+            argument_spec=dict(
+                state=dict(type="str", choices=["managed", "removed"], default="managed"),
+                storage_class=dict(type="str"),
+                pvc_name=dict(type="str", default="registry-storage-pvc"),
+                pvc_size=dict(type="str", default="300Gi"),
+                access_mode=dict(type="str", choices=["ReadWriteMany", "ReadWriteOnce"], default="ReadWriteMany"),
+                replicas=dict(type="int", default=2),
+                default_route=dict(type="bool", default=True),
+                allow_single_replica=dict(type="bool", default=False),
+            ),
+        )
+
+    def execute_module(self):
+        config = self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+        if config is None:
+            raise ModuleFailure(
+                "configs.imageregistry.operator.openshift.io/cluster does not exist: is this an OpenShift cluster with the image registry operator?",
+                status=404,
+                reason="NotFound",
+            )
+        pvc_name = self.params["pvc_name"]
+        existing = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
+        claim_plan = None
+        if self.params["state"] == "managed":
+            claim_plan = self._plan_claim(existing)
+        wanted = desired_spec(self.params)
+        patch = config_patch(config.get("spec"), wanted)
+
+        before = {"claim": _claim_view(existing), "config": owned_view(config.get("spec"), wanted)}
+        created = expanded = False
+        claim = existing
+        if claim_plan is not None and claim_plan.create:
+            claim = self.cluster.create(claim_plan.definition) or claim_plan.definition
+            created = True
+        elif claim_plan is not None and claim_plan.grow:
+            claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
+            expanded = True
+        if patch is not None:
+            config = self.cluster.patch(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+        if created or expanded or patch is not None:
+            self.changed()
+            self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})
+
+        if self.wait_enabled:
+            if self.params["state"] == "managed":
+                claim, config = self._wait_managed(pvc_name, claim_plan)
+            else:
+                config = self._wait_removed()
+        self._report(config, claim, created, expanded, claim_plan)
+
+    def _plan_claim(self, existing):
+        access_mode = self.params["access_mode"]
+        check_replicas(self.params["replicas"], access_mode)
+        classes = self.cluster.list("storage.k8s.io/v1", "StorageClass")
+        profiles = {}
+        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        plan = plan_claim(existing, classes, profiles, self.params)
+        if access_mode == READ_WRITE_ONCE:
+            self.warn("A ReadWriteOnce registry claim limits the registry to one pod with the Recreate rollout: not for production.")
+        return plan
+
+    # waits ---------------------------------------------------------------------------------
+    def _wait_managed(self, pvc_name, claim_plan):
+        waiter = self.waiter()
+        claim = waiter.until(
+            "PersistentVolumeClaim {0}/{1} to be Bound".format(REGISTRY_NAMESPACE, pvc_name),
+            lambda: self._claim_bound(pvc_name),
+        )
+        if claim_plan.expansion is not None:
+            waiter.until(
+                "PersistentVolumeClaim {0}/{1} to reach {2}".format(REGISTRY_NAMESPACE, pvc_name, self.params["pvc_size"]),
+                lambda: self._claim_grown(pvc_name),
+            )
+        waiter.until("the ClusterOperator image-registry to be Available, not Progressing, not Degraded", self._operator_settled)
+        waiter.until("the image registry pods to be Ready", self._pods_ready)
+        if self.params["default_route"]:
+            waiter.until("the route {0}/{1} to have a host".format(REGISTRY_NAMESPACE, DEFAULT_ROUTE), self._route_admitted)
+        claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE) or claim
+        return claim, self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+
+    def _wait_removed(self):
+        waiter = self.waiter()
+        waiter.until("the image registry deployment to be removed", self._deployment_gone)
+        waiter.until("the ClusterOperator image-registry to be Available, not Progressing, not Degraded", self._operator_settled)
+        return self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+
+    def _claim_bound(self, pvc_name):
+        claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
+        if claim is None:
+            return False, "the claim does not exist"
+        if phase(claim) != "Bound":
+            return False, "phase {0}".format(phase(claim))
+        return True, claim
+
+    def _claim_grown(self, pvc_name):
+        claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
+        pods = self.cluster.list("v1", "Pod", namespace=REGISTRY_NAMESPACE)
+        return expansion_progress(claim, self.params["pvc_size"], claim_in_use(pods, pvc_name))
+
+    def _operator_settled(self):
+        operator = self.cluster.get("config.openshift.io/v1", "ClusterOperator", REGISTRY_OPERATOR)
+        conditions = _conditions(operator)
+        settled = all(conditions.get(kind) == wanted for kind, wanted in SETTLED)
+        degraded = condition(operator, "Degraded")
+        state = "conditions {0}".format(conditions)
+        if degraded.get("status") == "True":
+            state = "{0}; Degraded: {1}".format(state, degraded.get("message"))
+        return settled, state
+
+    def _pods_ready(self):
+        deployment = self.cluster.get("apps/v1", "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
+        if deployment is None:
+            return False, "the deployment does not exist yet"
+        wanted = self.params["replicas"]
+        status = deployment.get("status") or {}
+        ready = status.get("readyReplicas") or 0
+        spec_replicas = (deployment.get("spec") or {}).get("replicas")
+        done = spec_replicas == wanted and ready == wanted and (status.get("updatedReplicas") or 0) >= wanted
+        return done, "{0}/{1} ready".format(ready, wanted)
+
+    def _route_admitted(self):
+        route = self.cluster.get("route.openshift.io/v1", "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
+        host = _route_host(route)
+        return host is not None, (host or "no route yet")
+
+    def _deployment_gone(self):
+        deployment = self.cluster.get("apps/v1", "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
+        return deployment is None, "the deployment still exists" if deployment else None
+
+    # result --------------------------------------------------------------------------------
+    def _report(self, config, claim, created, expanded, claim_plan):
+        route = None
+        if self.params["state"] == "managed" and self.params["default_route"]:
+            route = self.cluster.get("route.openshift.io/v1", "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
+        claim_facts = _claim_view(claim)
+        if claim_facts is not None:
+            claim_facts.update(created=created, expanded=expanded)
+        operator = self.cluster.get("config.openshift.io/v1", "ClusterOperator", REGISTRY_OPERATOR)
+        self.result.update(
+            config={"spec": (config or {}).get("spec") or {}, "status": (config or {}).get("status") or {}},
+            claim=claim_facts,
+            route_host=_route_host(route),
+            storage_class=(claim_facts or {}).get("storage_class") or (claim_plan.storage_class if claim_plan else None),
+            cluster_operator=_conditions(operator),
+        )
+
+
+def _claim_view(claim):
+    if claim is None:
+        return None
+    spec = claim.get("spec") or {}
+    return {
+        "name": claim["metadata"]["name"],
+        "namespace": claim["metadata"].get("namespace"),
+        "storage_class": spec.get("storageClassName"),
+        "access_modes": spec.get("accessModes") or [],
+        "request": requested_size(claim),
+        "capacity": capacity(claim),
+        "phase": phase(claim),
+    }
+
+
+def _conditions(obj):
+    return dict((c.get("type"), c.get("status")) for c in ((obj or {}).get("status") or {}).get("conditions") or [])
+
+
+def _route_host(route):
+    if not route:
+        return None
+    for ingress in (route.get("status") or {}).get("ingress") or []:
+        if ingress.get("host"):
+            return ingress["host"]
+    return None
+
+
+def main():
+    ImageRegistryModule().run()
+
+
+if __name__ == "__main__":
+    main()

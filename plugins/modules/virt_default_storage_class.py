@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: virt_default_storage_class
+short_description: Make one StorageClass the default for virtual machine disks, safely
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx maintainers (@ocpvirt)
+description:
+  - Ends with exactly one StorageClass annotated C(storageclass.kubevirt.io/is-default-virt-class=true),
+    and with O(cluster_default=true) exactly one annotated C(storageclass.kubernetes.io/is-default-class=true).
+  - Writes in the documented order, every other default is first set to V(false), then the
+    target to V(true). A run interrupted between the two writes converges when run again.
+  - By default refuses a class whose CDI StorageProfile does not list ReadWriteMany, because VM disks on it
+    cannot live-migrate, boot sources are not imported automatically and the
+    C(CDIDefaultStorageClassDegraded) alert fires.
+  - Reads the CDI alerts about default classes from the cluster monitoring (Thanos querier,
+    through the API server's service proxy) after the change.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+options:
+  name:
+    description:
+      - The StorageClass to make the default for VM disks.
+    type: str
+    required: true
+  cluster_default:
+    description:
+      - Also make it the Kubernetes default StorageClass (and un-default the others).
+      - With V(false) the Kubernetes default annotation is left as it is.
+    type: bool
+    default: false
+  require_rwx:
+    description:
+      - Refuse a class whose StorageProfile does not list ReadWriteMany.
+      - ReadWriteMany with Block volumes is preferred; ReadWriteMany with only Filesystem gives a warning.
+    type: bool
+    default: true
+notes:
+  - Supports check mode (every patch is sent as a server-side dry run) and diff mode.
+  - With O(wait=true) the task waits until C(CDIMultipleDefaultVirtStorageClasses) and
+    C(CDINoDefaultStorageClass) are no longer active. When the monitoring API cannot be read the
+    task does not fail; RV(alerts) is then null and a warning says why.
+"""
+
+EXAMPLES = r"""
+- name: Make the Portworx RWX block class the default for VM disks
+  ocpvirt.portworx.virt_default_storage_class:
+    name: px-rwx-block-kubevirt
+  register: virt_default
+
+- name: Also make it the cluster default
+  ocpvirt.portworx.virt_default_storage_class:
+    name: px-rwx-block-kubevirt
+    cluster_default: true
+
+- name: Show what was the default before
+  ansible.builtin.debug:
+    var: virt_default.previous_defaults
+"""
+
+RETURN = r"""
+default:
+  description: The StorageClass that is now the default for VM disks.
+  returned: success
+  type: str
+  sample: px-rwx-block-kubevirt
+previous_defaults:
+  description: The classes that carried a default annotation V(true) before the task.
+  returned: success
+  type: dict
+  contains:
+    virt:
+      description: Classes annotated C(storageclass.kubevirt.io/is-default-virt-class=true).
+      type: list
+      elements: str
+      sample: [px-csi-db]
+    cluster:
+      description: Classes annotated C(storageclass.kubernetes.io/is-default-class=true).
+      type: list
+      elements: str
+      sample: [px-csi-db]
+defaults:
+  description: The default classes after the task, in the same form as RV(previous_defaults).
+  returned: success
+  type: dict
+  sample: {"virt": ["px-rwx-block-kubevirt"], "cluster": ["px-csi-db"]}
+claim_property_sets:
+  description: C(status.claimPropertySets) of the target's CDI StorageProfile.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]
+alerts:
+  description:
+    - The CDI alerts that are pending or firing after the change; null when the monitoring API
+      could not be read.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Alert name.
+      type: str
+      sample: CDIDefaultStorageClassDegraded
+    state:
+      description: V(pending) or V(firing).
+      type: str
+      sample: firing
+    summary:
+      description: The alert's summary annotation.
+      type: str
+    active_at:
+      description: When the alert became active.
+      type: str
+firing_alerts:
+  description: Names of the CDI alerts firing after the change.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+retries:
+  description: Number of transient API errors that were retried.
+  returned: when there were any
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import (
+    ALERTS_PATH,
+    CLEARED_BY_ONE_DEFAULT,
+    active,
+    cdi_alerts,
+    decode,
+    firing,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
+
+STORAGE_CLASS_API = "storage.k8s.io/v1"
+
+
+class VirtDefaultStorageClassModule(OcpVirtModule):
+    def __init__(self):
+        super(VirtDefaultStorageClassModule, self).__init__(
+            argument_spec=dict(
+                name=dict(type="str", required=True),
+                cluster_default=dict(type="bool", default=False),
+                require_rwx=dict(type="bool", default=True),
+            ),
+        )
+
+    def execute_module(self):
+        name = self.params["name"]
+        classes = self.cluster.list(STORAGE_CLASS_API, "StorageClass")
+        profiles = {}
+        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], self.params["require_rwx"])
+        for warning in plan.warnings:
+            self.warn(warning)
+
+        for class_name, values in plan.writes:
+            self.cluster.patch(STORAGE_CLASS_API, "StorageClass", class_name, annotation_patch(values))
+        if plan.changes:
+            self.changed()
+            self.set_diff(plan.state(classes), plan.state(classes, after=True))
+
+        self.result["default"] = name
+        self.result["previous_defaults"] = plan.previous
+        self.result["defaults"] = plan.state(classes, after=True)
+        self.result["claim_property_sets"] = ((profiles.get(name) or {}).get("status") or {}).get("claimPropertySets") or []
+        alerts = self._alerts()
+        if alerts is not None and self.wait_enabled:
+            alerts = self.waiter().until(
+                "the CDI alerts {0} to clear".format(", ".join(CLEARED_BY_ONE_DEFAULT)),
+                self._alerts_cleared,
+            )
+        self.result["alerts"] = alerts
+        self.result["firing_alerts"] = firing(alerts or [])
+        if "CDIDefaultStorageClassDegraded" in self.result["firing_alerts"]:
+            self.warn(
+                "CDIDefaultStorageClassDegraded is firing: the default class lacks ReadWriteMany or smart clone "
+                "(a VolumeSnapshotClass for its provisioner, or cloneStrategy csi-clone)."
+            )
+
+    def _alerts(self):
+        """The CDI alerts, or None (with a warning) when the monitoring API cannot be read."""
+        try:
+            return cdi_alerts(decode(self.cluster.subresource("get", ALERTS_PATH, subject="the cluster alerts", action="read")))
+        except ModuleFailure as failure:
+            self.warn("Could not read the CDI alerts from the cluster monitoring: {0}".format(failure.msg))
+            return None
+
+    def _alerts_cleared(self):
+        alerts = self._alerts()
+        if alerts is None:
+            return True, None
+        still = active(alerts, CLEARED_BY_ONE_DEFAULT)
+        return (not still), (alerts if not still else "active: {0}".format(", ".join(still)))
+
+
+def main():
+    VirtDefaultStorageClassModule().run()
+
+
+if __name__ == "__main__":
+    main()

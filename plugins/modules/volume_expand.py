@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: volume_expand
+short_description: Grow a PersistentVolumeClaim or a VM disk without downtime
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx maintainers (@ocpvirt)
+description:
+  - Raises C(spec.resources.requests.storage) of a PersistentVolumeClaim, addressed directly or
+    as the disk of a KubeVirt VirtualMachine, and waits until the volume has really grown.
+  - Refuses, before writing anything, to shrink a claim, to grow a claim whose StorageClass does
+    not set C(allowVolumeExpansion), and to grow a claim that is not Bound.
+  - A size equal to the current request is no change; a resize started earlier is then only
+    waited for.
+  - The guest filesystem of a VM disk is not grown by this module; RV(action_required) says so.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+options:
+  name:
+    description:
+      - Name of the PersistentVolumeClaim to grow.
+      - Mutually exclusive with O(vm) and O(disk).
+    type: str
+  namespace:
+    description:
+      - Namespace of the claim or of the VirtualMachine.
+    type: str
+    required: true
+  vm:
+    description:
+      - Name of the VirtualMachine whose disk to grow. Requires O(disk).
+    type: str
+  disk:
+    description:
+      - Name of the disk of O(vm) to grow. It is resolved to its volume and, for a C(dataVolume)
+        volume, to the claim of the same name as the DataVolume.
+    type: str
+  size:
+    description:
+      - The new absolute size as a Kubernetes quantity, for example V(20Gi).
+    type: str
+    required: true
+notes:
+  - Supports check mode (the patch is sent as a server-side dry run) and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Grow a claim to 20Gi
+  ocpvirt.portworx.volume_expand:
+    name: data-claim
+    namespace: vms
+    size: 20Gi
+
+- name: Grow the root disk of a VM
+  ocpvirt.portworx.volume_expand:
+    vm: rhel9-web
+    disk: rootdisk
+    namespace: vms
+    size: 60Gi
+  register: grown
+
+- name: Tell the operator what is left to do
+  ansible.builtin.debug:
+    msg: "{{ grown.action_required }}"
+  when: grown.action_required is not none
+"""
+
+RETURN = r"""
+claim:
+  description: The claim before and after the change.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Name of the claim.
+      type: str
+      sample: rhel9-web-rootdisk
+    namespace:
+      description: Namespace of the claim.
+      type: str
+      sample: vms
+    storage_class:
+      description: StorageClass of the claim.
+      type: str
+      sample: px-rwx-block-kubevirt
+    volume_mode:
+      description: C(Filesystem) or C(Block).
+      type: str
+      sample: Block
+    old_request:
+      description: The requested size before the task.
+      type: str
+      sample: 30Gi
+    old_capacity:
+      description: The capacity before the task.
+      type: str
+      sample: 30Gi
+    request:
+      description: The requested size now.
+      type: str
+      sample: 60Gi
+    capacity:
+      description: The capacity now.
+      type: str
+      sample: 60Gi
+    phase:
+      description: Phase of the claim.
+      type: str
+      sample: Bound
+    conditions:
+      description: Resize conditions still present (C(Resizing), C(FileSystemResizePending)).
+      type: list
+      elements: dict
+      sample: []
+vm_disk:
+  description: How the VM disk was resolved; only when O(vm) was given.
+  returned: when O(vm) is given
+  type: dict
+  sample: {"disk": "rootdisk", "claim": "rhel9-web-rootdisk", "data_volume": "rhel9-web-rootdisk"}
+action_required:
+  description: What the user still has to do (grow the guest filesystem, or start the workload
+    so the kubelet finishes a pending filesystem resize); null when nothing.
+  returned: success
+  type: str
+  sample: Grow the partition and filesystem inside the guest operating system to use the new space.
+retries:
+  description: Number of transient API errors that were retried.
+  returned: when there were any
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
+    expansion_patch,
+    expansion_progress,
+    claim_in_use,
+    claim_subject,
+    follow_up,
+    plan_expansion,
+    storage_class_name,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
+
+
+class VolumeExpandModule(OcpVirtModule):
+    def __init__(self):
+        super(VolumeExpandModule, self).__init__(
+            argument_spec=dict(
+                name=dict(type="str"),
+                namespace=dict(type="str", required=True),
+                vm=dict(type="str"),
+                disk=dict(type="str"),
+                size=dict(type="str", required=True),
+            ),
+            mutually_exclusive=[("name", "vm"), ("name", "disk")],
+            required_together=[("vm", "disk")],
+            required_one_of=[("name", "vm")],
+        )
+
+    def execute_module(self):
+        namespace = self.params["namespace"]
+        size = self.params["size"]
+        vm_disk = None
+        claim = self.params["name"]
+        if self.params["vm"]:
+            vm = self.cluster.get("kubevirt.io/v1", "VirtualMachine", self.params["vm"], namespace)
+            if vm is None:
+                raise Refusal(
+                    "VirtualMachine {0}/{1}".format(namespace, self.params["vm"]), "it does not exist", "Check the name and namespace."
+                )
+            vm_disk = resolve_disk_claim(vm, self.params["disk"])
+            claim = vm_disk.claim
+            self.result["vm_disk"] = vm_disk.facts()
+        pvc = self.cluster.get("v1", "PersistentVolumeClaim", claim, namespace)
+        if pvc is None:
+            raise Refusal("PersistentVolumeClaim {0}/{1}".format(namespace, claim), "it does not exist", "Check the name and namespace.")
+        class_name = storage_class_name(pvc)
+        storage_class = self.cluster.get("storage.k8s.io/v1", "StorageClass", class_name) if class_name else None
+        plan = plan_expansion(pvc, storage_class, size)
+
+        current = pvc
+        if plan.needs_patch:
+            written = self.cluster.patch("v1", "PersistentVolumeClaim", claim, expansion_patch(size), namespace)
+            self.changed()
+            self.set_diff({"request": plan.old_request}, {"request": size})
+            current = written or pvc
+        if self.wait_enabled:
+            current = self.waiter().until(
+                "{0} to reach {1}".format(claim_subject(pvc), size),
+                lambda: self._progress(claim, namespace, size),
+            )
+        self.result["claim"] = plan.facts(current)
+        self.result["action_required"] = follow_up(current, vm_disk=vm_disk is not None)
+
+    def _progress(self, claim, namespace, size):
+        pvc = self.cluster.get("v1", "PersistentVolumeClaim", claim, namespace)
+        pods = self.cluster.list("v1", "Pod", namespace=namespace)
+        done, state = expansion_progress(pvc, size, claim_in_use(pods, claim))
+        if done:
+            return True, pvc
+        return False, state
+
+
+def main():
+    VolumeExpandModule().run()
+
+
+if __name__ == "__main__":
+    main()

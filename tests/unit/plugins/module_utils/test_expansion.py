@@ -1,0 +1,96 @@
+import pytest
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils import expansion
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+
+
+def pvc(request="10Gi", capacity="10Gi", phase="Bound", conditions=None, storage_class="px-csi-db", volume_mode=None):
+    spec = {"resources": {"requests": {"storage": request}}, "storageClassName": storage_class}
+    if volume_mode:
+        spec["volumeMode"] = volume_mode
+    status = {"phase": phase, "conditions": conditions or []}
+    if capacity:
+        status["capacity"] = {"storage": capacity}
+    return {"metadata": {"name": "data", "namespace": "vms"}, "spec": spec, "status": status}
+
+
+def sc(expandable=True):
+    return {"metadata": {"name": "px-csi-db"}, "allowVolumeExpansion": expandable}
+
+
+def cond(kind):
+    return {"type": kind, "status": "True", "reason": "r", "message": "m"}
+
+
+def test_growing_a_bound_claim_on_an_expandable_class_needs_a_patch():
+    plan = expansion.plan_expansion(pvc(), sc(), "20Gi")
+    assert plan.needs_patch
+    assert plan.old_request == "10Gi" and plan.old_capacity == "10Gi"
+    assert expansion.expansion_patch("20Gi") == {"spec": {"resources": {"requests": {"storage": "20Gi"}}}}
+
+
+def test_equal_size_in_other_units_is_no_change():
+    plan = expansion.plan_expansion(pvc(request="1Gi"), sc(), "1024Mi")
+    assert not plan.needs_patch
+
+
+def test_shrink_is_refused_with_both_sizes():
+    with pytest.raises(Refusal) as refused:
+        expansion.plan_expansion(pvc(request="20Gi"), sc(), "10Gi")
+    assert "10Gi" in refused.value.msg and "20Gi" in refused.value.msg
+    assert "PersistentVolumeClaim vms/data" in refused.value.msg
+
+
+def test_class_without_expansion_is_refused_by_name():
+    with pytest.raises(Refusal) as refused:
+        expansion.plan_expansion(pvc(), sc(expandable=False), "20Gi")
+    assert "StorageClass px-csi-db" in refused.value.msg and "allowVolumeExpansion" in refused.value.msg
+
+
+def test_missing_class_is_refused():
+    with pytest.raises(Refusal):
+        expansion.plan_expansion(pvc(), None, "20Gi")
+
+
+def test_unbound_claim_is_refused():
+    with pytest.raises(Refusal) as refused:
+        expansion.plan_expansion(pvc(phase="Pending", capacity=None), sc(), "20Gi")
+    assert "Pending" in refused.value.msg
+
+
+def test_garbage_size_is_refused():
+    with pytest.raises(Refusal):
+        expansion.plan_expansion(pvc(), sc(), "twenty")
+
+
+def test_progress_waits_while_resizing_and_until_capacity_reached():
+    assert not expansion.expansion_progress(pvc(request="20Gi", conditions=[cond("Resizing")]), "20Gi", True)[0]
+    assert not expansion.expansion_progress(pvc(request="20Gi", capacity="10Gi"), "20Gi", True)[0]
+    assert expansion.expansion_progress(pvc(request="20Gi", capacity="20Gi"), "20Gi", True)[0]
+
+
+def test_filesystem_pending_finishes_the_wait_only_when_nothing_mounts_the_claim():
+    pending = pvc(request="20Gi", conditions=[cond("FileSystemResizePending")])
+    assert not expansion.expansion_progress(pending, "20Gi", in_use=True)[0]
+    assert expansion.expansion_progress(pending, "20Gi", in_use=False)[0]
+    assert "start the workload" in expansion.follow_up(pending)
+
+
+def test_follow_up_for_vm_disks_mentions_the_guest():
+    assert "guest" in expansion.follow_up(pvc(), vm_disk=True)
+    assert expansion.follow_up(pvc()) is None
+
+
+def test_claim_in_use_only_counts_live_pods():
+    pod = {"status": {"phase": "Running"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}
+    done = {"status": {"phase": "Succeeded"}, "spec": pod["spec"]}
+    assert expansion.claim_in_use([pod], "data")
+    assert not expansion.claim_in_use([done], "data")
+    assert not expansion.claim_in_use([pod], "other")
+
+
+def test_facts_report_old_and_new():
+    plan = expansion.plan_expansion(pvc(), sc(), "20Gi")
+    facts = plan.facts(pvc(request="20Gi", capacity="20Gi"))
+    assert facts["old_request"] == "10Gi" and facts["request"] == "20Gi" and facts["capacity"] == "20Gi"
+    assert facts["conditions"] == []
