@@ -303,8 +303,8 @@ def preflight(facts, max_unavailable=1):
     return findings, vm_plan
 
 
-def refusal_message(node_name, blocking):
-    rules = "; ".join("{0}: {1}".format(f["subject"], f["rule"]) for f in blocking)
-    return "Node {0}: preflight refused maintenance ({1} finding(s)): {2}. Fix them, or set force=true to skip preflight refusals".format(
-        node_name, len(blocking), rules
+def refusal_rule(blocking):
+    """The rule text of the one refusal that sums up every blocking finding."""
+    return "preflight found {0} blocking finding(s): {1}".format(
+        len(blocking), "; ".join("{0}: {1}".format(f["subject"], f["rule"]) for f in blocking)
     )

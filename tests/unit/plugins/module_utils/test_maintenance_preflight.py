@@ -51,7 +51,7 @@ def test_blocking_and_shutdown_vms_are_refused_with_reasons():
     assert len(refused) == 2
     text = " ".join(f["rule"] for f in refused)
     assert "block the drain" in text and "DisksNotLiveMigratable" in text and "shut down" in text
-    assert "VirtualMachineInstance vms/rwo" in mp.refusal_message("w1", refused)
+    assert "VirtualMachineInstance vms/rwo" in mp.refusal_rule(refused)
 
 
 def test_other_node_in_maintenance_is_refused_beyond_max_unavailable():

@@ -1,0 +1,466 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_maintenance
+short_description: Put one OpenShift node into maintenance and back, VM-aware and Portworx-aware
+version_added: 0.1.0
+author:
+  - ocpvirt.portworx contributors
+description:
+  - O(state=present) takes the node out of service. With the Node Maintenance Operator it creates
+    (or finds) the C(NodeMaintenance) for the node; without it, it cordons the node, creates a
+    C(VirtualMachineInstanceMigration) for each live-migratable VMI and evicts the remaining pods,
+    retrying HTTP 429 as C(kubectl drain) does and skipping DaemonSet and mirror pods.
+  - Before any write a preflight reports every finding and refuses (unless O(force=true)) when a
+    VMI on the node would be shut down or would block the drain, when other nodes are already
+    cordoned or in maintenance beyond O(max_unavailable), when another Portworx storage node is not
+    Online, or when the remaining workers lack memory for the VMs.
+  - Waits until the node is drained (NodeMaintenance phase C(Succeeded), no VMI and no evictable pod
+    left). On timeout the node stays cordoned; the failure says what is pending and why.
+  - O(state=absent) deletes the NodeMaintenance (or uncordons), then waits until the node is
+    schedulable and its Portworx StorageNode is Online again.
+options:
+  node:
+    description: Name of the Node.
+    type: str
+    required: true
+  state:
+    description: V(present) puts the node into maintenance, V(absent) puts it back in service.
+    type: str
+    choices: [present, absent]
+    default: present
+  reason:
+    description: Reason recorded in the NodeMaintenance C(spec.reason).
+    type: str
+    default: Maintenance by ocpvirt.portworx
+  method:
+    description:
+      - V(auto) uses the Node Maintenance Operator when its API is served and its operator is
+        installed, else V(drain).
+      - V(node_maintenance) requires the operator; V(drain) cordons and drains directly.
+    type: str
+    choices: [auto, node_maintenance, drain]
+    default: auto
+  max_unavailable:
+    description: How many nodes may be out of service at the same time, this one included.
+    type: int
+    default: 1
+  force:
+    description:
+      - Skip the preflight refusals (the findings are still reported). The API's own rules (for
+        example the NodeMaintenance webhook) still apply.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - ocpvirt.portworx.common.WAIT
+notes:
+  - Maintain one worker at a time; Portworx keeps a volume's replicas on up to three nodes.
+  - Re-running after a timeout continues where the previous run stopped.
+"""
+
+EXAMPLES = r"""
+- name: Put worker-1 into maintenance, live-migrating its VMs
+  ocpvirt.portworx.node_maintenance:
+    node: worker-1
+    reason: BIOS update
+    wait_timeout: 1800
+
+- name: Bring worker-1 back and wait for its Portworx node to be Online
+  ocpvirt.portworx.node_maintenance:
+    node: worker-1
+    state: absent
+    wait_timeout: 900
+"""
+
+RETURN = r"""
+method:
+  description: The method used, V(node_maintenance) or V(drain).
+  returned: always
+  type: str
+  sample: node_maintenance
+findings:
+  description: Every preflight finding (severity refusal, warning or info; subject; rule; fix).
+  returned: always
+  type: list
+  elements: dict
+vms:
+  description: What eviction does to each VMI that was on the node (migrate, shut down, block) and why.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+vms_migrated:
+  description: VMs that left the node during this run, with their old and new node.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"vm": "db01", "namespace": "vms", "from": "worker-1", "to": "worker-2"}]
+vms_stopped:
+  description: VMs whose VMI was shut down instead of migrated during this run.
+  returned: always
+  type: list
+  elements: str
+pods_evicted:
+  description: Pods (C(namespace/name)) evicted by this run with the drain method.
+  returned: always
+  type: list
+  elements: str
+node_maintenance:
+  description: Name of the NodeMaintenance object of the node, when that method is used.
+  returned: when O(method) resolves to V(node_maintenance)
+  type: str
+cordoned:
+  description: Whether the node is unschedulable at the end of the run.
+  returned: always
+  type: bool
+storage_node_phase:
+  description: Phase of the node's Portworx StorageNode at the end of the run.
+  returned: when Portworx is installed and has a StorageNode for the node
+  type: str
+durations:
+  description: Seconds spent in each step (preflight, drain or uncordon, total).
+  returned: always
+  type: dict
+"""
+
+import time
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
+    MIGRATION_API,
+    describe_pending,
+    migration_manifest,
+    next_drain_step,
+    pod_key,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_preflight import (
+    STORAGE_NODE_ONLINE,
+    MaintenanceFacts,
+    is_cordoned,
+    preflight,
+    refusal_rule,
+    refusals,
+    storage_node_for,
+    storage_node_phase,
+    vmi_key,
+    vmi_node,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+
+NM_API = "nodemaintenance.medik8s.io/v1beta1"
+NM_KIND = "NodeMaintenance"
+NM_CSV_PREFIX = "node-maintenance-operator"
+CSV_API = "operators.coreos.com/v1alpha1"
+PX_API = "core.libopenstorage.org/v1"
+KUBEVIRT_API = "kubevirt.io/v1"
+HCO_API = "hco.kubevirt.io/v1beta1"
+
+
+class NodeMaintenance(OcpVirtModule):
+    def __init__(self):
+        super(NodeMaintenance, self).__init__(
+            argument_spec=dict(
+                node=dict(type="str", required=True),
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+                reason=dict(type="str", default="Maintenance by ocpvirt.portworx"),
+                method=dict(type="str", choices=["auto", "node_maintenance", "drain"], default="auto"),
+                max_unavailable=dict(type="int", default=1),
+                force=dict(type="bool", default=False),
+            ),
+        )
+        self.started = time.monotonic()
+        self.durations = {}
+        self.node_name = self.params["node"]
+
+    # facts -----------------------------------------------------------------------------------
+    def read_node(self):
+        node = self.cluster.get("v1", "Node", self.node_name)
+        if node is None:
+            raise ModuleFailure("Node {0} not found".format(self.node_name), status=404, reason="NotFound")
+        return node
+
+    def nmo_installed(self):
+        if not self.cluster.served(NM_API, NM_KIND) or not self.cluster.served(CSV_API, "ClusterServiceVersion"):
+            return False
+        return any(
+            csv["metadata"]["name"].startswith(NM_CSV_PREFIX) and (csv.get("status") or {}).get("phase") == "Succeeded"
+            for csv in self.cluster.list(CSV_API, "ClusterServiceVersion")
+        )
+
+    def resolve_method(self):
+        wanted = self.params["method"]
+        if wanted == "drain":
+            return "drain"
+        installed = self.nmo_installed()
+        if wanted == "node_maintenance" and not installed:
+            raise ModuleFailure(
+                "method=node_maintenance but the Node Maintenance Operator is not installed ({0} NodeMaintenance is not served or "
+                "its ClusterServiceVersion is not Succeeded); install it or use method=drain".format(NM_API),
+                reason="NotInstalled",
+            )
+        return "node_maintenance" if installed else "drain"
+
+    def node_maintenances(self):
+        if not self.cluster.served(NM_API, NM_KIND):
+            return []
+        return self.cluster.list(NM_API, NM_KIND)
+
+    def own_node_maintenance(self):
+        for nm in self.node_maintenances():
+            if (nm.get("spec") or {}).get("nodeName") == self.node_name:
+                return nm
+        return None
+
+    def storage_nodes(self):
+        if not self.cluster.served(PX_API, "StorageNode"):
+            return None
+        return self.cluster.list(PX_API, "StorageNode")
+
+    def vmis(self):
+        if not self.cluster.served(KUBEVIRT_API, "VirtualMachineInstance"):
+            return []
+        return self.cluster.list(KUBEVIRT_API, "VirtualMachineInstance")
+
+    def cluster_eviction_strategy(self):
+        """The cluster-wide default: KubeVirt CR ``spec.configuration.evictionStrategy``, else the HyperConverged's."""
+        if self.cluster.served(KUBEVIRT_API, "KubeVirt"):
+            for kv in self.cluster.list(KUBEVIRT_API, "KubeVirt"):
+                strategy = ((kv.get("spec") or {}).get("configuration") or {}).get("evictionStrategy")
+                if strategy:
+                    return strategy
+        if self.cluster.served(HCO_API, "HyperConverged"):
+            for hco in self.cluster.list(HCO_API, "HyperConverged"):
+                strategy = (hco.get("spec") or {}).get("evictionStrategy")
+                if strategy:
+                    return strategy
+        return None
+
+    def gather(self):
+        storage_nodes = self.storage_nodes()
+        return MaintenanceFacts(
+            self.node_name,
+            self.cluster.list("v1", "Node"),
+            self.vmis(),
+            self.cluster.list("v1", "Pod"),
+            self.node_maintenances(),
+            storage_nodes or [],
+            self.cluster_eviction_strategy(),
+            portworx_served=storage_nodes is not None,
+        )
+
+    def lap(self, step, since):
+        self.durations[step] = round(time.monotonic() - since, 2)
+        return time.monotonic()
+
+    # entry -----------------------------------------------------------------------------------
+    def execute_module(self):
+        node = self.read_node()
+        method = self.resolve_method()
+        self.result.update(method=method, findings=[], vms_migrated=[], vms_stopped=[], pods_evicted=[])
+        try:
+            if self.params["state"] == "present":
+                self.enter(node, method)
+            else:
+                self.leave(node, method)
+        finally:
+            self.durations["total"] = round(time.monotonic() - self.started, 2)
+            self.result["durations"] = self.durations
+
+    # present ---------------------------------------------------------------------------------
+    def enter(self, node, method):
+        mark = time.monotonic()
+        facts = self.gather()
+        findings, vm_plan = preflight(facts, self.params["max_unavailable"])
+        self.result.update(findings=findings, vms=vm_plan)
+        nm = self.own_node_maintenance() if method == "node_maintenance" else None
+        already_started = is_cordoned(node) or nm is not None
+        blocking = refusals(findings)
+        if blocking and not self.params["force"] and not already_started:
+            raise Refusal(
+                "Node {0}".format(self.node_name),
+                refusal_rule(blocking),
+                "Fix them (each finding has a fix), or set force=true to accept the outage or risk.",
+                findings=findings, vms=vm_plan,
+            )
+        for entry in findings:
+            if entry["severity"] != "info" and (self.params["force"] or already_started):
+                self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
+        mark = self.lap("preflight", mark)
+        starting_nodes = dict((vmi_key(v), vmi_node(v)) for v in facts.vmis_on_node())
+        outcomes = dict(("{0}/{1}".format(e["namespace"], e["vm"]), e["outcome"]) for e in vm_plan)
+
+        before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
+        if method == "node_maintenance":
+            self.result["node_maintenance"] = self.start_node_maintenance(nm)
+        else:
+            self.cordon(node, True)
+        self.set_diff(before, {"unschedulable": True, "node_maintenance": method == "node_maintenance"})
+
+        if self.wait_enabled:
+            try:
+                if method == "node_maintenance":
+                    self.wait_node_maintenance()
+                else:
+                    self.drain(outcomes)
+            finally:
+                self.report_vm_moves(starting_nodes)
+                self.lap("drain", mark)
+        self.result["cordoned"] = True
+
+    def start_node_maintenance(self, existing):
+        if existing is not None:
+            return existing["metadata"]["name"]
+        name = self.node_name
+        if self.cluster.get(NM_API, NM_KIND, name) is not None:
+            name = "{0}-maintenance".format(self.node_name)
+        self.cluster.create(
+            {
+                "apiVersion": NM_API,
+                "kind": NM_KIND,
+                "metadata": {"name": name},
+                "spec": {"nodeName": self.node_name, "reason": self.params["reason"]},
+            }
+        )
+        self.changed()
+        return name
+
+    def wait_node_maintenance(self):
+        name = self.result["node_maintenance"]
+        seen = {}
+
+        def probe():
+            nm = self.cluster.get(NM_API, NM_KIND, name) or {}
+            status = nm.get("status") or {}
+            seen.update(status)
+            left = [vmi_key(v) for v in self.vmis() if vmi_node(v) == self.node_name]
+            done = status.get("phase") == "Succeeded" and not left
+            state = "phase {0}, drainProgress {1}%, pendingPods {2}, VMIs on node {3}{4}".format(
+                status.get("phase") or "(none)", status.get("drainProgress", 0), status.get("pendingPods") or [], left or [],
+                ", lastError: {0}".format(status.get("lastError")) if status.get("lastError") else "",
+            )
+            return done, state
+
+        try:
+            self.waiter().until("NodeMaintenance {0} of node {1} to succeed".format(name, self.node_name), probe)
+        except WaitTimeout as timeout:
+            raise self.still_cordoned(timeout, last_error=seen.get("lastError"), pending_pods=seen.get("pendingPods") or [])
+
+    def still_cordoned(self, timeout, **details):
+        timeout.msg = "{0}. Node {1} stays cordoned: run again to continue, or state=absent to end maintenance".format(
+            timeout.msg, self.node_name
+        )
+        timeout.details.update(details)
+        timeout.details["cordoned"] = True
+        return timeout
+
+    def cordon(self, node, unschedulable):
+        if is_cordoned(node) == unschedulable:
+            return
+        self.cluster.patch("v1", "Node", self.node_name, {"spec": {"unschedulable": True if unschedulable else None}})
+        self.changed()
+
+    def drain(self, outcomes):
+        blocked = {}
+        last_step = {}
+
+        def probe():
+            pods = self.cluster.list("v1", "Pod", field_selector="spec.nodeName={0}".format(self.node_name))
+            migrations = self.cluster.list(MIGRATION_API, "VirtualMachineInstanceMigration") if self.cluster.served(
+                MIGRATION_API, "VirtualMachineInstanceMigration") else []
+            step = next_drain_step(self.node_name, self.vmis(), pods, migrations, outcomes)
+            last_step["step"] = step
+            for vmi in step.migrate:
+                self.cluster.create(migration_manifest(vmi["metadata"]["name"], vmi["metadata"]["namespace"], self.node_name))
+                self.changed()
+            blocked.clear()
+            for pod in step.evict:
+                self.evict(pod, blocked)
+            if step.done:
+                return True, "drained"
+            return False, describe_pending(step, blocked)
+
+        try:
+            self.waiter().until("node {0} to be drained".format(self.node_name), probe)
+        except WaitTimeout as timeout:
+            step = last_step.get("step")
+            raise self.still_cordoned(timeout, pending=describe_pending(step, blocked) if step else None, blocked_pods=dict(blocked))
+
+    def evict(self, pod, blocked):
+        key = pod_key(pod)
+        try:
+            self.cluster.evict(pod["metadata"]["name"], pod["metadata"]["namespace"])
+        except ModuleFailure as failure:
+            if failure.status == 404:
+                return
+            if failure.status == 429 or (failure.status or 0) >= 500:
+                blocked[key] = failure.msg.split(": ", 1)[-1]
+                return
+            raise
+        self.changed()
+        if key not in self.result["pods_evicted"]:
+            self.result["pods_evicted"].append(key)
+
+    def report_vm_moves(self, starting_nodes):
+        if not starting_nodes:
+            return
+        now = dict((vmi_key(v), vmi_node(v)) for v in self.vmis())
+        for key, origin in sorted(starting_nodes.items()):
+            namespace, name = key.split("/", 1)
+            target = now.get(key)
+            if target is None:
+                self.result["vms_stopped"].append(key)
+            elif target != origin:
+                self.result["vms_migrated"].append({"vm": name, "namespace": namespace, "from": origin, "to": target})
+
+    # absent ----------------------------------------------------------------------------------
+    def leave(self, node, method):
+        mark = time.monotonic()
+        nm = self.own_node_maintenance()
+        before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
+        if nm is not None:
+            self.result["node_maintenance"] = nm["metadata"]["name"]
+            if not nm["metadata"].get("deletionTimestamp"):
+                self.cluster.delete(NM_API, NM_KIND, nm["metadata"]["name"])
+                self.changed()
+        else:
+            self.cordon(node, False)
+        self.set_diff(before, {"unschedulable": False, "node_maintenance": False})
+        storage_nodes = self.storage_nodes()
+        has_storage_node = storage_nodes is not None and storage_node_for(storage_nodes, self.node_name) is not None
+        if self.wait_enabled:
+            self.wait_back_in_service(nm, has_storage_node)
+        self.lap("uncordon", mark)
+        final = self.read_node()
+        self.result["cordoned"] = is_cordoned(final) if not self.check_mode else False
+        if has_storage_node:
+            self.result["storage_node_phase"] = storage_node_phase(storage_node_for(self.storage_nodes(), self.node_name))
+
+    def wait_back_in_service(self, nm, has_storage_node):
+        def probe():
+            problems = []
+            if nm is not None and self.cluster.get(NM_API, NM_KIND, nm["metadata"]["name"]) is not None:
+                problems.append("NodeMaintenance {0} still being deleted".format(nm["metadata"]["name"]))
+            if is_cordoned(self.read_node()):
+                problems.append("node still unschedulable")
+            if has_storage_node:
+                phase = storage_node_phase(storage_node_for(self.storage_nodes(), self.node_name))
+                if phase != STORAGE_NODE_ONLINE:
+                    problems.append("Portworx StorageNode is {0}".format(phase))
+            return not problems, "; ".join(problems) or "back in service"
+
+        self.waiter().until("node {0} to be schedulable with its Portworx node Online".format(self.node_name), probe)
+
+
+def main():
+    NodeMaintenance().run()
+
+
+if __name__ == "__main__":
+    main()
