@@ -1,0 +1,159 @@
+"""Admission and defaulting that the kube-apiserver itself performs (not operator webhooks).
+
+* defaulting: StorageClass ``reclaimPolicy``/``volumeBindingMode``, PVC ``volumeMode`` and
+  ``status.phase``, Pod ``status.phase``, Namespace ``spec.finalizers``/``status.phase``;
+* PersistentVolumeClaim update validation and the ``PersistentVolumeClaimResize`` plugin;
+* StorageClass immutable fields;
+* the image registry operator's Config singleton name.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict
+
+from . import errors
+from .admission import AdmissionRequest
+from .quantity import QuantityError, parse_quantity
+from .util import clone, dig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cluster import Cluster
+
+RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the storageclass that provisions "
+                    "the pvc must support resize")
+
+
+def register(cluster: "Cluster") -> None:
+    cluster.add_admission("storage.k8s.io/storageclasses", default_storageclass, mutating=True)
+    cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
+    cluster.add_admission("persistentvolumeclaims", default_pvc, mutating=True)
+    cluster.add_admission("persistentvolumeclaims", validate_pvc)
+    cluster.add_admission("persistentvolumeclaims", admit_pvc_resize)
+    cluster.add_admission("pods", default_pod, mutating=True)
+    cluster.add_admission("namespaces", default_namespace, mutating=True)
+    cluster.add_admission("imageregistry.operator.openshift.io/configs", validate_registry_config_name)
+
+
+def default_storageclass(req: AdmissionRequest) -> None:
+    if req.operation == "CREATE" and req.obj is not None:
+        req.obj.setdefault("reclaimPolicy", "Delete")
+        req.obj.setdefault("volumeBindingMode", "Immediate")
+
+
+def validate_storageclass_update(req: AdmissionRequest) -> None:
+    if req.operation != "UPDATE" or req.obj is None or req.old is None:
+        return
+    causes = []
+    if (req.obj.get("parameters") or {}) != (req.old.get("parameters") or {}):
+        causes.append(errors.forbidden_field("parameters", "updates to parameters are forbidden."))
+    if req.obj.get("provisioner") != req.old.get("provisioner"):
+        causes.append(errors.forbidden_field("provisioner", "updates to provisioner are forbidden."))
+    if req.obj.get("reclaimPolicy", "Delete") != req.old.get("reclaimPolicy", "Delete"):
+        causes.append(errors.forbidden_field("reclaimPolicy", "updates to reclaimPolicy are forbidden."))
+    if req.obj.get("volumeBindingMode", "Immediate") != req.old.get("volumeBindingMode", "Immediate"):
+        causes.append(errors.invalid_field("volumeBindingMode", req.obj.get("volumeBindingMode"), "field is immutable"))
+    if causes:
+        raise errors.invalid("StorageClass", req.name, causes, "storage.k8s.io")
+
+
+def default_pvc(req: AdmissionRequest) -> None:
+    if req.operation == "CREATE" and req.obj is not None:
+        req.obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+        if not req.internal or "status" not in req.obj:
+            req.obj["status"] = {"phase": "Pending"}
+
+
+def _storage(obj: Dict[str, Any]) -> Any:
+    return dig(obj, "spec", "resources", "requests", "storage")
+
+
+def validate_pvc(req: AdmissionRequest) -> None:
+    obj = req.obj
+    if obj is None:
+        return
+    if req.operation == "CREATE":
+        causes = []
+        if not dig(obj, "spec", "accessModes"):
+            causes.append(errors.required_field("spec.accessModes"))
+        storage = _storage(obj)
+        if storage is None and not dig(obj, "spec", "dataSourceRef") and not dig(obj, "spec", "dataSource"):
+            causes.append(errors.required_field("spec.resources[storage]"))
+        elif storage is not None:
+            try:
+                if parse_quantity(storage) <= 0:
+                    causes.append(errors.invalid_field("spec.resources[storage]", storage, "must be greater than zero"))
+            except QuantityError as exc:
+                causes.append(errors.invalid_field("spec.resources.requests.storage", storage, str(exc)))
+        if causes:
+            raise errors.invalid("PersistentVolumeClaim", req.name, causes)
+        return
+    if req.operation != "UPDATE" or req.subresource == "status" or req.old is None:
+        return
+    old, bound = req.old, dig(req.old, "status", "phase") == "Bound"
+    new_spec, old_spec = clone(obj.get("spec") or {}), clone(old.get("spec") or {})
+    if not old_spec.get("volumeName"):
+        old_spec["volumeName"] = new_spec.get("volumeName")  # binding sets volumeName once
+    if bound:
+        new_spec.setdefault("resources", {}).setdefault("requests", {})
+        old_requests = (old_spec.get("resources") or {}).get("requests") or {}
+        if "storage" in old_requests:
+            new_spec["resources"]["requests"]["storage"] = old_requests["storage"]
+        new_spec.pop("volumeAttributesClassName", None)
+        old_spec.pop("volumeAttributesClassName", None)
+    causes = []
+    if _normalise(new_spec) != _normalise(old_spec):
+        causes.append(errors.forbidden_field(
+            "spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
+    try:
+        new_size, old_size = parse_quantity(_storage(obj) or 0), parse_quantity(_storage(old) or 0)
+    except QuantityError as exc:
+        raise errors.invalid("PersistentVolumeClaim", req.name,
+                             [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
+    if new_size < old_size:
+        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
+    if causes:
+        raise errors.invalid("PersistentVolumeClaim", req.name, causes)
+
+
+def _normalise(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Drop empty containers so ``{}`` and a missing field compare equal, as Go's Semantic.DeepEqual."""
+    if isinstance(spec, dict):
+        return {k: _normalise(v) for k, v in spec.items() if v not in (None, {}, [])}
+    return spec
+
+
+def admit_pvc_resize(req: AdmissionRequest) -> None:
+    """The PersistentVolumeClaimResize admission plugin (runs after validation)."""
+    if req.operation != "UPDATE" or req.subresource == "status" or req.obj is None or req.old is None:
+        return
+    try:
+        grows = parse_quantity(_storage(req.obj) or 0) > parse_quantity(_storage(req.old) or 0)
+    except QuantityError:
+        return
+    if not grows:
+        return
+    if not dig(req.old, "spec", "volumeName"):
+        raise errors.forbidden("persistentvolumeclaims", req.name, "Only bound persistent volume claims can be expanded")
+    class_name = dig(req.old, "spec", "storageClassName") or ""
+    storage_class = req.cluster.store.peek("storage.k8s.io/storageclasses", class_name) if class_name else None
+    if storage_class is None or not storage_class.get("allowVolumeExpansion"):
+        raise errors.forbidden("persistentvolumeclaims", req.name, RESIZE_FORBIDDEN)
+
+
+def default_pod(req: AdmissionRequest) -> None:
+    if req.operation == "CREATE" and req.obj is not None and "status" not in req.obj:
+        req.obj["status"] = {"phase": "Pending"}
+
+
+def default_namespace(req: AdmissionRequest) -> None:
+    if req.operation == "CREATE" and req.obj is not None:
+        req.obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        req.obj.setdefault("status", {}).setdefault("phase", "Active")
+        labels = req.obj["metadata"].setdefault("labels", {})
+        labels.setdefault("kubernetes.io/metadata.name", req.name)
+
+
+def validate_registry_config_name(req: AdmissionRequest) -> None:
+    if req.operation == "CREATE" and req.name != "cluster":
+        raise errors.invalid("Config", req.name, [errors.invalid_field(
+            "metadata.name", req.name, 'the image registry operator only supports a Config named "cluster"')],
+            "imageregistry.operator.openshift.io")

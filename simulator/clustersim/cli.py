@@ -1,0 +1,218 @@
+"""Command line: ``python -m clustersim serve|start|stop|status``.
+
+``serve`` runs in the foreground; ``start`` launches ``serve`` in the background, writes
+``<dir>/kubeconfig``, ``<dir>/pid``, ``<dir>/port``, ``<dir>/server.log`` and returns once the
+server answers; ``stop`` ends it; ``status`` reports whether it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import List, Optional
+
+from .config import Config, load_json_or_path
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--kubeconfig", help="write a kubeconfig for the server here")
+    parser.add_argument("--workers", type=int, help="worker nodes (default $SIM_WORKERS or 3)")
+    parser.add_argument("--vms", type=int, help="running VMs (default $SIM_VMS or 4)")
+    parser.add_argument("--profile", help="seed profile: default or empty")
+    parser.add_argument("--state", help="load this JSON/YAML state dump instead of the profile")
+    parser.add_argument("--faults", help="fault rules: JSON list/object inline or a JSON/YAML file")
+    parser.add_argument("--durations", help='simulated durations in seconds, JSON inline or file: {"migration": 0.2}')
+    parser.add_argument("--time-scale", type=float, help="multiply every simulated duration")
+    parser.add_argument("--seed", type=int, help="random seed (generateName, fault rates)")
+    parser.add_argument("--token", help="bearer token (default: random)")
+    parser.add_argument("--operators", help="comma-separated operator modules to load (default: all)")
+    parser.add_argument("--ready-file", help=argparse.SUPPRESS)
+
+
+def _config_from_args(args: argparse.Namespace) -> Config:
+    faults = load_json_or_path(args.faults) if args.faults else None
+    if isinstance(faults, dict):
+        faults = faults.get("faults", [faults])
+    return Config.from_env(
+        workers=args.workers, vms=args.vms, profile=args.profile, state_file=args.state,
+        durations=load_json_or_path(args.durations) if args.durations else None,
+        time_scale=args.time_scale, seed=args.seed, token=args.token, faults=faults,
+        operators=[o for o in args.operators.split(",") if o] if args.operators else None,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .cluster import build_cluster
+    from .kubeconfig import write_kubeconfig
+    from .server import SimServer
+
+    started = time.monotonic()
+    cluster = build_cluster(_config_from_args(args))
+    server = SimServer(cluster, args.host, args.port)
+    if args.kubeconfig:
+        write_kubeconfig(args.kubeconfig, server.url, cluster.token)
+    info = {"url": server.url, "port": server.port, "pid": os.getpid(), "kubeconfig": args.kubeconfig,
+            "startup_seconds": round(time.monotonic() - started, 3), "operators": cluster.operators}
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(dict(info, token=cluster.token), handle)
+        os.replace(tmp, args.ready_file)
+    print(f"clustersim listening on {server.url} ({json.dumps(info)})", flush=True)
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _paths(directory: str) -> dict:
+    return {name: os.path.join(directory, name) for name in ("kubeconfig", "pid", "port", "server.log", "ready.json")}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (OSError, ProcessLookupError):
+        return False
+    return True
+
+
+def _read_pid(directory: str) -> Optional[int]:
+    try:
+        with open(_paths(directory)["pid"], encoding="utf-8") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    directory = os.path.abspath(args.dir)
+    paths = _paths(directory)
+    os.makedirs(directory, exist_ok=True)
+    pid = _read_pid(directory)
+    if pid and _alive(pid):
+        print(f"clustersim already running (pid {pid}); kubeconfig {paths['kubeconfig']}")
+        return 0
+    if os.path.exists(paths["ready.json"]):
+        os.remove(paths["ready.json"])
+    forwarded: List[str] = []
+    for option in ("host", "port", "workers", "vms", "profile", "state", "faults", "durations", "time_scale",
+                   "seed", "token", "operators"):
+        value = getattr(args, option)
+        if value is not None:
+            forwarded += [f"--{option.replace('_', '-')}", str(value)]
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    command = [sys.executable, "-m", "clustersim", "serve", "--kubeconfig", paths["kubeconfig"],
+               "--ready-file", paths["ready.json"], *forwarded]
+    with open(paths["server.log"], "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env, start_new_session=True, cwd=directory)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            print(f"clustersim exited with {process.returncode}; see {paths['server.log']}", file=sys.stderr)
+            return 1
+        if os.path.exists(paths["ready.json"]):
+            with open(paths["ready.json"], encoding="utf-8") as handle:
+                info = json.load(handle)
+            if _healthy(info["url"]):
+                with open(paths["pid"], "w", encoding="utf-8") as handle:
+                    handle.write(str(process.pid))
+                with open(paths["port"], "w", encoding="utf-8") as handle:
+                    handle.write(str(info["port"]))
+                print(f"clustersim started: {info['url']} (pid {process.pid}); "
+                      f"export KUBECONFIG={paths['kubeconfig']}")
+                return 0
+        time.sleep(0.05)
+    process.terminate()
+    print(f"clustersim did not become ready within {args.timeout}s; see {paths['server.log']}", file=sys.stderr)
+    return 1
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    directory = os.path.abspath(args.dir)
+    pid = _read_pid(directory)
+    if not pid or not _alive(pid):
+        print("clustersim is not running")
+        _cleanup(directory)
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    _cleanup(directory)
+    print(f"clustersim stopped (pid {pid})")
+    return 0
+
+
+def _cleanup(directory: str) -> None:
+    for name in ("pid", "port", "ready.json"):
+        path = _paths(directory)[name]
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    directory = os.path.abspath(args.dir)
+    pid = _read_pid(directory)
+    if pid and _alive(pid):
+        with open(_paths(directory)["port"], encoding="utf-8") as handle:
+            port = handle.read().strip()
+        print(f"clustersim running: pid {pid}, http://127.0.0.1:{port}, kubeconfig {_paths(directory)['kubeconfig']}")
+        return 0
+    print("clustersim is not running")
+    return 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clustersim", description="Local OpenShift Virtualization + Portworx API simulator")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run in the foreground")
+    _add_server_options(serve)
+    serve.set_defaults(func=cmd_serve)
+    start = commands.add_parser("start", help="run in the background")
+    _add_server_options(start)
+    start.add_argument("--dir", default=".sim")
+    start.add_argument("--timeout", type=float, default=30.0)
+    start.set_defaults(func=cmd_start)
+    for name, func in (("stop", cmd_stop), ("status", cmd_status)):
+        sub = commands.add_parser(name)
+        sub.add_argument("--dir", default=".sim")
+        sub.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

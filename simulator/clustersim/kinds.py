@@ -1,0 +1,397 @@
+"""The resource types the simulator serves, and the discovery documents built from them.
+
+Resource keys
+-------------
+Every kind is addressed inside the simulator by a *resource key*: the plural resource name for
+the core group (``"persistentvolumeclaims"``, ``"pods"``) and ``"<group>/<plural>"`` for named
+groups (``"kubevirt.io/virtualmachines"``, ``"storage.k8s.io/storageclasses"``).  The version is
+not part of the key: each group/resource is served at exactly one version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+from .schema import ANY, CONDITIONS, fields, merge_schema
+
+STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+STATUS_VERBS = ("get", "patch", "update")
+BASE_FIELD_SELECTORS = frozenset({"metadata.name", "metadata.namespace"})
+
+
+@dataclass
+class Subresource:
+    name: str
+    kind: str
+    verbs: Tuple[str, ...]
+    group: str = ""
+    version: str = ""
+
+
+@dataclass
+class Kind:
+    group: str
+    version: str
+    resource: str  # plural
+    kind: str
+    namespaced: bool = True
+    short_names: Tuple[str, ...] = ()
+    categories: Tuple[str, ...] = ()
+    verbs: Tuple[str, ...] = STANDARD_VERBS
+    subresources: Dict[str, Subresource] = field(default_factory=dict)
+    singular: str = ""
+    builtin: bool = False  # built-in types accept strategic merge patch; CRDs answer 415
+    field_selectors: FrozenSet[str] = BASE_FIELD_SELECTORS
+    schema: Optional[Dict[str, Any]] = None  # pruning schema (CRD kinds only)
+    list_kind: str = ""
+
+    def __post_init__(self) -> None:
+        self.singular = self.singular or self.kind.lower()
+        self.list_kind = self.list_kind or f"{self.kind}List"
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}/{self.resource}" if self.group else self.resource
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_version(self) -> str:
+        return self.api_version
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.subresources
+
+    def base_path(self, namespace: Optional[str] = None) -> str:
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{prefix}/namespaces/{namespace}/{self.resource}"
+        return f"{prefix}/{self.resource}"
+
+
+class KindRegistry:
+    """All served kinds, plus subresource-only groups such as ``subresources.kubevirt.io``."""
+
+    def __init__(self) -> None:
+        self._by_key: Dict[str, Kind] = {}
+        self._by_gvr: Dict[Tuple[str, str, str], Kind] = {}
+        self._by_gvk: Dict[Tuple[str, str], Kind] = {}
+        # group -> version -> list of discovery entries for subresource-only API groups
+        self._virtual: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
+        # subresource-only group -> the group whose objects it acts on
+        self.virtual_targets: Dict[str, str] = {}
+
+    # -- registration -----------------------------------------------------------------------
+    def register(self, kind: Kind) -> Kind:
+        self._by_key[kind.key] = kind
+        self._by_gvr[(kind.group, kind.version, kind.resource)] = kind
+        self._by_gvk[(kind.api_version, kind.kind)] = kind
+        return kind
+
+    def add_subresource(self, key: str, name: str, kind: str = "", verbs: Tuple[str, ...] = ("create",),
+                        group: str = "", version: str = "") -> None:
+        owner = self.get(key)
+        owner.subresources[name] = Subresource(name, kind or owner.kind, tuple(verbs), group, version)
+
+    def register_virtual_subresource(self, group: str, version: str, parent: str, name: str, kind: str,
+                                     verbs: Tuple[str, ...] = ("update",), namespaced: bool = True) -> None:
+        """A subresource served in its own API group (KubeVirt's ``subresources.kubevirt.io``)."""
+        self.virtual_targets.setdefault(group, group.split(".", 1)[1] if group.startswith("subresources.") else group)
+        entries = self._virtual.setdefault(group, {}).setdefault(version, [])
+        entries.append({"name": f"{parent}/{name}", "singularName": "", "namespaced": namespaced,
+                        "kind": kind, "verbs": list(verbs)})
+
+    def extend_schema(self, key: str, extra: Dict[str, Any]) -> None:
+        kind = self.get(key)
+        kind.schema = merge_schema(kind.schema, extra)
+
+    # -- lookup ------------------------------------------------------------------------------
+    def get(self, key: str) -> Kind:
+        return self._by_key[key]
+
+    def find(self, key: str) -> Optional[Kind]:
+        return self._by_key.get(key)
+
+    def by_gvr(self, group: str, version: str, resource: str) -> Optional[Kind]:
+        return self._by_gvr.get((group, version, resource))
+
+    def by_gvk(self, api_version: str, kind: str) -> Optional[Kind]:
+        return self._by_gvk.get((api_version, kind))
+
+    def all(self) -> List[Kind]:
+        return list(self._by_key.values())
+
+    def virtual_entries(self, group: str, version: str) -> Optional[List[Dict[str, Any]]]:
+        return self._virtual.get(group, {}).get(version)
+
+    # -- discovery documents -----------------------------------------------------------------
+    def group_versions(self) -> Dict[str, List[str]]:
+        """group -> versions, in registration order; the first version is preferred."""
+        result: Dict[str, List[str]] = {}
+        for kind in self._by_key.values():
+            versions = result.setdefault(kind.group, [])
+            if kind.version not in versions:
+                versions.append(kind.version)
+        for group, versions in self._virtual.items():
+            known = result.setdefault(group, [])
+            for version in versions:
+                if version not in known:
+                    known.append(version)
+        return result
+
+    def preferred_version(self, group: str) -> str:
+        versions = self.group_versions()[group]
+        # Prefer stable over beta over alpha, like the apiserver's version priority.
+        def rank(v: str) -> Tuple[int, str]:
+            return (2 if "alpha" in v else 1 if "beta" in v else 0, v)
+        return sorted(versions, key=rank)[0]
+
+    def api_versions_doc(self) -> Dict[str, Any]:
+        return {"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}
+
+    def group_doc(self, group: str) -> Optional[Dict[str, Any]]:
+        versions = self.group_versions().get(group)
+        if not group or not versions:
+            return None
+        preferred = self.preferred_version(group)
+        return {
+            "name": group,
+            "versions": [{"groupVersion": f"{group}/{v}", "version": v} for v in versions],
+            "preferredVersion": {"groupVersion": f"{group}/{preferred}", "version": preferred},
+        }
+
+    def api_group_list_doc(self) -> Dict[str, Any]:
+        groups = [self.group_doc(g) for g in self.group_versions() if g]
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def resource_list_doc(self, group: str, version: str) -> Optional[Dict[str, Any]]:
+        resources: List[Dict[str, Any]] = []
+        for kind in self._by_key.values():
+            if kind.group != group or kind.version != version:
+                continue
+            entry: Dict[str, Any] = {
+                "name": kind.resource, "singularName": kind.singular, "namespaced": kind.namespaced,
+                "kind": kind.kind, "verbs": list(kind.verbs),
+            }
+            if kind.short_names:
+                entry["shortNames"] = list(kind.short_names)
+            if kind.categories:
+                entry["categories"] = list(kind.categories)
+            resources.append(entry)
+            for sub in kind.subresources.values():
+                sub_entry: Dict[str, Any] = {"name": f"{kind.resource}/{sub.name}", "singularName": "",
+                                             "namespaced": kind.namespaced, "kind": sub.kind, "verbs": list(sub.verbs)}
+                if sub.group:
+                    sub_entry["group"] = sub.group
+                    sub_entry["version"] = sub.version
+                resources.append(sub_entry)
+        resources.extend(self._virtual.get(group, {}).get(version, []))
+        if not resources:
+            return None
+        group_version = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+
+
+def _status(*extra: Subresource) -> Dict[str, Subresource]:
+    subs = {"status": Subresource("status", "", STATUS_VERBS)}
+    for sub in extra:
+        subs[sub.name] = sub
+    return subs
+
+
+def _fix_status_kind(kind: Kind) -> Kind:
+    for sub in kind.subresources.values():
+        if not sub.kind:
+            sub.kind = kind.kind
+    return kind
+
+
+def builtin_kinds() -> List[Kind]:
+    """Every kind served by a fresh simulator.  Field names follow the upstream types/CRDs."""
+    scale = Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
+    k: List[Kind] = [
+        # --- core/v1 -------------------------------------------------------------------------
+        Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), builtin=True,
+             verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+             subresources=_status(Subresource("finalize", "", ("update",))),
+             field_selectors=BASE_FIELD_SELECTORS | {"status.phase"}),
+        Kind("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), builtin=True,
+             subresources=_status(Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update"))),
+             field_selectors=BASE_FIELD_SELECTORS | {"spec.unschedulable"}),
+        Kind("", "v1", "pods", "Pod", short_names=("po",), categories=("all",), builtin=True,
+             subresources=_status(Subresource("eviction", "Eviction", ("create",), "policy", "v1"),
+                                  Subresource("log", "Pod", ("get",)),
+                                  Subresource("binding", "Binding", ("create",))),
+             field_selectors=BASE_FIELD_SELECTORS | {"spec.nodeName", "status.phase", "spec.restartPolicy",
+                                                     "spec.schedulerName", "spec.serviceAccountName",
+                                                     "status.podIP", "status.nominatedNodeName"}),
+        Kind("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), builtin=True,
+             subresources=_status()),
+        Kind("", "v1", "persistentvolumes", "PersistentVolume", namespaced=False, short_names=("pv",), builtin=True,
+             subresources=_status()),
+        Kind("", "v1", "events", "Event", short_names=("ev",), builtin=True,
+             field_selectors=BASE_FIELD_SELECTORS | {"involvedObject.kind", "involvedObject.namespace",
+                                                     "involvedObject.name", "involvedObject.uid",
+                                                     "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                                                     "involvedObject.fieldPath", "reason", "type", "source"}),
+        Kind("", "v1", "configmaps", "ConfigMap", short_names=("cm",), builtin=True),
+        Kind("", "v1", "secrets", "Secret", builtin=True, field_selectors=BASE_FIELD_SELECTORS | {"type"}),
+        Kind("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), builtin=True),
+        Kind("", "v1", "services", "Service", short_names=("svc",), categories=("all",), builtin=True,
+             verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+             subresources=_status(Subresource("proxy", "ServiceProxyOptions", ("create", "delete", "get", "patch", "update")))),
+        Kind("", "v1", "endpoints", "Endpoints", short_names=("ep",), builtin=True),
+        # --- apps/v1, batch/v1 ----------------------------------------------------------------
+        Kind("apps", "v1", "deployments", "Deployment", short_names=("deploy",), categories=("all",), builtin=True,
+             subresources=_status(scale)),
+        Kind("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), categories=("all",), builtin=True,
+             subresources=_status(Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1"))),
+        Kind("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), categories=("all",), builtin=True,
+             subresources=_status()),
+        Kind("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",), categories=("all",), builtin=True,
+             subresources=_status(Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1"))),
+        Kind("batch", "v1", "jobs", "Job", categories=("all",), builtin=True, subresources=_status(),
+             field_selectors=BASE_FIELD_SELECTORS | {"status.successful"}),
+        Kind("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",), builtin=True,
+             subresources=_status()),
+        # --- storage ----------------------------------------------------------------------------
+        Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short_names=("sc",), builtin=True),
+        Kind("storage.k8s.io", "v1", "csidrivers", "CSIDriver", namespaced=False, builtin=True),
+        Kind("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", namespaced=False, builtin=True,
+             subresources=_status()),
+        Kind("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", namespaced=False,
+             short_names=("vsclass", "vsclasses")),
+        Kind("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", short_names=("vs",),
+             subresources=_status()),
+        Kind("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent", namespaced=False,
+             short_names=("vsc", "vscs"), subresources=_status()),
+        # --- policy, rbac -----------------------------------------------------------------------
+        Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
+             subresources=_status()),
+        Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", builtin=True),
+        Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", builtin=True),
+        Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, builtin=True),
+        Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False, builtin=True),
+        # --- OpenShift --------------------------------------------------------------------------
+        Kind("config.openshift.io", "v1", "clusterversions", "ClusterVersion", namespaced=False, subresources=_status(),
+             schema={"spec": fields("capabilities", "channel", "clusterID", "desiredUpdate", "overrides", "upstream"),
+                     "status": fields("availableUpdates", "capabilities", "conditionalUpdates", "conditions", "desired",
+                                      "history", "observedGeneration", "versionHash")}),
+        Kind("config.openshift.io", "v1", "clusteroperators", "ClusterOperator", namespaced=False, short_names=("co",),
+             subresources=_status(),
+             schema={"spec": {}, "status": {"conditions": CONDITIONS, "extension": ANY, "relatedObjects": ANY,
+                                            "versions": ANY}}),
+        Kind("imageregistry.operator.openshift.io", "v1", "configs", "Config", namespaced=False, subresources=_status(),
+             schema={"spec": {**fields("affinity", "defaultRoute", "disableRedirect", "httpSecret", "logLevel",
+                                       "logging", "managementState", "nodeSelector", "observedConfig",
+                                       "operatorLogLevel", "proxy", "readOnly", "replicas", "requests", "resources",
+                                       "rolloutStrategy", "routes", "tolerations", "topologySpreadConstraints",
+                                       "unsupportedConfigOverrides"),
+                              "storage": {**fields("azure", "emptyDir", "gcs", "ibmcos", "managementState", "oss",
+                                                   "s3", "swift"), "pvc": fields("claim")}},
+                     "status": {**fields("generations", "latestAvailableRevision", "observedGeneration",
+                                         "readyReplicas", "storage", "storageManaged", "version"),
+                                "conditions": CONDITIONS}}),
+        Kind("route.openshift.io", "v1", "routes", "Route", subresources=_status(),
+             schema={"spec": fields("host", "path", "port", "subdomain", "tls", "to", "alternateBackends",
+                                    "wildcardPolicy", "httpHeaders"),
+                     "status": fields("ingress")}),
+        Kind("operators.coreos.com", "v1alpha1", "clusterserviceversions", "ClusterServiceVersion",
+             short_names=("csv", "csvs"), categories=("olm",), subresources=_status()),
+        Kind("operators.coreos.com", "v1alpha1", "subscriptions", "Subscription", short_names=("sub", "subs"),
+             categories=("olm",), subresources=_status()),
+        Kind("operators.coreos.com", "v1alpha1", "installplans", "InstallPlan", short_names=("ip",),
+             categories=("olm",), subresources=_status()),
+        Kind("operators.coreos.com", "v1", "operatorgroups", "OperatorGroup", short_names=("og",),
+             categories=("olm",), subresources=_status()),
+        # --- OpenShift Virtualization -----------------------------------------------------------
+        Kind("hco.kubevirt.io", "v1beta1", "hyperconvergeds", "HyperConverged", short_names=("hco", "hcos"),
+             categories=("all",), subresources=_status(),
+             schema={"spec": {**fields(
+                 "CommonInstancetypesDeployment", "applicationAwareConfig", "certConfig", "commonBootImageNamespace",
+                 "commonTemplatesNamespace", "dataImportCronTemplates", "defaultCPUModel", "defaultRuntimeClass",
+                 "deployVmConsoleProxy", "enableApplicationAwareQuota", "enableCommonBootImageImport",
+                 "evictionStrategy", "featureGates", "higherWorkloadDensity", "infra", "instancetypeConfig",
+                 "ksmConfiguration", "kubeSecondaryDNSNameServerIP", "liveUpdateConfiguration",
+                 "localStorageClassName", "logVerbosityConfig", "mediatedDevicesConfiguration", "networkBinding",
+                 "obsoleteCPUs", "permittedHostDevices", "resourceRequirements", "scratchSpaceStorageClass",
+                 "storageImport", "tektonPipelinesNamespace", "tektonTasksNamespace", "tlsSecurityProfile",
+                 "tuningPolicy", "uninstallStrategy", "vddkInitImage", "virtualMachineOptions",
+                 "vmStateStorageClass", "workloadUpdateStrategy", "workloads"),
+                 "liveMigrationConfig": fields("allowAutoConverge", "allowPostCopy", "bandwidthPerMigration",
+                                               "completionTimeoutPerGiB", "network", "parallelMigrationsPerCluster",
+                                               "parallelOutboundMigrationsPerNode", "progressTimeout"),
+                 "filesystemOverhead": {"global": ANY, "storageClass": {"*": ANY}}},
+                 "status": {**fields("dataImportCronTemplates", "dataImportSchedule", "infrastructureHighlyAvailable",
+                                     "nodeInfo", "observedGeneration", "relatedObjects", "systemHealthStatus",
+                                     "versions"), "conditions": CONDITIONS}}),
+        Kind("cdi.kubevirt.io", "v1beta1", "cdiconfigs", "CDIConfig", namespaced=False, subresources=_status()),
+        Kind("cdi.kubevirt.io", "v1beta1", "cdis", "CDI", namespaced=False, short_names=("cdi", "cdis"),
+             subresources=_status()),
+        Kind("cdi.kubevirt.io", "v1beta1", "storageprofiles", "StorageProfile", namespaced=False, subresources=_status(),
+             schema={"spec": fields("claimPropertySets", "cloneStrategy", "dataImportCronSourceFormat",
+                                    "snapshotClass", "minimumSupportedPvcSize"),
+                     "status": fields("claimPropertySets", "cloneStrategy", "dataImportCronSourceFormat",
+                                      "provisioner", "snapshotClass", "storageClass", "minimumSupportedPvcSize")}),
+        Kind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume", short_names=("dv", "dvs"), categories=("all",),
+             subresources=_status()),
+        Kind("cdi.kubevirt.io", "v1beta1", "datasources", "DataSource", short_names=("das",), categories=("all",),
+             subresources=_status()),
+        Kind("cdi.kubevirt.io", "v1beta1", "dataimportcrons", "DataImportCron", short_names=("dic", "dics"),
+             categories=("all",), subresources=_status()),
+        Kind("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", short_names=("vm", "vms"), categories=("all",),
+             subresources=_status()),
+        Kind("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", short_names=("vmi", "vmis"),
+             categories=("all",), subresources=_status()),
+        Kind("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
+             short_names=("vmim", "vmims"), categories=("all",), subresources=_status()),
+        Kind("kubevirt.io", "v1", "kubevirts", "KubeVirt", short_names=("kv", "kvs"), categories=("all",),
+             subresources=_status()),
+        Kind("nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", "NodeMaintenance", namespaced=False,
+             short_names=("nm",), subresources=_status(),
+             schema={"spec": fields("nodeName", "reason"),
+                     "status": fields("drainProgress", "errorOnLeaseCount", "evictionPods", "lastError", "lastUpdate",
+                                      "pendingPods", "pendingPodsRefs", "phase", "totalpods")}),
+        # --- Portworx ---------------------------------------------------------------------------
+        Kind("core.libopenstorage.org", "v1", "storageclusters", "StorageCluster", short_names=("stc",),
+             subresources=_status(),
+             schema={"spec": fields("autoUpdateComponents", "autopilot", "cloudStorage", "csi", "customImageRegistry",
+                                    "deleteStrategy", "env", "featureGates", "image", "imagePullPolicy",
+                                    "imagePullSecret", "kvdb", "metadata", "monitoring", "network", "nodes",
+                                    "placement", "preserveFullCustomImageRegistry", "priorityClassName", "pxRepo",
+                                    "resources", "revisionHistoryLimit", "runtimeOptions", "secretsProvider",
+                                    "security", "startPort", "storage", "stork", "updateStrategy", "userInterface",
+                                    "version", "volumes"),
+                     "status": fields("clusterName", "clusterUid", "collisionCount", "conditions", "desiredImages",
+                                      "phase", "reason", "storage", "version")}),
+        Kind("core.libopenstorage.org", "v1", "storagenodes", "StorageNode", short_names=("sn",), subresources=_status(),
+             schema={"spec": fields("cloudStorage", "version"),
+                     "status": fields("checks", "conditions", "geography", "kernelVersion", "network",
+                                      "nodeAttributes", "nodeUid", "operatingSystem", "phase", "storage")}),
+        Kind("autopilot.libopenstorage.org", "v1alpha1", "autopilotrules", "AutopilotRule", namespaced=False),
+        # --- MTV (Forklift) ---------------------------------------------------------------------
+        Kind("forklift.konveyor.io", "v1beta1", "storagemaps", "StorageMap", subresources=_status()),
+        Kind("forklift.konveyor.io", "v1beta1", "networkmaps", "NetworkMap", subresources=_status()),
+        Kind("forklift.konveyor.io", "v1beta1", "providers", "Provider", subresources=_status()),
+        Kind("forklift.konveyor.io", "v1beta1", "plans", "Plan", subresources=_status()),
+        Kind("forklift.konveyor.io", "v1beta1", "migrations", "Migration", subresources=_status()),
+    ]
+    return [_fix_status_kind(kind) for kind in k]
+
+
+def default_registry() -> KindRegistry:
+    registry = KindRegistry()
+    for kind in builtin_kinds():
+        registry.register(kind)
+    # KubeVirt serves its imperative endpoints in a separate, subresource-only API group.
+    for name in ("addvolume", "removevolume", "start", "stop", "restart", "migrate", "expand-spec"):
+        registry.register_virtual_subresource("subresources.kubevirt.io", "v1", "virtualmachines", name,
+                                              "VirtualMachine", ("update",) if name != "expand-spec" else ("get",))
+    for name in ("addvolume", "removevolume", "pause", "unpause", "freeze", "unfreeze", "guestosinfo"):
+        registry.register_virtual_subresource("subresources.kubevirt.io", "v1", "virtualmachineinstances", name,
+                                              "VirtualMachineInstance", ("get",) if name == "guestosinfo" else ("update",))
+    return registry

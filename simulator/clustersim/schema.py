@@ -1,0 +1,86 @@
+"""Structural-schema pruning for CRD-backed kinds.
+
+A real apiserver drops fields that a CRD's structural schema does not declare (unless the
+subtree sets ``x-kubernetes-preserve-unknown-fields``).  We keep a small schema per kind for the
+fields our collection reads and writes, written in a tiny DSL:
+
+* ``ANY`` — keep the value as is (scalars, or an object whose content we do not model);
+* ``{"field": node, ...}`` — an object: declared fields are kept (and pruned recursively),
+  undeclared fields are dropped;  ``{"*": node}`` declares a map with arbitrary keys;
+* ``[node]`` — an array whose items follow ``node``.
+
+``apiVersion``, ``kind`` and ``metadata`` are always kept.  A kind without a schema keeps
+everything (like a CRD with ``x-kubernetes-preserve-unknown-fields: true`` at the root).
+Operators extend a kind's schema with ``cluster.kinds.extend_schema(key, {...})``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+ALWAYS_KEPT = ("apiVersion", "kind", "metadata")
+
+
+def prune(value: Any, schema: Any) -> Any:
+    if schema is ANY or schema is None:
+        return value
+    if isinstance(schema, list):
+        if not isinstance(value, list):
+            return value
+        return [prune(item, schema[0]) for item in value]
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            return value
+        wildcard = schema.get("*")
+        result = {}
+        for key, item in value.items():
+            if key in schema:
+                result[key] = prune(item, schema[key])
+            elif wildcard is not None:
+                result[key] = prune(item, wildcard)
+        return result
+    return value
+
+
+def prune_object(obj: Dict[str, Any], schema: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Prune a whole object; returns a new dict (input is not modified)."""
+    if schema is None:
+        return obj
+    result = {k: obj[k] for k in ALWAYS_KEPT if k in obj}
+    for key, value in obj.items():
+        if key in ALWAYS_KEPT:
+            continue
+        if key in schema:
+            result[key] = prune(value, schema[key])
+    return result
+
+
+def merge_schema(base: Any, extra: Any) -> Any:
+    """Union of two schema nodes (used by ``extend_schema``)."""
+    if base is None:
+        return extra
+    if base is ANY or extra is ANY:
+        return ANY
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for key, node in extra.items():
+            merged[key] = merge_schema(base.get(key), node)
+        return merged
+    if isinstance(base, list) and isinstance(extra, list):
+        return [merge_schema(base[0], extra[0])]
+    return extra
+
+
+def fields(*names: str) -> Dict[str, Any]:
+    """``fields("a", "b")`` == ``{"a": ANY, "b": ANY}``."""
+    return {name: ANY for name in names}
+
+
+CONDITIONS: List[Any] = [fields("type", "status", "reason", "message", "lastTransitionTime",
+                                "lastUpdateTime", "lastHeartbeatTime", "lastProbeTime", "observedGeneration")]
