@@ -84,7 +84,7 @@ class Cluster:
         self.lock = threading.RLock()
         self.kinds: KindRegistry = default_registry()
         self.admission = AdmissionChain()
-        self.watch = WatchHub()
+        self.watch = WatchHub(self.config.watch_history)
         self.runtime = Runtime(self.lock)
         self.store = Store(self)
         self.faults = FaultInjector()

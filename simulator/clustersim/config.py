@@ -40,6 +40,7 @@ class Config:
     state_file: Optional[str] = None
     token: Optional[str] = None
     operators: Optional[List[str]] = None  # None = every module in clustersim/operators
+    watch_history: int = 100_000  # changes kept for watch resumption; older resourceVersions get 410
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -49,6 +50,7 @@ class Config:
             profile=os.environ.get("SIM_PROFILE", "default"),
             time_scale=float(os.environ.get("SIM_TIME_SCALE", "1") or 1),
             seed=_env_int("SIM_SEED", 42),
+            watch_history=_env_int("SIM_WATCH_HISTORY", 100_000),
         )
         env_durations = load_json_or_path(os.environ.get("SIM_DURATIONS"))
         if env_durations:

@@ -412,8 +412,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def _delete_response(self, kind: Kind, result: Dict[str, Any]) -> Dict[str, Any]:
         """Objects still terminating (finalizers) and custom resources answer with the object;
         built-in kinds deleted at once answer a Success Status, like their registries do."""
-        if result["metadata"].get("deletionTimestamp") and result["metadata"].get("finalizers"):
-            return result
+        if result["metadata"].get("deletionTimestamp") and self.cluster.store.peek(
+                kind.key, result["metadata"]["name"], result["metadata"].get("namespace")) is not None:
+            return result  # still terminating
         if not kind.builtin or kind.key == "pods":
             return result
         meta = result["metadata"]

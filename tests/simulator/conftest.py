@@ -1,0 +1,28 @@
+"""Shared fixtures for the simulator's own tests: every test talks to a real server over HTTP."""
+import os
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO_ROOT, "simulator"))
+
+from clustersim.testing import Simulator, simulator_fixture  # noqa: E402
+
+# One subprocess simulator per test module (the same code path as `make sim-start`).
+sim = simulator_fixture(scope="module")
+
+
+@pytest.fixture(scope="module")
+def client(sim):
+    return sim.client()
+
+
+@pytest.fixture(scope="module")
+def api(sim):
+    """The raw kubernetes ApiClient, for hand-made requests."""
+    return sim.api_client()
+
+
+def resource(client, api_version, kind):
+    return client.resources.get(api_version=api_version, kind=kind)
