@@ -162,9 +162,9 @@ def expansion_progress(pvc, size, in_use):
 
 
 def claim_in_use(pods, claim):
-    """Whether a running (or starting) pod mounts ``claim``; the kubelet finishes a filesystem resize only then."""
+    """Whether a running pod mounts ``claim``; the kubelet finishes a filesystem resize only then."""
     for pod in pods:
-        if (pod.get("status") or {}).get("phase") not in ("Running", "Pending"):
+        if (pod.get("status") or {}).get("phase") != "Running":
             continue
         for volume in (pod.get("spec") or {}).get("volumes") or []:
             if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:

@@ -83,7 +83,7 @@ def test_follow_up_for_vm_disks_mentions_the_guest():
 
 def test_claim_in_use_only_counts_live_pods():
     pod = {"status": {"phase": "Running"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}
-    done = {"status": {"phase": "Succeeded"}, "spec": pod["spec"]}
+    done = {"status": {"phase": "Pending"}, "spec": pod["spec"]}
     assert expansion.claim_in_use([pod], "data")
     assert not expansion.claim_in_use([done], "data")
     assert not expansion.claim_in_use([pod], "other")

@@ -1,0 +1,274 @@
+"""CDI's StorageProfile controller and its default-class alerts (containerized-data-importer).
+
+What it simulates
+-----------------
+* **One StorageProfile per StorageClass** (``cdi.kubevirt.io/v1beta1``, cluster-scoped, same name),
+  created when the class appears and deleted with it. ``status`` holds ``storageClass``,
+  ``provisioner``, ``claimPropertySets``, ``cloneStrategy`` and ``dataImportCronSourceFormat``.
+* **Capabilities by provisioner key**, as CDI's ``storagecapabilities`` table: for
+  ``pxd.portworx.com`` the key is ``pxd.portworx.com/nfs`` when ``sharedv4_mount_options``
+  contains both ``vers=3.0`` and ``nolock`` (ReadWriteMany and ReadWriteOnce, Filesystem only),
+  ``pxd.portworx.com/pure_block`` / ``pure_fa_file`` for those ``backend`` values, otherwise
+  ``pxd.portworx.com`` (ReadWriteMany and ReadWriteOnce, each with Block and Filesystem). Unknown
+  provisioners get no claim property sets (an incomplete profile); ``stork-snapshot`` and
+  ``kubernetes.io/no-provisioner`` are CDI's unsupported provisioners.
+* **Overrides**: a non-empty ``spec.claimPropertySets`` replaces the computed sets (a set with a
+  volume mode but no access modes is ignored, as CDI refuses it); ``spec.cloneStrategy`` and
+  ``spec.dataImportCronSourceFormat`` replace the advised values (Portworx: ``csi-clone``;
+  otherwise ``snapshot`` when a VolumeSnapshotClass exists for the provisioner, else ``copy``;
+  source format ``pvc``).
+* **Alerts** ``CDIMultipleDefaultVirtStorageClasses``, ``CDINoDefaultStorageClass`` and
+  ``CDIDefaultStorageClassDegraded`` computed with CDI's rules from the
+  ``kubevirt_cdi_storageprofile_info`` labels (``default``, ``virtdefault``, ``rwx``,
+  ``smartclone``; ``degraded`` = not (rwx and smartclone)), plus ``CDIStorageProfilesIncomplete``.
+  They are pending for ``cdi_alert_for`` seconds (the rules' ``for: 5m``, default 0.05) and then
+  firing, and are served in the Prometheus ``/api/v1/alerts`` format on the Thanos querier service
+  proxy path a cluster user reaches through the API server
+  (:data:`ALERTS_PATH`), also under ``prometheus-k8s``.
+
+Durations: ``cdi_alert_for``.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from ..cluster import HttpRequest
+from ..util import now_rfc3339
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cluster import Cluster
+
+STORAGE_CLASS_KEY = "storage.k8s.io/storageclasses"
+PROFILE_KEY = "cdi.kubevirt.io/storageprofiles"
+DATA_VOLUME_KEY = "cdi.kubevirt.io/datavolumes"
+SNAPSHOT_CLASS_KEY = "snapshot.storage.k8s.io/volumesnapshotclasses"
+CSI_DRIVER_KEY = "storage.k8s.io/csidrivers"
+VIRT_DEFAULT = "storageclass.kubevirt.io/is-default-virt-class"
+CLUSTER_DEFAULT = "storageclass.kubernetes.io/is-default-class"
+ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:web/proxy/api/v1/alerts"
+PROMETHEUS_ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:prometheus-k8s:web/proxy/api/v1/alerts"
+RUNBOOK = "https://github.com/openshift/runbooks/blob/master/alerts/openshift-virtualization-operator/{0}.md"
+
+RWX, RWO, ROX = "ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"
+BLOCK, FILE = "Block", "Filesystem"
+CAPABILITIES: Dict[str, List[Tuple[str, str]]] = {
+    "pxd.portworx.com": [(RWX, BLOCK), (RWX, FILE), (RWO, BLOCK), (RWO, FILE)],
+    "pxd.portworx.com/nfs": [(RWX, FILE), (RWO, FILE)],
+    "pxd.portworx.com/pure_block": [(RWX, BLOCK), (RWO, BLOCK), (RWO, FILE)],
+    "pxd.portworx.com/pure_fa_file": [(RWX, FILE), (RWO, FILE)],
+    "kubernetes.io/portworx-volume": [(RWX, BLOCK), (RWX, FILE), (RWO, BLOCK), (RWO, FILE)],
+    "kubernetes.io/portworx-volume/nfs": [(RWX, FILE), (RWO, FILE)],
+    "rbd.csi.ceph.com": [(RWX, BLOCK), (RWO, BLOCK), (RWO, FILE)],
+    "openshift-storage.rbd.csi.ceph.com": [(RWX, BLOCK), (RWO, BLOCK), (RWO, FILE)],
+    "kubevirt.io.hostpath-provisioner": [(RWO, FILE)],
+}
+ADVISED_CLONE = {key: "csi-clone" for key in CAPABILITIES if key.startswith(("pxd.portworx.com", "rbd", "openshift-storage"))}
+UNSUPPORTED = {"stork-snapshot", "kubernetes.io/no-provisioner", "openshift-storage.noobaa.io/obc",
+               "openshift-storage.ceph.rook.io/bucket", "rook-ceph.ceph.rook.io/bucket"}
+
+ALERT_SUMMARIES = {
+    "CDIMultipleDefaultVirtStorageClasses": "More than one default virtualization StorageClass detected",
+    "CDINoDefaultStorageClass": "No default StorageClass or virtualization StorageClass, and a DataVolume is pending for one",
+    "CDIDefaultStorageClassDegraded": "Default storage class has no smart clone or ReadWriteMany",
+    "CDIStorageProfilesIncomplete": "Incomplete StorageProfile, accessMode/volumeMode cannot be inferred by CDI for PVC population request",
+}
+
+
+def provisioner_key(storage_class: Dict[str, Any]) -> str:
+    provisioner = storage_class.get("provisioner") or ""
+    parameters = storage_class.get("parameters") or {}
+    if provisioner in ("pxd.portworx.com", "kubernetes.io/portworx-volume"):
+        backend = parameters.get("backend")
+        if provisioner == "pxd.portworx.com" and backend in ("pure_block", "pure_fa_file"):
+            return f"{provisioner}/{backend}"
+        if backend is None:
+            options = [o.strip() for o in str(parameters.get("sharedv4_mount_options", "")).split(",")]
+            if "vers=3.0" in options and "nolock" in options:
+                return f"{provisioner}/nfs"
+    return provisioner
+
+
+def computed_property_sets(storage_class: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [{"accessModes": [mode], "volumeMode": vmode} for mode, vmode in CAPABILITIES.get(provisioner_key(storage_class), [])]
+
+
+def _annotated(obj: Dict[str, Any], annotation: str) -> bool:
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(annotation, "")).lower() == "true"
+
+
+class CdiStorage:
+    def __init__(self, cluster: "Cluster") -> None:
+        self.cluster = cluster
+        self.active_since: Dict[Tuple[str, str], str] = {}
+        self.active_clock: Dict[Tuple[str, str], float] = {}
+        self.started = now_rfc3339()
+
+    # ------------------------------------------------------------------ StorageProfiles
+    def on_storage_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        store = self.cluster.store
+        if event == "DELETED" or new is None:
+            name = (old or {}).get("metadata", {}).get("name")
+            if name and store.peek(PROFILE_KEY, name) is not None:
+                store.delete(PROFILE_KEY, name)
+        else:
+            self.reconcile(new["metadata"]["name"])
+        self.evaluate_alerts()
+
+    def on_profile(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        if new is not None and (old is None or new.get("spec") != old.get("spec")):
+            self.reconcile(new["metadata"]["name"])
+        self.evaluate_alerts()
+
+    def reconcile(self, name: str) -> None:
+        store = self.cluster.store
+        storage_class = store.peek(STORAGE_CLASS_KEY, name)
+        if storage_class is None:
+            return
+        profile = store.peek(PROFILE_KEY, name)
+        if profile is None:
+            profile = store.create(PROFILE_KEY, {
+                "apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "StorageProfile",
+                "metadata": {"name": name, "labels": {"app": "containerized-data-importer", "cdi.kubevirt.io": "",
+                                                      "app.kubernetes.io/component": "storage",
+                                                      "app.kubernetes.io/managed-by": "cdi-controller"}},
+                "spec": {},
+            })
+        status = self.profile_status(storage_class, profile.get("spec") or {})
+
+        def write(obj: Dict[str, Any]) -> Any:
+            if obj.get("status") == status:
+                return False
+            obj["status"] = status
+            return None
+        store.mutate(PROFILE_KEY, name, write)
+
+    def profile_status(self, storage_class: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+        provisioner = storage_class.get("provisioner") or ""
+        spec_sets = [s for s in spec.get("claimPropertySets") or [] if s.get("accessModes")]
+        sets = spec_sets or computed_property_sets(storage_class)
+        key = provisioner_key(storage_class)
+        clone_strategy = spec.get("cloneStrategy") or ADVISED_CLONE.get(key) or (
+            "snapshot" if self._snapshot_class(provisioner) else "copy")
+        status: Dict[str, Any] = {
+            "storageClass": storage_class["metadata"]["name"],
+            "provisioner": provisioner,
+            "claimPropertySets": sets,
+            "cloneStrategy": clone_strategy,
+            "dataImportCronSourceFormat": spec.get("dataImportCronSourceFormat") or "pvc",
+        }
+        snapshot_class = spec.get("snapshotClass") or self._snapshot_class(provisioner)
+        if snapshot_class:
+            status["snapshotClass"] = snapshot_class
+        return status
+
+    def _snapshot_class(self, provisioner: str) -> Optional[str]:
+        for snapshot_class in self.cluster.store.list(SNAPSHOT_CLASS_KEY, copy=False):
+            if snapshot_class.get("driver") == provisioner:
+                return snapshot_class["metadata"]["name"]
+        return None
+
+    # ------------------------------------------------------------------ metrics and alerts
+    def profile_info(self) -> List[Dict[str, Any]]:
+        """The ``kubevirt_cdi_storageprofile_info`` series: one label set per StorageProfile."""
+        store = self.cluster.store
+        series = []
+        for profile in store.list(PROFILE_KEY, copy=False):
+            status = profile.get("status") or {}
+            storage_class = store.peek(STORAGE_CLASS_KEY, profile["metadata"]["name"])
+            if storage_class is None or not status.get("provisioner"):
+                continue
+            sets = status.get("claimPropertySets") or []
+            complete = status["provisioner"] in UNSUPPORTED or (
+                bool(sets) and all(s.get("accessModes") and s.get("volumeMode") for s in sets))
+            rwx = any(RWX in (s.get("accessModes") or []) for s in sets)
+            smart = self._smart_clone(status)
+            series.append({"storageclass": status.get("storageClass"), "provisioner": status["provisioner"],
+                           "complete": complete, "default": _annotated(storage_class, CLUSTER_DEFAULT),
+                           "virtdefault": _annotated(storage_class, VIRT_DEFAULT), "rwx": rwx,
+                           "smartclone": smart, "degraded": not (rwx and smart)})
+        return series
+
+    def _smart_clone(self, status: Dict[str, Any]) -> bool:
+        strategy, provisioner = status.get("cloneStrategy"), status.get("provisioner")
+        if strategy == "copy":
+            return False
+        if strategy == "csi-clone":
+            return self.cluster.store.peek(CSI_DRIVER_KEY, provisioner) is not None
+        return self._snapshot_class(provisioner) is not None
+
+    def pending_data_volumes(self) -> int:
+        """``kubevirt_cdi_datavolume_pending``: DataVolumes waiting for a default class."""
+        count = 0
+        for dv in self.cluster.store.list(DATA_VOLUME_KEY, copy=False):
+            spec = dv.get("spec") or {}
+            wanted = (spec.get("storage") or spec.get("pvc") or {}).get("storageClassName")
+            if not wanted and (dv.get("status") or {}).get("phase") in (None, "", "Pending"):
+                count += 1
+        return count
+
+    def active_alerts(self) -> List[Tuple[str, str]]:
+        """(alert, storageclass label or "") pairs whose rule expression is true right now."""
+        series = self.profile_info()
+        defaults = [s for s in series if s["default"]]
+        virt_defaults = [s for s in series if s["virtdefault"]]
+        active: List[Tuple[str, str]] = []
+        if len(virt_defaults) > 1:
+            active.append(("CDIMultipleDefaultVirtStorageClasses", ""))
+        if not defaults and not virt_defaults and self.pending_data_volumes() > 0:
+            active.append(("CDINoDefaultStorageClass", ""))
+        healthy = sum(1 for s in defaults if not s["degraded"]) + sum(1 for s in virt_defaults if not s["degraded"])
+        if (defaults or virt_defaults) and healthy == 0:
+            active.append(("CDIDefaultStorageClassDegraded", ""))
+        for s in series:
+            if not s["complete"]:
+                active.append(("CDIStorageProfilesIncomplete", s["storageclass"]))
+        return active
+
+    def evaluate_alerts(self) -> None:
+        active = set(self.active_alerts())
+        for key in list(self.active_since):
+            if key not in active:
+                del self.active_since[key]
+                del self.active_clock[key]
+        for key in active:
+            if key not in self.active_since:
+                self.active_since[key] = now_rfc3339()
+                self.active_clock[key] = time.monotonic()
+
+    def alerts_answer(self, request: HttpRequest) -> Dict[str, Any]:
+        with self.cluster.lock:
+            self.evaluate_alerts()
+            hold = self.cluster.duration("cdi_alert_for", 0.05)
+            # Prometheus always serves the Watchdog alert; clients must filter for what they want.
+            alerts = [{"labels": {"alertname": "Watchdog", "namespace": "openshift-monitoring", "severity": "none"},
+                       "annotations": {"summary": "An alert that should always be firing to certify that Alertmanager is working properly."},
+                       "state": "firing", "activeAt": self.started, "value": "1e+00"}]
+            for (name, storage_class), since in sorted(self.active_since.items()):
+                labels = {"alertname": name, "namespace": "openshift-cnv", "severity": "info" if name == "CDIStorageProfilesIncomplete" else "warning",
+                          "operator_health_impact": "none", "kubernetes_operator_part_of": "kubevirt",
+                          "kubernetes_operator_component": "containerized-data-importer"}
+                if storage_class:
+                    labels["storageclass"] = storage_class
+                state = "firing" if time.monotonic() - self.active_clock[(name, storage_class)] >= hold else "pending"
+                alerts.append({"labels": labels,
+                               "annotations": {"summary": ALERT_SUMMARIES[name], "runbook_url": RUNBOOK.format(name)},
+                               "state": state, "activeAt": since, "value": "1e+00"})
+        return {"status": "success", "data": {"alerts": alerts}}
+
+    def reset(self) -> None:
+        self.active_since.clear()
+        self.active_clock.clear()
+
+
+def setup(cluster: "Cluster") -> None:
+    cdi = CdiStorage(cluster)
+    cluster.cdi_storage = cdi  # type: ignore[attr-defined]
+    cluster.on_change(STORAGE_CLASS_KEY, cdi.on_storage_class)
+    cluster.on_change(PROFILE_KEY, cdi.on_profile)
+    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: [cdi.reconcile(sc["metadata"]["name"])
+                                                      for sc in cluster.store.list(STORAGE_CLASS_KEY)])
+    cluster.on_change(DATA_VOLUME_KEY, lambda *_: cdi.evaluate_alerts())
+    cluster.add_route("GET", ALERTS_PATH, cdi.alerts_answer)
+    cluster.add_route("GET", PROMETHEUS_ALERTS_PATH, cdi.alerts_answer)
+    cluster.on_reset(cdi.reset)

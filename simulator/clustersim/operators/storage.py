@@ -1,0 +1,275 @@
+"""Volume provisioning, binding and expansion (kube-controller-manager, external-provisioner,
+external-resizer and the kubelet's part of it).
+
+What it simulates
+-----------------
+* **DefaultStorageClass admission**: a claim created without ``storageClassName`` gets the class
+  annotated ``storageclass.kubernetes.io/is-default-class: "true"`` (the newest when several are).
+* **Binding**: a Pending claim on an ``Immediate`` class is provisioned after ``pvc_bind`` seconds
+  (default 0.02): a PersistentVolume ``pvc-<uid>`` with the claim's size, modes and the CSI driver
+  is created and the claim gets ``spec.volumeName``, ``status.phase: Bound``, ``capacity`` and
+  ``accessModes``. A claim on a ``WaitForFirstConsumer`` class stays Pending until a consumer
+  exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
+  KubeVirt plug-in, when a VMI uses the claim); the chosen node goes into the annotation
+  ``volume.kubernetes.io/selected-node``. Claims whose class does not exist stay Pending.
+* **Expansion** of a Bound claim whose request grows beyond its capacity (the apiserver already
+  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing`` and
+  ``status.allocatedResources`` at once; after ``pvc_resize`` seconds (default 0.05) the PV has the
+  new size and ``Resizing`` is gone. A Block claim then gets the new ``status.capacity``. A
+  Filesystem claim gets ``FileSystemResizePending`` ("Waiting for user to (re-)start a pod to
+  finish file system resize of volume on node."); when a Running pod mounts it (now or later), the
+  kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated, condition gone.
+* **Operator fault** ``pvc-resize-fail`` (target ``<namespace>/<claim>``): the next controller
+  expansion fails: ``Resizing`` is replaced by ``ControllerResizeError`` with the driver's message
+  and the capacity stays.
+
+Durations: ``pvc_bind``, ``pvc_resize``, ``pvc_fs_resize``.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from ..admission import AdmissionRequest
+from ..quantity import QuantityError, parse_quantity
+from ..util import dig, set_condition
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cluster import Cluster
+
+PVC_KEY = "persistentvolumeclaims"
+PV_KEY = "persistentvolumes"
+POD_KEY = "pods"
+NODE_KEY = "nodes"
+STORAGE_CLASS_KEY = "storage.k8s.io/storageclasses"
+CLUSTER_DEFAULT = "storageclass.kubernetes.io/is-default-class"
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
+FS_PENDING_MESSAGE = "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
+
+
+def _size(value: Any) -> Optional[float]:
+    try:
+        return parse_quantity(value) if value is not None else None
+    except QuantityError:
+        return None
+
+
+def _request(pvc: Dict[str, Any]) -> Any:
+    return dig(pvc, "spec", "resources", "requests", "storage")
+
+
+def _capacity(pvc: Dict[str, Any]) -> Any:
+    return dig(pvc, "status", "capacity", "storage")
+
+
+def claims_of(pod: Dict[str, Any]) -> List[str]:
+    return [v["persistentVolumeClaim"]["claimName"] for v in dig(pod, "spec", "volumes", default=[]) or []
+            if (v.get("persistentVolumeClaim") or {}).get("claimName")]
+
+
+class StorageControllers:
+    def __init__(self, cluster: "Cluster") -> None:
+        self.cluster = cluster
+
+    # ------------------------------------------------------------------ admission
+    def default_class(self, req: AdmissionRequest) -> None:
+        if req.operation != "CREATE" or req.obj is None:
+            return
+        spec = req.obj.setdefault("spec", {})
+        if spec.get("storageClassName") is not None or spec.get("volumeName"):
+            return
+        defaults = [sc for sc in self.cluster.store.list(STORAGE_CLASS_KEY, copy=False)
+                    if str(dig(sc, "metadata", "annotations", CLUSTER_DEFAULT, default="")).lower() == "true"]
+        if defaults:
+            defaults.sort(key=lambda sc: (sc["metadata"].get("creationTimestamp", ""), sc["metadata"]["name"]))
+            spec["storageClassName"] = defaults[-1]["metadata"]["name"]
+
+    # ------------------------------------------------------------------ binding
+    def on_claim(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        if new is None or new["metadata"].get("deletionTimestamp"):
+            return
+        ns, name = new["metadata"]["namespace"], new["metadata"]["name"]
+        phase = dig(new, "status", "phase")
+        if phase in (None, "Pending") and not dig(new, "spec", "volumeName"):
+            storage_class = self._class_of(new)
+            if storage_class is None:
+                return
+            if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
+                node = dig(new, "metadata", "annotations", SELECTED_NODE)
+                if not node:
+                    consumer = self._consumer(ns, name)
+                    if consumer is None:
+                        return
+                    node = dig(consumer, "spec", "nodeName") or self._any_worker()
+                self.cluster.after(self.cluster.duration("pvc_bind", 0.02), self.provision, ns, name, node)
+            else:
+                self.cluster.after(self.cluster.duration("pvc_bind", 0.02), self.provision, ns, name, None)
+            return
+        if phase == "Bound":
+            self._maybe_expand(new)
+
+    def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        if new is None:
+            return
+        ns = new["metadata"]["namespace"]
+        for claim in claims_of(new):
+            pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
+            if pvc is None:
+                continue
+            if dig(pvc, "status", "phase") != "Bound":
+                bind_for_consumer(self.cluster, ns, claim, dig(new, "spec", "nodeName"))
+            elif dig(new, "status", "phase") == "Running" and self._fs_pending(pvc):
+                self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, claim)
+
+    def _class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        name = dig(pvc, "spec", "storageClassName")
+        return self.cluster.store.peek(STORAGE_CLASS_KEY, name) if name else None
+
+    def _consumer(self, ns: str, claim: str) -> Optional[Dict[str, Any]]:
+        for pod in self.cluster.store.list(POD_KEY, ns, copy=False):
+            if claim in claims_of(pod) and dig(pod, "status", "phase") not in ("Succeeded", "Failed"):
+                return pod
+        return None
+
+    def _any_worker(self) -> str:
+        for node in self.cluster.store.list(NODE_KEY, copy=False):
+            if "node-role.kubernetes.io/worker" in (node["metadata"].get("labels") or {}):
+                return node["metadata"]["name"]
+        return ""
+
+    def provision(self, ns: str, name: str, node: Optional[str]) -> None:
+        store = self.cluster.store
+        pvc = store.peek(PVC_KEY, name, ns)
+        if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
+            return
+        storage_class = self._class_of(pvc)
+        if storage_class is None:
+            return
+        uid = pvc["metadata"]["uid"]
+        pv_name = f"pvc-{uid}"
+        size = _request(pvc)
+        modes = list(dig(pvc, "spec", "accessModes", default=[]) or [])
+        driver = storage_class.get("provisioner") or ""
+        if store.peek(PV_KEY, pv_name) is None:
+            store.create(PV_KEY, {
+                "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": driver},
+                             "finalizers": ["kubernetes.io/pv-protection"]},
+                "spec": {"capacity": {"storage": size}, "accessModes": modes,
+                         "volumeMode": dig(pvc, "spec", "volumeMode", default="Filesystem"),
+                         "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
+                         "storageClassName": storage_class["metadata"]["name"],
+                         "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
+                                      "namespace": ns, "uid": uid},
+                         "csi": {"driver": driver, "volumeHandle": str(int(hashlib.md5(uid.encode()).hexdigest()[:15], 16)),
+                                 "fsType": "ext4", "volumeAttributes": dict(storage_class.get("parameters") or {})}},
+                "status": {"phase": "Bound"},
+            })
+
+        def bind(obj: Dict[str, Any]) -> None:
+            annotations = obj["metadata"].setdefault("annotations", {})
+            annotations.update({"pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
+                                "volume.kubernetes.io/storage-provisioner": driver,
+                                "volume.beta.kubernetes.io/storage-provisioner": driver})
+            if node:
+                annotations[SELECTED_NODE] = node
+            finalizers = obj["metadata"].setdefault("finalizers", [])
+            if "kubernetes.io/pvc-protection" not in finalizers:
+                finalizers.append("kubernetes.io/pvc-protection")
+            obj["spec"]["volumeName"] = pv_name
+            obj["status"] = {"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}}
+        store.mutate(PVC_KEY, name, bind, ns)
+
+    # ------------------------------------------------------------------ expansion
+    def _fs_pending(self, pvc: Dict[str, Any]) -> bool:
+        return any(c.get("type") == "FileSystemResizePending" and c.get("status") == "True"
+                   for c in dig(pvc, "status", "conditions", default=[]) or [])
+
+    def _maybe_expand(self, pvc: Dict[str, Any]) -> None:
+        wanted, capacity = _size(_request(pvc)), _size(_capacity(pvc))
+        allocated = _size(dig(pvc, "status", "allocatedResources", "storage"))
+        if wanted is None or capacity is None or wanted <= capacity:
+            return
+        if allocated is not None and allocated >= wanted:
+            return  # this size is already being worked on
+        ns, name = pvc["metadata"]["namespace"], pvc["metadata"]["name"]
+        size = _request(pvc)
+
+        def start(obj: Dict[str, Any]) -> None:
+            status = obj.setdefault("status", {})
+            status["allocatedResources"] = {"storage": size}
+            status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
+            conditions = status.setdefault("conditions", [])
+            conditions[:] = [c for c in conditions if c.get("type") not in ("FileSystemResizePending", "ControllerResizeError")]
+            set_condition(conditions, "Resizing", "True", "", "")
+        self.cluster.store.mutate(PVC_KEY, name, start, ns)
+        self.cluster.after(self.cluster.duration("pvc_resize", 0.05), self.finish_controller_resize, ns, name, size)
+
+    def finish_controller_resize(self, ns: str, name: str, size: str) -> None:
+        store = self.cluster.store
+        pvc = store.peek(PVC_KEY, name, ns)
+        if pvc is None:
+            return
+        if self.cluster.faults.take("pvc-resize-fail", f"{ns}/{name}"):
+            def failed(obj: Dict[str, Any]) -> None:
+                status = obj.setdefault("status", {})
+                status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible"}
+                conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
+                set_condition(conditions, "ControllerResizeError", "True", "",
+                              "resize volume failed: rpc error: code = Internal desc = pool has not enough free space")
+                status["conditions"] = conditions
+            store.mutate(PVC_KEY, name, failed, ns)
+            return
+        pv_name = dig(pvc, "spec", "volumeName")
+        if pv_name and store.peek(PV_KEY, pv_name) is not None:
+            store.mutate(PV_KEY, pv_name, lambda pv: pv["spec"]["capacity"].update(storage=size))
+        block = dig(pvc, "spec", "volumeMode", default="Filesystem") == "Block"
+
+        def controller_done(obj: Dict[str, Any]) -> None:
+            status = obj.setdefault("status", {})
+            conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
+            if block:
+                status["capacity"] = {"storage": size}
+                status.pop("allocatedResourceStatuses", None)
+            else:
+                status["allocatedResourceStatuses"] = {"storage": "NodeResizePending"}
+                set_condition(conditions, "FileSystemResizePending", "True", "", FS_PENDING_MESSAGE)
+            status["conditions"] = conditions
+        store.mutate(PVC_KEY, name, controller_done, ns)
+        if not block and self._mounted_by_running_pod(ns, name):
+            self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
+
+    def _mounted_by_running_pod(self, ns: str, claim: str) -> bool:
+        return any(claim in claims_of(pod) and dig(pod, "status", "phase") == "Running"
+                   for pod in self.cluster.store.list(POD_KEY, ns, copy=False))
+
+    def finish_fs_resize(self, ns: str, name: str) -> None:
+        def node_done(obj: Dict[str, Any]) -> Any:
+            status = obj.setdefault("status", {})
+            if not self._fs_pending(obj):
+                return False
+            status["capacity"] = {"storage": dig(status, "allocatedResources", "storage") or _request(obj)}
+            status.pop("allocatedResourceStatuses", None)
+            status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "FileSystemResizePending"]
+            return None
+        self.cluster.store.mutate(PVC_KEY, name, node_done, ns)
+
+
+def bind_for_consumer(cluster: "Cluster", namespace: str, claim: str, node: Optional[str] = None) -> None:
+    """A consumer (Pod, or a VMI through the KubeVirt plug-in) now uses ``claim`` on ``node``:
+    a WaitForFirstConsumer claim gets its selected node and is provisioned. Call with the lock held
+    (any simulated-operator callback has it)."""
+    controllers: StorageControllers = cluster.storage_controllers  # type: ignore[attr-defined]
+    pvc = cluster.store.peek(PVC_KEY, claim, namespace)
+    if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
+        return
+    if controllers._class_of(pvc) is None:
+        return
+    cluster.after(cluster.duration("pvc_bind", 0.02), controllers.provision, namespace, claim, node or controllers._any_worker())
+
+
+def setup(cluster: "Cluster") -> None:
+    controllers = StorageControllers(cluster)
+    cluster.storage_controllers = controllers  # type: ignore[attr-defined]
+    cluster.add_admission(PVC_KEY, controllers.default_class, mutating=True)
+    cluster.on_change(PVC_KEY, controllers.on_claim)
+    cluster.on_change(POD_KEY, controllers.on_pod)
