@@ -141,7 +141,7 @@ storage_profile:
   description: The class's StorageProfile, or an empty dict when there is none (yet).
   returned: always
   type: dict
-action:
+outcome:
   description: What the module did to the class.
   returned: always
   type: str
@@ -210,10 +210,10 @@ class PortworxStorageClassModule(OcpVirtModule):
             self.warn(warning)
 
         existing = self.cluster.get(STORAGE_CLASS_API, "StorageClass", name)
-        self.result["action"] = "unchanged"
+        self.result["outcome"] = "unchanged"
         if existing is None:
             result = self.cluster.create(wanted)
-            self.result["action"] = "created"
+            self.result["outcome"] = "created"
             self.changed()
         else:
             immutable, patch = compare(existing, wanted)
@@ -228,11 +228,11 @@ class PortworxStorageClassModule(OcpVirtModule):
                         immutable_differences=immutable,
                     )
                 result = self._recreate(existing, wanted)
-                self.result["action"] = "recreated"
+                self.result["outcome"] = "recreated"
                 self.changed()
             elif patch:
                 result = self.cluster.patch(STORAGE_CLASS_API, "StorageClass", name, patch)
-                self.result["action"] = "patched"
+                self.result["outcome"] = "patched"
                 self.changed()
             else:
                 result = existing

@@ -22,24 +22,10 @@ def cdi_config(sim):
     return sim.client().resources.get(api_version="cdi.kubevirt.io/v1beta1", kind="CDIConfig").get(name="config").to_dict()
 
 
-def ensure_profile(sim, name, access_mode, volume_mode):
-    """The StorageProfile CDI keeps for ``name``; made here only when no simulated CDI made one."""
-    sim.settle()
-    profiles = sim.client().resources.get(api_version="cdi.kubevirt.io/v1beta1", kind="StorageProfile")
-    if any(p.metadata.name == name for p in profiles.get().items):
-        return
-    profiles.create(body={"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "StorageProfile", "metadata": {"name": name}})
-    profiles.status.patch(name=name, content_type="application/merge-patch+json", body={"status": {
-        "storageClass": name, "provisioner": "pxd.portworx.com", "cloneStrategy": "csi-clone",
-        "claimPropertySets": [{"accessModes": [access_mode], "volumeMode": volume_mode}]}})
-
-
 @pytest.fixture(autouse=True)
 def fresh(sim):
     sim.reset()
-    for name in ("px-cdi-scratch", "px-rwx-file-kubvirt"):
-        ensure_profile(sim, name, "ReadWriteMany", "Filesystem")
-    ensure_profile(sim, "px-rwx-block-kubvirt", "ReadWriteMany", "Block")
+    sim.settle()
 
 
 DOCUMENTED = dict(scratch_space_storage_class="px-cdi-scratch", vm_state_storage_class="px-rwx-file-kubvirt",

@@ -1,0 +1,146 @@
+"""ocpvirt.portworx.portworx_storage_class against the simulator."""
+
+import pytest
+
+SIMULATOR_OPTIONS = {"vms": 1}
+FAST = {"wait_sleep": 0.2, "wait_timeout": 30}
+ALL_PAIRS = {("ReadWriteMany", "Block"), ("ReadWriteMany", "Filesystem"), ("ReadWriteOnce", "Block"), ("ReadWriteOnce", "Filesystem")}
+FS_PAIRS = {("ReadWriteMany", "Filesystem"), ("ReadWriteOnce", "Filesystem")}
+
+
+def task(**options):
+    args = dict(FAST)
+    args.update(options)
+    return {"name": "sc", "ocpvirt.portworx.portworx_storage_class": args}
+
+
+def storage_class(sim, name):
+    found = [sc for sc in sim.client().resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").get().items
+             if sc.metadata.name == name]
+    return found[0].to_dict() if found else None
+
+
+def pairs(sets):
+    return set((mode, s.get("volumeMode", "Filesystem")) for s in sets for mode in s["accessModes"])
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim):
+    sim.reset()
+    sim.settle()
+
+
+@pytest.mark.parametrize("preset, name, repl, binding, reclaim, offered", [
+    ("vm_block", "px-rwx-block-kubevirt", "3", "WaitForFirstConsumer", "Delete", ALL_PAIRS),
+    ("vm_file", "portworx-rwx-kubevirt", "3", "WaitForFirstConsumer", "Delete", FS_PAIRS),
+    ("vm_state", "vmstate", "3", "Immediate", "Retain", ALL_PAIRS),
+    ("migration", "mtv-storage", "3", "Immediate", "Delete", ALL_PAIRS),
+])
+def test_preset_creates_the_documented_class_and_returns_its_profile(sim, run_playbook, preset, name, repl, binding, reclaim, offered):
+    run = run_playbook([task(preset=preset)], diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is True and result["outcome"] == "created"
+    sc = storage_class(sim, name)
+    assert sc["provisioner"] == "pxd.portworx.com"
+    assert sc["parameters"]["repl"] == repl
+    assert sc["volumeBindingMode"] == binding
+    assert sc["reclaimPolicy"] == reclaim
+    assert sc["allowVolumeExpansion"] is True
+    assert pairs(result["claim_property_sets"]) == offered
+    assert result["storage_profile"]["status"]["storageClass"] == name
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["parameters"]["repl"] == repl
+
+    again = run_playbook([task(preset=preset)])
+    assert again.ok, again
+    assert again.changed == 0 and again.writes == 0
+    assert again.last["outcome"] == "unchanged"
+
+
+def test_cdi_scratch_preset_matches_the_preinstalled_class(sim, run_playbook):
+    run = run_playbook([task(preset="cdi_scratch")])
+    assert run.ok, run
+    assert run.changed == 0 and run.writes == 0
+    assert pairs(run.last["claim_property_sets"]) == FS_PAIRS
+
+
+def test_check_mode_creates_nothing(sim, run_playbook):
+    run = run_playbook([task(preset="migration")], check=True)
+    assert run.ok, run
+    assert run.last["changed"] is True
+    assert run.writes == 0
+    assert storage_class(sim, "mtv-storage") is None
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"preset": "vm_block", "repl": 4}, "repl must be 1, 2 or 3"),
+    ({"preset": "vm_block", "repl": 0}, "repl must be 1, 2 or 3"),
+    ({"preset": "vm_state", "repl": 1}, "repl >= 2"),
+    ({"preset": "vm_state", "reclaim_policy": "Delete"}, "reclaimPolicy Retain"),
+    ({"preset": "cdi_scratch", "name": "scratch2", "parameters": {"sharedv4": "false"}}, "must give Filesystem"),
+    ({"preset": "migration", "volume_binding_mode": "WaitForFirstConsumer"}, "must bind Immediate"),
+])
+def test_rule_violations_are_refused_before_writing(sim, run_playbook, options, words):
+    run = run_playbook([task(**options)])
+    assert not run.ok
+    assert run.last["reason"] == "Refused"
+    assert words in run.last["msg"]
+    assert run.last["msg"].startswith("StorageClass ")
+    assert run.writes == 0
+
+
+def test_vm_disk_class_not_wffc_warns(sim, run_playbook):
+    run = run_playbook([task(preset="vm_file", name="file-immediate", volume_binding_mode="Immediate")])
+    assert run.ok, run
+    assert any("WaitForFirstConsumer" in w for w in run.last.get("warnings", []))
+    assert storage_class(sim, "file-immediate")["volumeBindingMode"] == "Immediate"
+
+
+def test_immutable_difference_is_refused_with_the_diff_then_recreated(sim, run_playbook):
+    assert run_playbook([task(preset="vm_block")]).ok
+    original = storage_class(sim, "px-rwx-block-kubevirt")
+
+    refused = run_playbook([task(preset="vm_block", repl=2, parameters={"io_profile": "db_remote"})])
+    assert not refused.ok
+    assert refused.last["reason"] == "Refused"
+    assert "recreate: true" in refused.last["msg"]
+    assert refused.last["immutable_differences"]["parameters"] == {
+        "current": {"repl": "3"}, "wanted": {"repl": "2", "io_profile": "db_remote"}}
+    assert refused.writes == 0
+    assert storage_class(sim, "px-rwx-block-kubevirt")["metadata"]["uid"] == original["metadata"]["uid"]
+
+    checked = run_playbook([task(preset="vm_block", repl=2, recreate=True)], check=True)
+    assert checked.ok, checked
+    assert checked.last["outcome"] == "recreated" and checked.writes == 0
+    assert storage_class(sim, "px-rwx-block-kubevirt")["metadata"]["uid"] == original["metadata"]["uid"]
+
+    recreated = run_playbook([task(preset="vm_block", repl=2, recreate=True)])
+    assert recreated.ok, recreated
+    assert recreated.last["outcome"] == "recreated"
+    assert recreated.last["immutable_differences"]["parameters"]["wanted"] == {"repl": "2"}
+    sc = storage_class(sim, "px-rwx-block-kubevirt")
+    assert sc["parameters"] == {"repl": "2"}
+    assert sc["metadata"]["uid"] != original["metadata"]["uid"]
+    assert recreated.last["claim_property_sets"]
+
+
+def test_mutable_differences_are_patched_and_other_annotations_kept(sim, run_playbook):
+    run = run_playbook([task(preset="vm_file", name="px-rwx-file-kubvirt", allow_volume_expansion=False,
+                             annotations={"example.com/owner": "platform"})], diff=True)
+    assert run.ok, run
+    assert run.last["outcome"] == "patched"
+    sc = storage_class(sim, "px-rwx-file-kubvirt")
+    assert sc["allowVolumeExpansion"] is False
+    assert sc["metadata"]["annotations"]["example.com/owner"] == "platform"
+    assert sc["metadata"]["labels"]["portworx.io/created-by"] == "portworx-operator"
+    assert run.last["diff"]["before"]["allowVolumeExpansion"] is True
+    assert run.last["diff"]["after"]["allowVolumeExpansion"] is False
+
+
+@pytest.mark.parametrize("code", [500, 429])
+def test_transient_errors_are_retried(sim, run_playbook, code):
+    sim.add_fault(verb="create", resource="storageclasses", code=code, count=1)
+    run = run_playbook([task(preset="migration")])
+    assert run.ok, run
+    assert run.last["retries"] >= 1
+    assert storage_class(sim, "mtv-storage") is not None
