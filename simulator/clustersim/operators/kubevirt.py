@@ -460,6 +460,12 @@ def setup(cluster: "Cluster") -> None:
         raise errors.too_many_requests(f"{EVICTION_WEBHOOK}{evacuation}")
 
     # --- volume hot-plug -----------------------------------------------------------------
+    def accepted() -> Any:
+        # virt-api answers 202 Accepted with an empty body.
+        from ..cluster import HttpResponse
+
+        return HttpResponse(code=202, body=b"")
+
     def validate_disk(options: Dict[str, Any]) -> None:
         name = options.get("name") or ""
         disk = options.get("disk")
@@ -498,7 +504,7 @@ def setup(cluster: "Cluster") -> None:
         if any(v.get("name") == name for v in volumes):
             raise errors.bad_request(f"Unable to add volume [{name}] because volume with that name already exists")
         if req.dry_run or "All" in (options.get("dryRun") or []):
-            return 202, {}
+            return accepted()
         volume = {"name": name}
         volume.update(clone(source))
         for kind in ("persistentVolumeClaim", "dataVolume"):
@@ -520,7 +526,7 @@ def setup(cluster: "Cluster") -> None:
                 refresh_migratable(o)
             store.mutate(VMIS, req.name, attach, req.namespace)
             cluster.after(step("hotplug_step", 0.03), advance_hotplug, req.namespace, req.name, name)
-        return 202, {}
+        return accepted()
 
     def set_volume_phase(namespace: str, vmi_name: str, volume: str, phase: str, **extra: Any) -> None:
         def change(o: Dict[str, Any]) -> None:
@@ -586,7 +592,7 @@ def setup(cluster: "Cluster") -> None:
         if not (volume.get("persistentVolumeClaim") or volume.get("dataVolume") or {}).get("hotpluggable"):
             raise errors.bad_request(f"Unable to remove volume [{name}] because it is not hotpluggable")
         if req.dry_run or "All" in (options.get("dryRun") or []):
-            return 202, {}
+            return accepted()
 
         def drop(o: Dict[str, Any]) -> None:
             spec = o["spec"]["template"]["spec"]
@@ -597,7 +603,7 @@ def setup(cluster: "Cluster") -> None:
         if store.peek(VMIS, req.name, req.namespace) is not None:
             set_volume_phase(req.namespace, req.name, name, "Detaching", reason="", message="")
             cluster.after(step("hotplug_step", 0.03), detach, req.namespace, req.name, name)
-        return 202, {}
+        return accepted()
 
     def detach(namespace: str, vmi_name: str, volume_name: str) -> None:
         vmi = store.peek(VMIS, vmi_name, namespace)

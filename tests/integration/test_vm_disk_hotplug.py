@@ -1,0 +1,121 @@
+"""vm_disk_hotplug through ansible-playbook against the simulator."""
+
+import time
+
+import pytest
+
+SIMULATOR_OPTIONS = {"workers": 3, "vms": 3}
+WAIT = {"wait_sleep": 0.2, "wait_timeout": 30}
+
+
+def task(**args):
+    params = dict(WAIT, vm="vm-000", namespace="vms")
+    params.update(args)
+    return {"name": "hotplug", "ocpvirt.portworx.vm_disk_hotplug": params}
+
+
+def bound_claim(sim, name, modes=("ReadWriteMany",), storage_class="px-rwx-block-kubvirt"):
+    client = sim.client()
+    pvcs = client.resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    pvcs.create(namespace="vms", body={
+        "metadata": {"name": name, "annotations": {"portworx.io/app": "kubevirt"}},
+        "spec": {"accessModes": list(modes), "volumeMode": "Block", "storageClassName": storage_class,
+                 "resources": {"requests": {"storage": "1Gi"}}}})
+    pvcs.status.patch(namespace="vms", name=name, body={"status": {"phase": "Bound"}}, content_type="application/merge-patch+json")
+
+
+def vm(sim, name="vm-000"):
+    return sim.client().resources.get(api_version="kubevirt.io/v1", kind="VirtualMachine").get(namespace="vms", name=name).to_dict()
+
+
+def vmi(sim, name="vm-000"):
+    try:
+        return sim.client().resources.get(api_version="kubevirt.io/v1", kind="VirtualMachineInstance").get(namespace="vms", name=name).to_dict()
+    except Exception:
+        return None
+
+
+def volume_names(obj):
+    return [v["name"] for v in obj["spec"]["template"]["spec"].get("volumes") or []]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def claims(sim):
+    deadline = time.time() + 10
+    while vmi(sim) is None and time.time() < deadline:
+        time.sleep(0.1)
+    bound_claim(sim, "data-rwx")
+    bound_claim(sim, "data-rwo", modes=("ReadWriteOnce",))
+    bound_claim(sim, "data-check")
+
+
+def test_hotplug_to_running_vm_is_idempotent(sim, run_playbook):
+    run = run_playbook([task(name="data", claim_name="data-rwx", serial="D1")], diff=True)
+    assert run.ok, run
+    assert run.changed == 1
+    result = run.last
+    assert any(d["name"] == "data" and d["hotpluggable"] and d["bus"] == "scsi" for d in result["disks"])
+    volume = [v for v in vm(sim)["spec"]["template"]["spec"]["volumes"] if v["name"] == "data"][0]
+    assert volume["persistentVolumeClaim"] == {"claimName": "data-rwx", "hotpluggable": True}
+    status = [s for s in vmi(sim)["status"]["volumeStatus"] if s["name"] == "data"][0]
+    assert status["phase"] == "Ready"
+
+    again = run_playbook([task(name="data", claim_name="data-rwx", serial="D1")])
+    assert again.ok and again.changed == 0 and again.writes == 0, again
+
+
+def test_check_mode_writes_nothing(sim, run_playbook):
+    run = run_playbook([task(name="check", claim_name="data-check")], check=True)
+    # The request log counts the addvolume PUT, whose dryRun travels in its body (KubeVirt's way);
+    # nothing else is written and the VM stays as it was.
+    assert run.ok and run.changed == 1 and run.writes <= 1, run
+    assert "check" not in volume_names(vm(sim))
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"name": "sata", "claim_name": "data-check", "bus": "sata"}, "sata bus"),
+    ({"name": "rwo", "claim_name": "data-rwo"}, "not ReadWriteMany"),
+    ({"name": "pr", "claim_name": "data-check", "scsi_reservation": True}, "SCSI-3"),
+    ({"name": "gone", "claim_name": "no-such-claim"}, "neither a PVC nor a DataVolume"),
+])
+def test_refusals_leave_the_vm_unchanged(sim, run_playbook, args, words):
+    before = vm(sim)["spec"]
+    run = run_playbook([task(**args)])
+    assert not run.ok and run.writes == 0, run
+    assert words in run.last["msg"] and run.last["reason"] == "Refused"
+    assert vm(sim)["spec"] == before
+
+
+def test_stopped_vm_gets_disk_in_spec_only_and_removal(sim, run_playbook):
+    vms = sim.client().resources.get(api_version="kubevirt.io/v1", kind="VirtualMachine")
+    vms.patch(namespace="vms", name="vm-001", body={"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    deadline = time.time() + 10
+    while vmi(sim, "vm-001") is not None and time.time() < deadline:
+        time.sleep(0.1)
+    assert vmi(sim, "vm-001") is None
+    run = run_playbook([task(vm="vm-001", name="cold", claim_name="data-check")])
+    assert run.ok and run.changed == 1 and run.last["running"] is False, run
+    assert "cold" in volume_names(vm(sim, "vm-001"))
+
+    removed = run_playbook([task(vm="vm-001", name="cold", state="absent")])
+    assert removed.ok and removed.changed == 1, removed
+    assert "cold" not in volume_names(vm(sim, "vm-001"))
+
+
+def test_unplug_from_running_vm_and_refuse_permanent_volume(sim, run_playbook):
+    run = run_playbook([task(name="data", state="absent")])
+    assert run.ok and run.changed == 1, run
+    assert "data" not in volume_names(vm(sim))
+    assert all(s["name"] != "data" for s in vmi(sim)["status"]["volumeStatus"])
+    again = run_playbook([task(name="data", state="absent")])
+    assert again.ok and again.changed == 0 and again.writes == 0
+    refused = run_playbook([task(name="rootdisk", state="absent")])
+    assert not refused.ok and "not a hot-plugged volume" in refused.last["msg"] and refused.writes == 0
+
+
+def test_transient_error_on_addvolume_is_retried(sim, run_playbook):
+    sim.add_fault(resource="virtualmachines", subresource="addvolume", code=500, count=1)
+    run = run_playbook([task(name="retry", claim_name="data-rwx")])
+    assert run.ok and run.changed == 1, run
+    assert run.last.get("retries", 0) >= 1
+    assert "retry" in volume_names(vm(sim))
