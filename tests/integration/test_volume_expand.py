@@ -1,0 +1,110 @@
+"""ocpvirt.portworx.volume_expand against the simulator: claims and VM disks grow, refusals write nothing."""
+
+import pytest
+
+SIMULATOR_OPTIONS = {"vms": 2, "durations": {"pvc_resize": 0.1, "pvc_fs_resize": 0.1}}
+NS = "vms"
+FAST = {"wait_sleep": 0.2, "wait_timeout": 30}
+VM_DISK = "vm-000-rootdisk"  # seeded: RWX Block on px-rwx-block-kubvirt, 30Gi, mounted by a running launcher pod
+
+
+def task(**options):
+    args = dict(FAST)
+    args.update(options)
+    return {"name": "expand", "ocpvirt.portworx.volume_expand": args}
+
+
+def pvc(sim, name, namespace=NS):
+    return sim.client().resources.get(api_version="v1", kind="PersistentVolumeClaim").get(name=name, namespace=namespace).to_dict()
+
+
+def create_claim(sim, name, storage_class="px-csi-db", size="10Gi", mode="Filesystem"):
+    sim.client().resources.get(api_version="v1", kind="PersistentVolumeClaim").create(namespace=NS, body={
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": NS},
+        "spec": {"accessModes": ["ReadWriteOnce"], "volumeMode": mode, "storageClassName": storage_class,
+                 "resources": {"requests": {"storage": size}}}})
+    sim.settle()
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim):
+    sim.reset()
+    sim.settle()
+
+
+def test_vm_disk_grows_and_second_run_changes_nothing(sim, run_playbook):
+    run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")], diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is True
+    assert result["vm_disk"] == {"disk": "rootdisk", "claim": VM_DISK, "data_volume": VM_DISK}
+    assert result["claim"]["old_request"] == "30Gi" and result["claim"]["capacity"] == "40Gi"
+    assert result["claim"]["conditions"] == []
+    assert "guest" in result["action_required"]
+    assert result["diff"] == {"before": {"request": "30Gi"}, "after": {"request": "40Gi"}}
+    claim = pvc(sim, VM_DISK)
+    assert claim["spec"]["resources"]["requests"]["storage"] == "40Gi"
+    assert claim["status"]["capacity"]["storage"] == "40Gi"
+
+    again = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")])
+    assert again.ok, again
+    assert again.changed == 0 and again.writes == 0
+
+
+def test_unused_filesystem_claim_reports_the_pending_filesystem_resize(sim, run_playbook):
+    create_claim(sim, "data")
+    run = run_playbook([task(name="data", namespace=NS, size="20Gi")])
+    assert run.ok, run
+    result = run.last
+    assert [c["type"] for c in result["claim"]["conditions"]] == ["FileSystemResizePending"]
+    assert "start the workload" in result["action_required"]
+    assert pvc(sim, "data")["status"]["capacity"]["storage"] == "10Gi"
+    # an equal size is no change, even while the filesystem half is pending
+    again = run_playbook([task(name="data", namespace=NS, size="20Gi")])
+    assert again.ok and again.changed == 0 and again.writes == 0
+
+
+def test_check_mode_writes_nothing(sim, run_playbook):
+    run = run_playbook([task(name=VM_DISK, namespace=NS, size="50Gi")], check=True)
+    assert run.ok, run
+    assert run.last["changed"] is True
+    assert run.writes == 0
+    assert pvc(sim, VM_DISK)["spec"]["resources"]["requests"]["storage"] == "30Gi"
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (dict(name=VM_DISK, size="20Gi"), ["20Gi", "30Gi", "smaller"]),
+        (dict(name="on-stork", size="20Gi"), ["stork-snapshot-sc", "allowVolumeExpansion"]),
+        (dict(name="waiting", size="20Gi"), ["Pending", "Bound"]),
+        (dict(vm="vm-000", disk="nope", size="40Gi"), ["rootdisk"]),
+    ],
+)
+def test_refusals_leave_the_claim_unchanged(sim, run_playbook, options, words):
+    create_claim(sim, "on-stork", storage_class="stork-snapshot-sc")
+    create_claim(sim, "waiting", storage_class="px-rwx-file-kubvirt")  # WaitForFirstConsumer: no consumer yet
+    before = {name: pvc(sim, name)["spec"] for name in (VM_DISK, "on-stork", "waiting")}
+    run = run_playbook([task(namespace=NS, **options)])
+    assert not run.ok
+    assert run.last["reason"] == "Refused"
+    for word in words:
+        assert word in run.last["msg"]
+    assert run.writes == 0
+    assert {name: pvc(sim, name)["spec"] for name in before} == before
+
+
+def test_target_options_are_declared_constraints(run_playbook):
+    run = run_playbook([task(name="x", vm="y", disk="z", namespace=NS, size="1Gi")])
+    assert not run.ok and "mutually exclusive" in run.last["msg"]
+    run = run_playbook([task(vm="y", namespace=NS, size="1Gi")])
+    assert not run.ok and "together" in run.last["msg"]
+
+
+@pytest.mark.parametrize("code", [500, 429])
+def test_transient_errors_are_retried(sim, run_playbook, code):
+    sim.add_fault(verb="patch", resource="persistentvolumeclaims", code=code, count=1)
+    run = run_playbook([task(name=VM_DISK, namespace=NS, size="35Gi")])
+    assert run.ok, run
+    assert run.last["retries"] == 1
+    assert pvc(sim, VM_DISK)["status"]["capacity"]["storage"] == "35Gi"
