@@ -517,9 +517,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _end_stream(self) -> None:
+        # The terminating chunk leaves the HTTP/1.1 connection reusable: clients pool it.
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
-        self.close_connection = True
 
     # ---------------------------------------------------------------- subresources
     def _custom_subresource(self, request: HttpRequest, target: ApiTarget, dry_run: bool
