@@ -16,6 +16,12 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import is_sharedv4
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
+    FILESYSTEM,
+    provisioner_capabilities,
+)
+
 PROVISIONER = "pxd.portworx.com"
 STORAGE_CLASS_API = "storage.k8s.io/v1"
 NFS_MOUNT_OPTIONS = "vers=3.0,nolock"
@@ -93,13 +99,9 @@ def desired_class(preset, name=None, repl=None, parameters=None, volume_binding_
 
 
 def gives_filesystem_only(storage_class):
-    """Whether Portworx serves the class as NFS (``sharedv4`` with ``vers=3.0,nolock``): Filesystem only.
-
-    CDI maps exactly these mount options to a Filesystem-only capability set for ``pxd.portworx.com``.
-    """
-    parameters = storage_class.get("parameters") or {}
-    options = [opt.strip() for opt in str(parameters.get("sharedv4_mount_options", "")).split(",")]
-    return str(parameters.get("sharedv4", "")).lower() == "true" and "vers=3.0" in options and "nolock" in options
+    """Whether the class is an NFS-style sharedv4 class: Portworx shares it, CDI offers it as Filesystem only."""
+    capabilities = provisioner_capabilities(storage_class) or ()
+    return is_sharedv4(storage_class) and bool(capabilities) and all(volume_mode == FILESYSTEM for _, volume_mode in capabilities)
 
 
 def check(preset, storage_class):
