@@ -14,7 +14,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 PYTEST := $(BIN)/python -m pytest
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help venv demo test sanity lint unit sim-test integration molecule sim-start sim-stop build docs clean
+.PHONY: help venv demo test sanity lint docs-check unit sim-test integration molecule sim-start sim-stop build docs clean
 
 help:
 	@echo "make demo   - set up .venv, start the cluster simulator, run playbooks/day0.yml against it"
@@ -41,7 +41,7 @@ demo: $(DEPS_STAMP)
 	K8S_AUTH_KUBECONFIG=$(CURDIR)/$(SIM_DIR)/kubeconfig $(BIN)/ansible-playbook playbooks/demo.yml
 
 # --- tests --------------------------------------------------------------------------------------
-test: sanity lint unit sim-test integration molecule
+test: sanity lint docs-check unit sim-test integration molecule
 	@echo "make test: all stages passed"
 
 build: $(DEPS_STAMP)
@@ -73,8 +73,18 @@ integration: $(DEPS_STAMP)
 molecule: $(DEPS_STAMP)
 	cd extensions && PATH=$(BIN):$$PATH $(BIN)/molecule test --all
 
+# docs/reference/ is generated from the modules' DOCUMENTATION and the roles' argument specs.
+ANTSIBULL_DOCS := PATH=$(BIN):$$PATH $(BIN)/antsibull-docs collection --use-current --squash-hierarchy \
+	--output-format simplified-rst ocpvirt.portworx --dest-dir
+
 docs: $(DEPS_STAMP)
-	PATH=$(BIN):$$PATH $(BIN)/python tools/gen_module_docs.py
+	rm -rf docs/reference && mkdir -p docs/reference
+	$(ANTSIBULL_DOCS) docs/reference
+
+docs-check: $(DEPS_STAMP)
+	rm -rf build/docs-check && mkdir -p build/docs-check
+	$(ANTSIBULL_DOCS) build/docs-check
+	diff -ru docs/reference build/docs-check || { echo "docs/reference is stale: run 'make docs'"; exit 1; }
 
 clean: sim-stop
 	rm -rf build .pytest_cache
