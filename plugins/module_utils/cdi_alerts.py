@@ -17,6 +17,9 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import api_failure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import call_with_retry
+
 ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:web/proxy/api/v1/alerts"
 DEFAULT_CLASS_ALERTS = ("CDIDefaultStorageClassDegraded", "CDIMultipleDefaultVirtStorageClasses", "CDINoDefaultStorageClass")
 #: The alerts that making exactly one class the default must clear.
@@ -54,6 +57,21 @@ def cdi_alerts(answer):
         )
     alerts.sort(key=lambda a: (a["name"], a["state"] or ""))
     return alerts
+
+
+def read_alerts(cluster):
+    """The CDI alerts as the cluster's Thanos querier reports them, with transient errors retried.
+
+    The answer is not a Kubernetes object, so it is read unserialized (the client would look for
+    its ``kind``).
+    """
+    try:
+        response = call_with_retry(
+            lambda: cluster.dynamic.request("get", ALERTS_PATH, serialize=False), cluster.policy, on_retry=cluster.on_retry
+        )
+    except Exception as exc:  # noqa: B902 - every API/transport error becomes a one-line failure
+        raise api_failure(exc, "read", "the CDI alerts at " + ALERTS_PATH)
+    return cdi_alerts(decode(response))
 
 
 def firing(alerts, names=None):

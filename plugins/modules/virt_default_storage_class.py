@@ -135,12 +135,10 @@ retries:
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import (
-    ALERTS_PATH,
     CLEARED_BY_ONE_DEFAULT,
     active,
-    cdi_alerts,
-    decode,
     firing,
+    read_alerts,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
@@ -197,7 +195,7 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
     def _alerts(self):
         """The CDI alerts, or None (with a warning) when the monitoring API cannot be read."""
         try:
-            return cdi_alerts(decode(self.cluster.subresource("get", ALERTS_PATH, subject="the cluster alerts", action="read")))
+            return read_alerts(self.cluster)
         except ModuleFailure as failure:
             self.warn("Could not read the CDI alerts from the cluster monitoring: {0}".format(failure.msg))
             return None

@@ -32,3 +32,43 @@ def test_only_cdi_alerts_are_kept():
     assert cdi_alerts.firing(alerts) == ["CDIMultipleDefaultVirtStorageClasses"]
     assert cdi_alerts.active(alerts, cdi_alerts.CLEARED_BY_ONE_DEFAULT) == ["CDIMultipleDefaultVirtStorageClasses"]
     assert cdi_alerts.cdi_alerts({}) == []
+
+
+class FakeDynamic(object):
+    def __init__(self, failures):
+        self.failures = list(failures)
+
+    def request(self, method, path, serialize=True):
+        assert serialize is False and path == cdi_alerts.ALERTS_PATH
+        if self.failures:
+            raise self.failures.pop(0)
+        return RawResponse(ANSWER)
+
+
+class FakeCluster(object):
+    def __init__(self, failures=()):
+        from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
+
+        self.dynamic = FakeDynamic(failures)
+        self.policy = RetryPolicy(sleep=lambda s: None)
+        self.retries = []
+        self.on_retry = lambda exc, delay: self.retries.append(delay)
+
+
+class Status(Exception):
+    def __init__(self, status):
+        super(Status, self).__init__(status)
+        self.status = status
+
+
+def test_read_alerts_retries_transient_errors_and_fails_in_one_line():
+    import pytest
+
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+
+    cluster = FakeCluster([Status(503)])
+    assert [a["name"] for a in cdi_alerts.read_alerts(cluster)][0] == "CDIDefaultStorageClassDegraded"
+    assert len(cluster.retries) == 1
+    with pytest.raises(ModuleFailure) as failed:
+        cdi_alerts.read_alerts(FakeCluster([Status(403)]))
+    assert failed.value.status == 403
