@@ -111,7 +111,8 @@ def check(spec, classes_by_name, profiles_by_name, filesystem_vm_volumes=0):
         if not _QUANTITY_PATTERN.match(str(bandwidth)):
             errors.append("liveMigrationConfig.bandwidthPerMigration {0!r} is not a quantity such as 64Mi".format(bandwidth))
         else:
-            warnings.append("liveMigrationConfig.bandwidthPerMigration caps every migration at {0}/s; the architecture guide advises against capping".format(bandwidth))
+            warnings.append("liveMigrationConfig.bandwidthPerMigration caps every migration at {0}/s; "
+                            "the architecture guide advises against capping".format(bandwidth))
     for field in ("parallelMigrationsPerCluster", "parallelOutboundMigrationsPerNode", "completionTimeoutPerGiB", "progressTimeout"):
         if field in live and int(live[field]) < 1:
             errors.append("liveMigrationConfig.{0} must be at least 1, not {1}".format(field, live[field]))
@@ -164,7 +165,7 @@ def settled(hco):
     """``(done, state)``: whether the operator finished reconciling the current generation."""
     metadata = (hco or {}).get("metadata") or {}
     status = (hco or {}).get("status") or {}
-    state = dict((ctype, condition(hco, ctype).get("status", "Unknown")) for ctype, _ in SETTLED_CONDITIONS)
+    state = dict((ctype, condition(hco, ctype).get("status", "Unknown")) for ctype, _wanted in SETTLED_CONDITIONS)
     degraded = condition(hco, "Degraded")
     if degraded.get("status") == "True":
         state["degraded_message"] = degraded.get("message")

@@ -101,7 +101,7 @@ def desired_class(preset, name=None, repl=None, parameters=None, volume_binding_
 def gives_filesystem_only(storage_class):
     """Whether the class is an NFS-style sharedv4 class: Portworx shares it, CDI offers it as Filesystem only."""
     capabilities = provisioner_capabilities(storage_class) or ()
-    return is_sharedv4(storage_class) and bool(capabilities) and all(volume_mode == FILESYSTEM for _, volume_mode in capabilities)
+    return is_sharedv4(storage_class) and bool(capabilities) and all(volume_mode == FILESYSTEM for _access_mode, volume_mode in capabilities)
 
 
 def check(preset, storage_class):

@@ -12,7 +12,7 @@ module: hyperconverged
 short_description: Tune the OpenShift Virtualization HyperConverged CR for Portworx
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - Sets the storage and live-migration settings of the HyperConverged CR (C(hco.kubevirt.io/v1beta1)) that the
     Portworx architecture documents call for, in one merge patch, then waits until the operator reports

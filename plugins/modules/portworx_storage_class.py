@@ -12,7 +12,7 @@ module: portworx_storage_class
 short_description: Create the Portworx StorageClasses OpenShift Virtualization needs, from named presets
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - Creates or updates a C(pxd.portworx.com) StorageClass from a named preset that carries the values of the
     Portworx and OpenShift Virtualization architecture documents, then waits for CDI to create the class's

@@ -12,7 +12,7 @@ module: storage_profile
 short_description: Set and verify the CDI StorageProfile of a StorageClass
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - Sets C(spec.claimPropertySets), C(spec.cloneStrategy) and optionally C(spec.dataImportCronSourceFormat) of the
     CDI StorageProfile (C(cdi.kubevirt.io/v1beta1), cluster-scoped) that CDI keeps for a StorageClass, then waits

@@ -12,7 +12,7 @@ module: storage_profile_info
 short_description: List CDI StorageProfiles and what each lacks for VM disks
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - Lists every CDI StorageProfile (or the one named) with the modes CDI reports for it and what it lacks for
     VM disks that can live-migrate and clone efficiently. C(RWX) (live migration needs ReadWriteMany), C(Block)
