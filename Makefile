@@ -54,6 +54,10 @@ sanity: build
 	test -f $(ANSIBLE_TEST_GET_PIP) || install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
 	rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
 	tar -xzf build/ocpvirt-portworx-$(VERSION).tar.gz -C $(SANITY_ROOT)
+	# kubernetes.core beside it, as ansible-galaxy would install the dependency
+	mkdir -p build/sanity/ansible_collections/kubernetes
+	cp -r $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])') \
+		build/sanity/ansible_collections/kubernetes/core
 	# its own git repository, so that ansible-test lists these files and not this checkout's
 	cd $(SANITY_ROOT) && git init -q && git add -A
 	cd $(SANITY_ROOT) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --python 3.11 --requirements --color no

@@ -35,7 +35,14 @@ except ImportError:
     HAS_KUBERNETES_COLLECTION = False
     KUBERNETES_COLLECTION_ERROR = traceback.format_exc()
     AUTH_ARG_SPEC = {}
-    AnsibleK8SModule = object
+
+    class AnsibleK8SModule(object):
+        """Stand-in that lets the module start just far enough to say what is missing."""
+
+        def __init__(self, **kwargs):
+            from ansible.module_utils.basic import AnsibleModule
+
+            AnsibleModule(**kwargs).fail_json(msg="The kubernetes.core collection must be installed", exception=KUBERNETES_COLLECTION_ERROR)
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
 
@@ -65,8 +72,6 @@ class OcpVirtModule(AnsibleK8SModule):
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
         super(OcpVirtModule, self).__init__(argument_spec=spec, **kwargs)
-        if not HAS_KUBERNETES_COLLECTION:
-            self.fail_json(msg="The kubernetes.core collection must be installed", exception=KUBERNETES_COLLECTION_ERROR)
         self.result = {"changed": False}
         self._before = None
         self._after = None
