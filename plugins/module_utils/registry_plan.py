@@ -21,6 +21,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
     classes_offering,
     describe_modes,
     is_portworx,
+    is_sharedv4,
     offers,
     replication_factor,
 )
@@ -50,6 +51,8 @@ def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=
     """
     by_name = dict((class_name(sc), sc) for sc in storage_classes)
     fitting = classes_offering(storage_classes, profiles_by_name, access_mode, FILESYSTEM)
+    # A sharedv4 class is made for shared filesystems; among equals it is the better registry home.
+    fitting.sort(key=lambda name: not is_sharedv4(by_name[name]))
     if wanted is None:
         if not fitting:
             offered = "; ".join(

@@ -101,3 +101,9 @@ def test_rwo_asks_for_recreate_and_removed_only_sets_the_state():
     assert registry_plan.desired_spec(params(access_mode="ReadWriteOnce", replicas=1))["rolloutStrategy"] == "Recreate"
     assert "rolloutStrategy" not in registry_plan.desired_spec(params())
     assert registry_plan.desired_spec(params(state="removed")) == {"managementState": "Removed"}
+
+
+def test_discovery_prefers_sharedv4_when_several_classes_offer_rwx_filesystem():
+    profiles = dict(PROFILES)
+    profiles["px-rwx-block-kubvirt"] = profile(("ReadWriteMany", "Block"), ("ReadWriteMany", "Filesystem"))
+    assert registry_plan.plan_claim(None, CLASSES, profiles, params()).storage_class == "px-rwx-file-kubvirt"
