@@ -35,6 +35,7 @@ DEFAULT_ROUTE = "default-route"
 FILESYSTEM = "Filesystem"
 READ_WRITE_ONCE = "ReadWriteOnce"
 MIN_PORTWORX_REPLICAS = 2
+SHAREDV4_HINT = " (a Portworx class with sharedv4: \"true\" gives ReadWriteMany Filesystem)"
 #: Storage backends of the registry config; exactly one may be set.
 STORAGE_BACKENDS = ("azure", "emptyDir", "gcs", "ibmcos", "oss", "pvc", "s3", "swift")
 
@@ -79,7 +80,7 @@ def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=
             "its StorageProfile offers {0}, not {1} with Filesystem volumes, which the registry needs".format(
                 describe_modes(profiles_by_name.get(wanted)), access_mode
             ),
-            "Use a class that does{0}.".format(": " + ", ".join(fitting) if fitting else " (a Portworx class with sharedv4: \"true\" gives ReadWriteMany Filesystem)"),
+            "Use a class that does{0}.".format(": " + ", ".join(fitting) if fitting else SHAREDV4_HINT),
             offered=describe_modes(profiles_by_name.get(wanted)),
             candidates=fitting,
         )
