@@ -209,7 +209,7 @@ class StorageControllers:
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None:
             return
-        if self.cluster.faults.take("pvc-resize-fail", f"{ns}/{name}"):
+        if self.cluster.faults.take("pvc-resize-fail", f"{ns}/{name}") is not None:
             def failed(obj: Dict[str, Any]) -> None:
                 status = obj.setdefault("status", {})
                 status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible"}
