@@ -28,6 +28,18 @@ def fresh(sim):
     sim.settle()
 
 
+def make_block_only_class(sim, name):
+    """A Portworx class whose StorageProfile is restricted to RWX Block, as an admin override would."""
+    sim.client().resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").create(body={
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+        "provisioner": "pxd.portworx.com", "parameters": {"repl": "3"}})
+    sim.settle()
+    sim.client().resources.get(api_version="cdi.kubevirt.io/v1beta1", kind="StorageProfile").patch(
+        name=name, content_type="application/merge-patch+json",
+        body={"spec": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]}})
+    sim.settle()
+
+
 DOCUMENTED = dict(scratch_space_storage_class="px-cdi-scratch", vm_state_storage_class="px-rwx-file-kubvirt",
                   filesystem_overhead={"global": "0.08", "storage_class": {"px-cdi-scratch": "0.1"}},
                   live_migration={"parallel_migrations_per_cluster": 5, "parallel_outbound_migrations_per_node": 2},
@@ -73,14 +85,15 @@ def test_check_mode_writes_nothing(sim, run_playbook):
 
 @pytest.mark.parametrize("options, words", [
     ({"scratch_space_storage_class": "nope"}, "scratchSpaceStorageClass nope: no such StorageClass"),
-    ({"scratch_space_storage_class": "px-rwx-block-kubvirt"}, "does not offer Filesystem"),
-    ({"vm_state_storage_class": "px-rwx-block-kubvirt"}, "neither RWX nor RWO Filesystem"),
+    ({"scratch_space_storage_class": "block-only"}, "does not offer Filesystem"),
+    ({"vm_state_storage_class": "block-only"}, "neither RWX nor RWO Filesystem"),
     ({"vm_state_storage_class": "missing"}, "vmStateStorageClass missing: no such StorageClass"),
     ({"filesystem_overhead": {"global": "1"}}, "not a decimal string in [0, 1)"),
     ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "filesystemOverhead.storageClass.px-cdi-scratch"),
     ({"live_migration": {"bandwidth_per_migration": "fast"}}, "not a quantity"),
 ])
 def test_refusals_write_nothing(sim, run_playbook, options, words):
+    make_block_only_class(sim, "block-only")
     before = hco(sim)
     run = run_playbook([task(**options)])
     assert not run.ok
