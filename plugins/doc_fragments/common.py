@@ -30,12 +30,3 @@ options:
     type: float
     default: 2.0
 """
-
-    RETRIES = r"""
-notes:
-  - Transient API errors (HTTP 429, 5xx, reset connections, and 409 conflicts on read-modify-write)
-    are retried with bounded exponential backoff; the number of retries is returned as RV(retries)
-    when there were any.
-  - In check mode every write is sent with C(dryRun=All), so the API server validates and admits it
-    without persisting anything.
-"""
