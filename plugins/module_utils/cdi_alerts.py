@@ -15,29 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import api_failure
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import call_with_retry
-
 ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:web/proxy/api/v1/alerts"
 DEFAULT_CLASS_ALERTS = ("CDIDefaultStorageClassDegraded", "CDIMultipleDefaultVirtStorageClasses", "CDINoDefaultStorageClass")
 #: The alerts that making exactly one class the default must clear.
 CLEARED_BY_ONE_DEFAULT = ("CDIMultipleDefaultVirtStorageClasses", "CDINoDefaultStorageClass")
-
-
-def decode(response):
-    """The JSON body of a raw API answer (the client hands back the HTTP response for proxy paths)."""
-    if isinstance(response, dict):
-        return response
-    data = getattr(response, "data", response)
-    if isinstance(data, bytes):
-        data = data.decode("utf-8", "replace")
-    try:
-        decoded = json.loads(data)
-    except (TypeError, ValueError):
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
 
 
 def cdi_alerts(answer):
@@ -60,18 +41,8 @@ def cdi_alerts(answer):
 
 
 def read_alerts(cluster):
-    """The CDI alerts as the cluster's Thanos querier reports them, with transient errors retried.
-
-    The answer is not a Kubernetes object, so it is read unserialized (the client would look for
-    its ``kind``).
-    """
-    try:
-        response = call_with_retry(
-            lambda: cluster.dynamic.request("get", ALERTS_PATH, serialize=False), cluster.policy, on_retry=cluster.on_retry
-        )
-    except Exception as exc:  # noqa: B902 - every API/transport error becomes a one-line failure
-        raise api_failure(exc, "read", "the CDI alerts at " + ALERTS_PATH)
-    return cdi_alerts(decode(response))
+    """The CDI alerts as the cluster's Thanos querier reports them."""
+    return cdi_alerts(cluster.read_json(ALERTS_PATH, "the CDI alerts at " + ALERTS_PATH))
 
 
 def firing(alerts, names=None):

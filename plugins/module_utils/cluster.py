@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import (
     ModuleFailure,
@@ -195,7 +196,7 @@ class ClusterClient(object):
         for the rest, the query parameter is added here in check mode.
         """
         params = {}
-        if self.check_mode and "subresources.kubevirt.io" not in path:
+        if self.check_mode and method.lower() != "get" and "subresources.kubevirt.io" not in path:
             params["dry_run"] = DRY_RUN_ALL
         return as_dict(
             self._call(
@@ -204,6 +205,18 @@ class ClusterClient(object):
                 subject or path,
             )
         )
+
+    def read_json(self, path, subject):
+        """GET a path whose answer is JSON but not a Kubernetes object (e.g. a service proxy)."""
+        response = self._call(lambda: self.dynamic.request("get", path, serialize=False), "read", subject)
+        data = getattr(response, "data", response)
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        try:
+            decoded = json.loads(data) if isinstance(data, str) else data
+        except ValueError:
+            raise ModuleFailure("read {0} failed: the answer is not JSON".format(subject), reason="BadResponse")
+        return decoded if isinstance(decoded, dict) else {}
 
     def evict(self, pod_name, namespace):
         """Ask for an eviction through ``pods/eviction`` (respects PodDisruptionBudgets)."""

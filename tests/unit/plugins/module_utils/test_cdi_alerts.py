@@ -20,12 +20,6 @@ class RawResponse(object):
         self.data = json.dumps(body).encode()
 
 
-def test_decode_reads_raw_http_bodies_and_dicts():
-    assert cdi_alerts.decode(RawResponse(ANSWER)) == ANSWER
-    assert cdi_alerts.decode(ANSWER) == ANSWER
-    assert cdi_alerts.decode(RawResponse("not a dict")) == {}
-
-
 def test_only_cdi_alerts_are_kept():
     alerts = cdi_alerts.cdi_alerts(ANSWER)
     assert [a["name"] for a in alerts] == ["CDIDefaultStorageClassDegraded", "CDIMultipleDefaultVirtStorageClasses"]
@@ -45,14 +39,19 @@ class FakeDynamic(object):
         return RawResponse(ANSWER)
 
 
-class FakeCluster(object):
-    def __init__(self, failures=()):
-        from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
+class FakeK8s(object):
+    def __init__(self, failures):
+        self.client = FakeDynamic(failures)
 
-        self.dynamic = FakeDynamic(failures)
-        self.policy = RetryPolicy(sleep=lambda s: None)
-        self.retries = []
-        self.on_retry = lambda exc, delay: self.retries.append(delay)
+
+def fake_cluster(failures=()):
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
+
+    cluster = ClusterClient(FakeK8s(failures), policy=RetryPolicy(sleep=lambda s: None))
+    cluster.retries = []
+    cluster.on_retry = lambda exc, delay: cluster.retries.append(delay)
+    return cluster
 
 
 class Status(Exception):
@@ -66,9 +65,9 @@ def test_read_alerts_retries_transient_errors_and_fails_in_one_line():
 
     from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 
-    cluster = FakeCluster([Status(503)])
+    cluster = fake_cluster([Status(503)])
     assert [a["name"] for a in cdi_alerts.read_alerts(cluster)][0] == "CDIDefaultStorageClassDegraded"
     assert len(cluster.retries) == 1
     with pytest.raises(ModuleFailure) as failed:
-        cdi_alerts.read_alerts(FakeCluster([Status(403)]))
+        cdi_alerts.read_alerts(fake_cluster([Status(403)]))
     assert failed.value.status == 403
