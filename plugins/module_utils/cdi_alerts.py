@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The CDI alerts about default StorageClasses, read from the cluster's monitoring stack.
 
 The Thanos querier in ``openshift-monitoring`` answers the Prometheus ``/api/v1/alerts`` API; a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One client for every module: reads, check-mode aware writes, retries and error mapping.
 
 It sits on kubernetes.core's ``K8SClient`` (discovery, auth, the DynamicClient) and adds what our

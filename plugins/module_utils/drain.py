@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Draining a node without the Node Maintenance Operator, the way ``kubectl drain`` does.
 
 Which pods to evict (not DaemonSet pods, not mirror pods), which VMIs to hand to KubeVirt as

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Growing a PersistentVolumeClaim: what to check before the write and when it is really done.
 
 Used by ``volume_expand`` and by ``image_registry`` (for an existing registry claim that is

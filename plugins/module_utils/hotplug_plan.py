@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Decide what hot-plugging (or unplugging) one disk on a KubeVirt VM takes, and what to refuse.
 
 Pure logic: the module gathers the VM, its VMI, the claim and the StorageClasses, and this planner

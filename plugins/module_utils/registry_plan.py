@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The internal image registry on a Portworx volume: which class, which claim, which config.
 
 On bare metal with Portworx there is no object storage, so the registry operator starts

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a StorageClass can give, read from the class and from its CDI StorageProfile.
 
 The StorageProfile's ``status.claimPropertySets`` is CDI's own view of the access and volume modes a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ocpvirt.portworx contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan and verify a CDI StorageProfile, and judge whether a class is fit for VM disks.
 
 CDI accepts any ``claimPropertySets`` in a profile's spec and copies them to its status; a mode the
