@@ -7,11 +7,26 @@ under the verb ``discovery`` and proxied non-resource endpoints under ``proxy`` 
 from __future__ import annotations
 
 import collections
+import json
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any, Deque, Dict, List
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+# KubeVirt's volume subresources take their dry-run flag in the body (AddVolumeOptions /
+# RemoveVolumeOptions ``dryRun: ["All"]``), not in the query; virt-api honours it.
+BODY_DRY_RUN_SUBRESOURCES = frozenset({"addvolume", "removevolume"})
+
+
+def body_requests_dry_run(subresource: str, body: bytes) -> bool:
+    """Whether a request asks for a dry run in its body, for the subresources that take it there."""
+    if subresource not in BODY_DRY_RUN_SUBRESOURCES or not body:
+        return False
+    try:
+        options = json.loads(body.decode())
+    except ValueError:
+        return False
+    return isinstance(options, dict) and "All" in (options.get("dryRun") or [])
 
 
 @dataclass

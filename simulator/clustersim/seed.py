@@ -23,7 +23,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
-from .util import now_rfc3339
+from .util import clone, now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
@@ -61,13 +61,13 @@ def seed_profile(cluster: "Cluster", profile: str) -> None:
 
 def seed_empty(cluster: "Cluster") -> None:
     for name in ("default", "kube-system", "kube-public"):
-        cluster.store.create("namespaces", {"metadata": {"name": name}})
+        cluster.store.create_owned("namespaces", {"metadata": {"name": name}})
 
 
 def seed_default(cluster: "Cluster") -> None:
     store = cluster.store
     for name in NAMESPACES:
-        store.create("namespaces", {"metadata": {"name": name}})
+        store.create_owned("namespaces", {"metadata": {"name": name}})
     _seed_openshift(cluster)
     workers = _seed_nodes(cluster)
     _seed_portworx(cluster, workers)
@@ -87,7 +87,7 @@ def _condition(type_: str, status: str, reason: str = "", message: str = "") -> 
 def _seed_openshift(cluster: "Cluster") -> None:
     store = cluster.store
     image = f"quay.io/openshift-release-dev/ocp-release@sha256:{hashlib.sha256(OCP_VERSION.encode()).hexdigest()}"
-    store.create("config.openshift.io/clusterversions", {
+    store.create_owned("config.openshift.io/clusterversions", {
         "metadata": {"name": "version"},
         "spec": {"clusterID": _uid("cluster"), "channel": "stable-4.20"},
         "status": {
@@ -108,7 +108,7 @@ def _seed_openshift(cluster: "Cluster") -> None:
     for name in ("kube-apiserver", "storage", "image-registry", "network", "ingress", "monitoring",
                  "machine-config", "openshift-apiserver", "console"):
         message = "Available: The registry is removed" if name == "image-registry" else ""
-        store.create("config.openshift.io/clusteroperators", {
+        store.create_owned("config.openshift.io/clusteroperators", {
             "metadata": {"name": name},
             "spec": {},
             "status": {
@@ -174,19 +174,19 @@ def _node(name: str, index: int, role: str, vendor: str = "Intel") -> Dict[str, 
 def _seed_nodes(cluster: "Cluster") -> List[str]:
     store = cluster.store
     for i in range(3):
-        store.create("nodes", _node(f"master-{i}", i, "master"))
+        store.create_owned("nodes", _node(f"master-{i}", i, "master"))
     workers = worker_names(cluster.config.workers)
     amd = int(os.environ.get("SIM_AMD_WORKERS", "0") or 0)  # mixed CPU vendors (failure mode R14)
     for i, name in enumerate(workers):
         vendor = "AMD" if i >= len(workers) - amd else "Intel"
-        store.create("nodes", _node(name, i + 3, "worker", vendor))
+        store.create_owned("nodes", _node(name, i + 3, "worker", vendor))
     return workers
 
 
 def _seed_portworx(cluster: "Cluster", workers: List[str]) -> None:
     store = cluster.store
     cluster_uid = _uid("px-cluster")
-    store.create("core.libopenstorage.org/storageclusters", {
+    store.create_owned("core.libopenstorage.org/storageclusters", {
         "metadata": {"name": "px-cluster", "namespace": "portworx",
                      "annotations": {"portworx.io/is-openshift": "true", "portworx.io/misc-args": ""}},
         "spec": {"image": f"portworx/oci-monitor:{PORTWORX_VERSION}", "imagePullPolicy": "Always",
@@ -200,7 +200,7 @@ def _seed_portworx(cluster: "Cluster", workers: List[str]) -> None:
                                   {"source": "Portworx", "type": "RuntimeState", "status": "Online"}]},
     })
     for i, name in enumerate(workers):
-        store.create("core.libopenstorage.org/storagenodes", {
+        store.create_owned("core.libopenstorage.org/storagenodes", {
             "metadata": {"name": name, "namespace": "portworx",
                          "labels": {"name": "portworx"}},
             "spec": {"version": PORTWORX_VERSION},
@@ -212,7 +212,7 @@ def _seed_portworx(cluster: "Cluster", workers: List[str]) -> None:
                        "kernelVersion": "5.14.0-570.49.1.el9_6.x86_64",
                        "conditions": [{"type": "NodeState", "status": "Online", "message": ""}]},
         })
-    store.create("storage.k8s.io/csidrivers", {
+    store.create_owned("storage.k8s.io/csidrivers", {
         "metadata": {"name": PX_PROVISIONER},
         "spec": {"attachRequired": False, "podInfoOnMount": True, "volumeLifecycleModes": ["Persistent", "Ephemeral"],
                  "fsGroupPolicy": "ReadWriteOnceWithFSType"},
@@ -251,7 +251,7 @@ def preinstalled_storage_classes() -> List[Dict[str, Any]]:
 
 def _seed_storage_classes(cluster: "Cluster") -> None:
     for storage_class in preinstalled_storage_classes():
-        cluster.store.create("storage.k8s.io/storageclasses", storage_class)
+        cluster.store.create_owned("storage.k8s.io/storageclasses", storage_class)
 
 
 HCO_DEFAULT_SPEC: Dict[str, Any] = {
@@ -282,7 +282,7 @@ def _seed_virtualization(cluster: "Cluster") -> None:
     import copy
 
     store = cluster.store
-    store.create("hco.kubevirt.io/hyperconvergeds", {
+    store.create_owned("hco.kubevirt.io/hyperconvergeds", {
         "metadata": {"name": "kubevirt-hyperconverged", "namespace": "openshift-cnv",
                      "finalizers": ["kubevirt.io/hyperconverged"]},
         "spec": copy.deepcopy(HCO_DEFAULT_SPEC),
@@ -294,7 +294,7 @@ def _seed_virtualization(cluster: "Cluster") -> None:
                    "observedGeneration": 1, "systemHealthStatus": "healthy",
                    "versions": [{"name": "operator", "version": CNV_VERSION}]},
     })
-    store.create("kubevirt.io/kubevirts", {
+    store.create_owned("kubevirt.io/kubevirts", {
         "metadata": {"name": "kubevirt-kubevirt-hyperconverged", "namespace": "openshift-cnv",
                      "labels": {"app": "kubevirt-hyperconverged"}},
         "spec": {"certificateRotateStrategy": {}, "configuration": {"developerConfiguration": {"featureGates": []}},
@@ -303,14 +303,14 @@ def _seed_virtualization(cluster: "Cluster") -> None:
                    "conditions": [_condition("Available", "True"), _condition("Progressing", "False"),
                                   _condition("Degraded", "False")]},
     })
-    store.create("cdi.kubevirt.io/cdis", {
+    store.create_owned("cdi.kubevirt.io/cdis", {
         "metadata": {"name": "cdi-kubevirt-hyperconverged", "labels": {"app": "kubevirt-hyperconverged"}},
         "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}, "workloads": {}},
         "status": {"phase": "Deployed", "observedVersion": "v1.62.0", "targetVersion": "v1.62.0",
                    "conditions": [_condition("Available", "True"), _condition("Progressing", "False"),
                                   _condition("Degraded", "False")]},
     })
-    store.create("cdi.kubevirt.io/cdiconfigs", {
+    store.create_owned("cdi.kubevirt.io/cdiconfigs", {
         "metadata": {"name": "config"},
         "spec": {"featureGates": ["HonorWaitForFirstConsumer"]},
         "status": {"filesystemOverhead": {"global": "0.055", "storageClass": {}},
@@ -322,7 +322,7 @@ def _seed_virtualization(cluster: "Cluster") -> None:
 
 
 def _seed_registry(cluster: "Cluster") -> None:
-    cluster.store.create("imageregistry.operator.openshift.io/configs", {
+    cluster.store.create_owned("imageregistry.operator.openshift.io/configs", {
         "metadata": {"name": "cluster", "finalizers": ["imageregistry.operator.openshift.io/finalizer"]},
         "spec": {"managementState": "Removed", "replicas": 1, "logLevel": "Normal", "operatorLogLevel": "Normal",
                  "rolloutStrategy": "RollingUpdate", "storage": {}, "httpSecret": _uid("registry-secret").replace("-", "")},
@@ -356,14 +356,14 @@ def _seed_olm(cluster: "Cluster") -> None:
          [{"name": "storageclusters.core.libopenstorage.org", "version": "v1", "kind": "StorageCluster"}], "stable"),
     ]
     for name, namespace, display, version, owned, channel in operators:
-        store.create("operators.coreos.com/clusterserviceversions", _csv(name, namespace, display, version, owned))
-        store.create("operators.coreos.com/subscriptions", {
+        store.create_owned("operators.coreos.com/clusterserviceversions", _csv(name, namespace, display, version, owned))
+        store.create_owned("operators.coreos.com/subscriptions", {
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"channel": channel, "name": name, "source": "redhat-operators",
                      "sourceNamespace": "openshift-marketplace", "installPlanApproval": "Automatic"},
             "status": {"state": "AtLatestKnown", "currentCSV": f"{name}.v{version}", "installedCSV": f"{name}.v{version}"},
         })
-        store.create("operators.coreos.com/operatorgroups", {
+        store.create_owned("operators.coreos.com/operatorgroups", {
             "metadata": {"name": f"{name}-group", "namespace": namespace},
             "spec": {} if namespace in ("openshift-workload-availability",) else {"targetNamespaces": [namespace]},
             "status": {"namespaces": [""] if namespace == "openshift-workload-availability" else [namespace]},
@@ -424,20 +424,20 @@ def _seed_vms(cluster: "Cluster", workers: List[str]) -> None:
                        "volumeSnapshotStatuses": [{"name": "rootdisk", "enabled": True}],
                        "conditions": [_condition("Ready", "True", "", "")]},
         }
-        store.create("kubevirt.io/virtualmachines", vm)
+        store.create_owned("kubevirt.io/virtualmachines", vm)
         owner_vm = [{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": name, "uid": vm_uid,
                      "controller": True, "blockOwnerDeletion": True}]
-        store.create("cdi.kubevirt.io/datavolumes", {
+        store.create_owned("cdi.kubevirt.io/datavolumes", {
             "metadata": {"name": disk, "namespace": VM_NAMESPACE, "uid": dv_uid, "ownerReferences": owner_vm,
                          "annotations": {"cdi.kubevirt.io/storage.usePopulator": "false"},
                          "labels": {"kubevirt.io/created-by": vm_uid}},
-            "spec": vm["spec"]["dataVolumeTemplates"][0]["spec"],
+            "spec": clone(vm["spec"]["dataVolumeTemplates"][0]["spec"]),
             "status": {"phase": "Succeeded", "progress": "100.0%", "claimName": disk,
                        "conditions": [_condition("Bound", "True", "Bound", f"PVC {disk} Bound"),
                                       _condition("Ready", "True"), _condition("Running", "False", "Completed")]},
         })
         pv_name = f"pvc-{pvc_uid}"
-        store.create("persistentvolumeclaims", {
+        store.create_owned("persistentvolumeclaims", {
             "metadata": {"name": disk, "namespace": VM_NAMESPACE, "uid": pvc_uid,
                          "labels": {"app": "containerized-data-importer", "app.kubernetes.io/component": "storage"},
                          "annotations": {"pv.kubernetes.io/bind-completed": "yes",
@@ -456,7 +456,7 @@ def _seed_vms(cluster: "Cluster", workers: List[str]) -> None:
                      "volumeName": pv_name},
             "status": {"phase": "Bound", "accessModes": [access_mode], "capacity": {"storage": size}},
         })
-        store.create("persistentvolumes", {
+        store.create_owned("persistentvolumes", {
             "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": PX_PROVISIONER},
                          "finalizers": ["kubernetes.io/pv-protection"]},
             "spec": {"capacity": {"storage": size}, "accessModes": [access_mode], "volumeMode": volume_mode,

@@ -22,7 +22,7 @@ from . import errors
 from .cluster import HttpRequest, HttpResponse, SubresourceRequest
 from .errors import ApiError
 from .kinds import Kind
-from .requestlog import RequestRecord
+from .requestlog import RequestRecord, body_requests_dry_run
 from .selectors import make_matcher, parse_field_selector, parse_label_selector
 from .util import dumps
 from .watch import CLOSE
@@ -307,6 +307,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code = 0
             raise
         finally:
+            dry_run = dry_run or body_requests_dry_run(target.subresource, request.body)
             self._record(verb, target.key, target.subresource, target.namespace, target.name, dry_run, code,
                          request.path)
 
@@ -434,9 +435,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         kind = target.kind
         limit = int(request.param("limit") or 0)
         token = request.param("continue")
-        with self.cluster.lock:
-            items = self._select(request, target)
-            rv = self.cluster.store.resource_version
+        # Read the resourceVersion first: a watch started from it may replay a change the list
+        # already shows (harmless), but never misses one.
+        rv = self.cluster.store.resource_version
+        items = self._select(request, target)
         start = 0
         if token:
             try:

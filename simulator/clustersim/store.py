@@ -112,14 +112,15 @@ class _Bucket:
             if req.op in ("=", "in"):
                 ids: Set[ObjKey] = set()
                 for value in req.values:
-                    ids |= self.labels.get((req.key, value), set())
+                    ids |= set(self.labels.get((req.key, value), ()))
                 narrowed = ids if narrowed is None else narrowed & ids
         for req in fields:
             if req.op == "=" and req.path in self.indexed_fields:
-                ids = self.fields.get((req.path, req.value), set())
-                narrowed = set(ids) if narrowed is None else narrowed & ids
+                ids = set(self.fields.get((req.path, req.value), ()))
+                narrowed = ids if narrowed is None else narrowed & ids
         if narrowed is not None:
             result = []
+            narrowed = set(narrowed)
             for ns, name in narrowed:
                 if namespace and ns != namespace:
                     continue
@@ -129,7 +130,7 @@ class _Bucket:
             return result
         if namespace:
             return list(self.by_ns.get(namespace, {}).values())
-        return [obj for names in self.by_ns.values() for obj in names.values()]
+        return [obj for names in list(self.by_ns.values()) for obj in list(names.values())]
 
 
 class Store:
@@ -182,8 +183,8 @@ class Store:
     def peek(self, key: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
         """The stored object itself (do not modify it), or None."""
         kind = self.kinds.get(key)
-        with self.lock:
-            return self._bucket(key).get((namespace or "") if kind.namespaced else "", name)
+        bucket = self._buckets.get(key)  # reads take no lock: stored dicts are immutable snapshots
+        return bucket.get((namespace or "") if kind.namespaced else "", name) if bucket else None
 
     def list(self, key: str, namespace: Optional[str] = None, label_selector: Any = None,
              field_selector: Any = None, copy: bool = True) -> List[Dict[str, Any]]:
@@ -200,16 +201,24 @@ class Store:
             fields = parse_field_selector(field_selector, kind.field_selectors | _all_paths(field_selector), kind.kind)
         else:
             fields = field_selector
-        with self.lock:
-            candidates = self._bucket(key).candidates(namespace if kind.namespaced else None, labels, fields)
+        # No lock: candidates() snapshots the index containers it walks (C-level copies that are
+        # atomic under the GIL) and stored objects are never mutated, so a list sees committed
+        # objects even while a controller holds the lock for a long reconcile.
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return []
+        candidates = bucket.candidates(namespace if kind.namespaced else None, labels, fields)
+        if labels or fields:
             matched = [o for o in candidates
                        if labels_match(labels, o.get("metadata", {}).get("labels")) and fields_match(fields, o)]
+        else:
+            matched = list(candidates)
         matched.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return [clone(o) for o in matched] if copy else matched
 
     def count(self, key: str) -> int:
-        with self.lock:
-            return self._bucket(key).count
+        bucket = self._buckets.get(key)
+        return bucket.count if bucket else 0
 
     def keys(self) -> List[str]:
         with self.lock:
@@ -224,9 +233,20 @@ class Store:
                internal: bool = True) -> Dict[str, Any]:
         """Create an object.  Internal (controller/seed) creates keep ``status``; HTTP creates
         drop it for kinds with a status subresource, as the apiserver does."""
+        return self._create(key, obj, namespace, dry_run, internal, owned=False)
+
+    def create_owned(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None) -> Dict[str, Any]:
+        """Internal create that takes ownership of ``obj`` and returns the stored dict (read-only).
+
+        Skips two deep copies; meant for bulk seeding, where the caller built ``obj`` just for this.
+        """
+        return self._create(key, obj, namespace, False, True, owned=True)
+
+    def _create(self, key: str, obj: Dict[str, Any], namespace: Optional[str], dry_run: bool, internal: bool,
+                owned: bool) -> Dict[str, Any]:
         kind = self.kinds.get(key)
         with self.lock:
-            new = clone(obj)
+            new = obj if owned else clone(obj)
             new["apiVersion"] = new.get("apiVersion") or kind.api_version
             new["kind"] = new.get("kind") or kind.kind
             meta = new.setdefault("metadata", {})
@@ -259,7 +279,8 @@ class Store:
             new = prune_object(new, kind.schema)
             if dry_run:
                 return new
-            return clone(self._commit(kind, "ADDED", ns, name, new, None))
+            committed = self._commit(kind, "ADDED", ns, name, new, None)
+            return committed if owned else clone(committed)
 
     def update(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
                internal: bool = True, subresource: str = "") -> Dict[str, Any]:
