@@ -12,7 +12,7 @@ module: node_maintenance
 short_description: Put one OpenShift node into maintenance and back, VM-aware and Portworx-aware
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - O(state=present) takes the node out of service. With the Node Maintenance Operator it creates
     (or finds) the C(NodeMaintenance) for the node; without it, it cordons the node, creates a

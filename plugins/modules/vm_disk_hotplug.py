@@ -12,7 +12,7 @@ module: vm_disk_hotplug
 short_description: Hot-plug or unplug a disk on a KubeVirt virtual machine
 version_added: 0.1.0
 author:
-  - ocpvirt.portworx contributors
+  - ocpvirt.portworx maintainers (@ocpvirt)
 description:
   - Adds a disk to a running VM without a restart through the KubeVirt C(addvolume) subresource, or
     removes a hot-plugged disk through C(removevolume). The volume is persisted in the VM spec, so

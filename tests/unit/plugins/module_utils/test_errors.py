@@ -22,7 +22,10 @@ def test_api_failure_is_one_line_with_status_reason_and_causes():
             "status": "Failure",
             "reason": "Invalid",
             "code": 422,
-            "message": 'PersistentVolumeClaim "data" is invalid:\n spec.resources.requests.storage: Forbidden: field can not be less than previous value',
+            "message": (
+                'PersistentVolumeClaim "data" is invalid:\n'
+                " spec.resources.requests.storage: Forbidden: field can not be less than previous value"
+            ),
             "details": {"causes": [{"field": "spec.resources.requests.storage", "message": "Forbidden: field can not be less than previous value"}]},
         }
     )
@@ -35,7 +38,8 @@ def test_api_failure_is_one_line_with_status_reason_and_causes():
 
 
 def test_api_failure_lists_causes_missing_from_the_message():
-    body = {"reason": "Invalid", "message": "StorageClass is invalid", "details": {"causes": [{"field": "parameters", "message": "updates to parameters are forbidden."}]}}
+    cause = {"field": "parameters", "message": "updates to parameters are forbidden."}
+    body = {"reason": "Invalid", "message": "StorageClass is invalid", "details": {"causes": [cause]}}
     failure = api_failure(FakeApiException(422, "Unprocessable Entity", json.dumps(body)), "replace", "StorageClass px")
     assert "parameters: updates to parameters are forbidden." in failure.msg
 

@@ -42,15 +42,15 @@ def test_check_accepts_the_documented_setup():
 
 
 def test_check_refuses_missing_and_unfit_classes():
-    errors, _ = hco.check({"scratchSpaceStorageClass": "nope", "vmStateStorageClass": "block"}, CLASSES, PROFILES)
+    errors = hco.check({"scratchSpaceStorageClass": "nope", "vmStateStorageClass": "block"}, CLASSES, PROFILES)[0]
     assert len(errors) == 2
     assert "no such StorageClass" in errors[0] and "neither RWX nor RWO Filesystem" in errors[1]
-    errors, _ = hco.check({"scratchSpaceStorageClass": "block"}, CLASSES, PROFILES)
+    errors = hco.check({"scratchSpaceStorageClass": "block"}, CLASSES, PROFILES)[0]
     assert "does not offer Filesystem" in errors[0]
 
 
 def test_check_overhead_range_and_low_value_warning():
-    errors, _ = hco.check({"filesystemOverhead": {"global": "1", "storageClass": {"vmstate": "x"}}}, CLASSES, PROFILES)
+    errors = hco.check({"filesystemOverhead": {"global": "1", "storageClass": {"vmstate": "x"}}}, CLASSES, PROFILES)[0]
     assert len(errors) == 2
     errors, warnings = hco.check({"filesystemOverhead": {"global": "0.055"}}, CLASSES, PROFILES, filesystem_vm_volumes=2)
     assert errors == [] and "below the recommended 0.08" in warnings[0]
@@ -60,7 +60,7 @@ def test_check_overhead_range_and_low_value_warning():
 def test_bandwidth_cap_warns_and_garbage_is_refused():
     errors, warnings = hco.check({"liveMigrationConfig": {"bandwidthPerMigration": "64Mi"}}, CLASSES, PROFILES)
     assert errors == [] and "advises against capping" in warnings[0]
-    errors, _ = hco.check({"liveMigrationConfig": {"bandwidthPerMigration": "fast"}}, CLASSES, PROFILES)
+    errors = hco.check({"liveMigrationConfig": {"bandwidthPerMigration": "fast"}}, CLASSES, PROFILES)[0]
     assert errors
 
 
@@ -84,7 +84,9 @@ def test_settled_needs_all_four_conditions_and_the_current_generation():
     good = dict(Available="True", Progressing="False", Degraded="False", ReconcileComplete="True")
     assert hco.settled(_hco(2, 2, **good))[0]
     assert not hco.settled(_hco(3, 2, **good))[0]
-    done, state = hco.settled(_hco(2, 2, **dict(good, Degraded="True")))
+    degraded = dict(good)
+    degraded["Degraded"] = "True"
+    done, state = hco.settled(_hco(2, 2, **degraded))
     assert not done and state["degraded_message"] == "m"
 
 

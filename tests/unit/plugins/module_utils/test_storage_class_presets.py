@@ -42,23 +42,23 @@ def test_overrides_win_and_parameters_become_strings():
 
 @pytest.mark.parametrize("repl", [0, 4])
 def test_repl_outside_one_to_three_is_an_error(repl):
-    errors, _ = presets.check("vm_block", presets.desired_class("vm_block", repl=repl))
+    errors = presets.check("vm_block", presets.desired_class("vm_block", repl=repl))[0]
     assert any("repl must be 1, 2 or 3" in e for e in errors)
 
 
 def test_vm_state_needs_two_replicas_and_retain():
-    errors, _ = presets.check("vm_state", presets.desired_class("vm_state", repl=1, reclaim_policy="Delete"))
+    errors = presets.check("vm_state", presets.desired_class("vm_state", repl=1, reclaim_policy="Delete"))[0]
     assert len(errors) == 2
     assert any("repl >= 2" in e for e in errors) and any("Retain" in e for e in errors)
 
 
 def test_cdi_scratch_must_stay_filesystem():
-    errors, _ = presets.check("cdi_scratch", presets.desired_class("cdi_scratch", parameters={"sharedv4": "false"}))
+    errors = presets.check("cdi_scratch", presets.desired_class("cdi_scratch", parameters={"sharedv4": "false"}))[0]
     assert any("Filesystem" in e for e in errors)
 
 
 def test_migration_must_be_immediate():
-    errors, _ = presets.check("migration", presets.desired_class("migration", volume_binding_mode="WaitForFirstConsumer"))
+    errors = presets.check("migration", presets.desired_class("migration", volume_binding_mode="WaitForFirstConsumer"))[0]
     assert any("Immediate" in e for e in errors)
 
 
