@@ -73,6 +73,9 @@ class SimHTTPServer(ThreadingHTTPServer):
 
 class SimRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the kubernetes client pools connections
+    # Headers and body go out in separate writes; with Nagle + delayed ACKs every answer on a
+    # kept-alive connection would wait ~40 ms.
+    disable_nagle_algorithm = True
     server: SimHTTPServer
     server_version = "clustersim"
 
