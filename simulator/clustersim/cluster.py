@@ -241,6 +241,14 @@ class Cluster:
         objects = state.get("objects", state.get("items", [])) if isinstance(state, dict) else state
         if not isinstance(objects, list):
             raise errors.bad_request("state must be a list of objects or {'objects': [...]}")
+        resolved = []
+        for obj in objects:
+            kind = self.kinds.by_gvk(obj.get("apiVersion", ""), obj.get("kind", "")) if isinstance(obj, dict) else None
+            if kind is None or not (obj.get("metadata") or {}).get("name"):
+                what = f"{obj.get('apiVersion')}/{obj.get('kind')}" if isinstance(obj, dict) else repr(obj)[:80]
+                raise errors.bad_request(f"cannot load object of unknown kind or without a name: {what}")
+            resolved.append((kind, obj))
+        # Validate everything before clearing, so a bad dump leaves the cluster untouched.
         with self.lock:
             self.runtime.cancel_all()
             self.watch.close_all(errors.gone("the simulator state was replaced; relist"))
@@ -249,11 +257,8 @@ class Cluster:
             self.store.clear()
             self.watch.reset_history(self.store.resource_version)
             # Namespaces first so namespaced objects always find theirs.
-            ordered = sorted(objects, key=lambda o: 0 if o.get("kind") == "Namespace" else 1)
-            for obj in ordered:
-                kind = self.kinds.by_gvk(obj.get("apiVersion", ""), obj.get("kind", ""))
-                if kind is None:
-                    raise errors.bad_request(f"unknown kind {obj.get('apiVersion')}/{obj.get('kind')}")
+            ordered = sorted(resolved, key=lambda pair: 0 if pair[0].key == "namespaces" else 1)
+            for kind, obj in ordered:
                 self.store.restore(kind.key, obj)
             return len(ordered)
 
