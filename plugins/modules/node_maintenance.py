@@ -103,7 +103,9 @@ vms_migrated:
   elements: dict
   sample: [{"vm": "db01", "namespace": "vms", "from": "worker-1", "to": "worker-2"}]
 vms_stopped:
-  description: VMs whose VMI was shut down instead of migrated during this run.
+  description:
+    - VMs whose VMI was shut down instead of migrated during this run (a VM that should keep running
+      is then started again on another node, with a new VMI).
   returned: always
   type: list
   elements: str
@@ -293,7 +295,7 @@ class NodeMaintenance(OcpVirtModule):
             if entry["severity"] != "info" and (self.params["force"] or already_started):
                 self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
         mark = self.lap("preflight", mark)
-        starting_nodes = dict((vmi_key(v), vmi_node(v)) for v in facts.vmis_on_node())
+        starting_vmis = dict((vmi_key(v), (vmi_node(v), v["metadata"].get("uid"))) for v in facts.vmis_on_node())
         outcomes = dict(("{0}/{1}".format(e["namespace"], e["vm"]), e["outcome"]) for e in vm_plan)
 
         before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
@@ -310,7 +312,7 @@ class NodeMaintenance(OcpVirtModule):
                 else:
                     self.drain(outcomes)
             finally:
-                self.report_vm_moves(starting_nodes)
+                self.report_vm_moves(starting_vmis)
                 self.lap("drain", mark)
         self.result["cordoned"] = True
 
@@ -407,14 +409,16 @@ class NodeMaintenance(OcpVirtModule):
         if key not in self.result["pods_evicted"]:
             self.result["pods_evicted"].append(key)
 
-    def report_vm_moves(self, starting_nodes):
-        if not starting_nodes:
+    def report_vm_moves(self, starting_vmis):
+        """Compare with the VMIs the node had at the start: ``starting_vmis`` maps key -> (node, uid)."""
+        if not starting_vmis:
             return
-        now = dict((vmi_key(v), vmi_node(v)) for v in self.vmis())
-        for key, origin in sorted(starting_nodes.items()):
+        now = dict((vmi_key(v), (vmi_node(v), v["metadata"].get("uid"))) for v in self.vmis())
+        for key, (origin, uid) in sorted(starting_vmis.items()):
             namespace, name = key.split("/", 1)
-            target = now.get(key)
-            if target is None:
+            target, current_uid = now.get(key, (None, None))
+            # A VMI with a new uid is a restart after a shutdown (runStrategy Always), not a migration.
+            if target is None or current_uid != uid:
                 self.result["vms_stopped"].append(key)
             elif target != origin:
                 self.result["vms_migrated"].append({"vm": name, "namespace": namespace, "from": origin, "to": target})

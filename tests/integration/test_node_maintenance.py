@@ -1,9 +1,18 @@
-"""node_maintenance through ansible-playbook against the simulator."""
+"""node_maintenance through ansible-playbook against the simulator.
+
+Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on worker-1, vm-002 on
+worker-2. vm-002 has an RWO disk (LiveMigrate but not migratable: it blocks a drain) and vm-003 has
+``evictionStrategy: None`` (it would be shut down). Every test starts from a freshly seeded cluster,
+so tests do not depend on each other's order or on which xdist worker runs them.
+"""
 
 import time
 
+import pytest
+
 SIMULATOR_OPTIONS = {"workers": 3, "vms": 4}
 WAIT = {"wait_sleep": 0.2, "wait_timeout": 30}
+NMO_CSV = ("node-maintenance-operator.v5.4.1", "openshift-workload-availability")
 
 
 def task(**args):
@@ -12,22 +21,77 @@ def task(**args):
     return {"name": "maintenance", "ocpvirt.portworx.node_maintenance": params}
 
 
+def api(sim, api_version, kind):
+    return sim.client().resources.get(api_version=api_version, kind=kind)
+
+
 def node(sim, name):
-    return sim.client().resources.get(api_version="v1", kind="Node").get(name=name).to_dict()
+    return api(sim, "v1", "Node").get(name=name).to_dict()
+
+
+def storage_node_phase(sim, name):
+    storage_node = api(sim, "core.libopenstorage.org/v1", "StorageNode").get(name=name, namespace="portworx").to_dict()
+    return (storage_node.get("status") or {}).get("phase")
+
+
+def vmis(sim):
+    return api(sim, "kubevirt.io/v1", "VirtualMachineInstance").get(namespace="vms").to_dict()["items"]
+
+
+def eventually(what, probe, timeout=10):
+    deadline = time.time() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
 
 
 def vmi_nodes(sim):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        items = sim.client().resources.get(api_version="kubevirt.io/v1", kind="VirtualMachineInstance").get(namespace="vms").to_dict()["items"]
-        if len(items) == 4:
+    def probe():
+        items = vmis(sim)
+        if len(items) == 4 and all(i.get("status", {}).get("nodeName") for i in items):
             return dict((i["metadata"]["name"], i["status"]["nodeName"]) for i in items)
-        time.sleep(0.1)
-    raise AssertionError("VMIs did not start")
+        return None
 
+    return eventually("4 running VMIs", probe)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cluster(sim):
+    sim.reset()
+    assert vmi_nodes(sim) == {"vm-000": "worker-0", "vm-001": "worker-1", "vm-002": "worker-2", "vm-003": "worker-0"}
+    yield
+    sim.clear_faults()
+
+
+def uninstall_nmo(sim):
+    """The Node Maintenance Operator is not installed once its ClusterServiceVersion is gone."""
+    api(sim, "operators.coreos.com/v1alpha1", "ClusterServiceVersion").delete(name=NMO_CSV[0], namespace=NMO_CSV[1])
+
+
+def bare_pod(sim, name, node_name):
+    pods = api(sim, "v1", "Pod")
+    pods.create(namespace="default", body={"metadata": {"name": name},
+                                           "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "busybox"}]}})
+    pods.status.patch(namespace="default", name=name, body={"status": {"phase": "Running"}},
+                      content_type="application/merge-patch+json")
+
+
+def pod_names_on(sim, node_name):
+    return [p["metadata"]["name"] for p in api(sim, "v1", "Pod").get().to_dict()["items"] if p["spec"].get("nodeName") == node_name]
+
+
+def assert_idempotent(run_playbook, tasks):
+    again = run_playbook(tasks)
+    assert again.ok and again.changed == 0 and again.writes == 0, again
+
+
+# --- the Node Maintenance Operator method ---------------------------------------------------
 
 def test_check_mode_then_maintenance_in_and_out_with_nmo(sim, run_playbook):
-    assert vmi_nodes(sim)["vm-001"] == "worker-1"
     check = run_playbook([task(node="worker-1")], check=True)
     assert check.ok and check.writes == 0, check
     assert not node(sim, "worker-1")["spec"].get("unschedulable")
@@ -38,18 +102,18 @@ def test_check_mode_then_maintenance_in_and_out_with_nmo(sim, run_playbook):
     assert run.last["vms_migrated"][0]["vm"] == "vm-001" and run.last["vms_migrated"][0]["from"] == "worker-1"
     assert node(sim, "worker-1")["spec"]["unschedulable"] is True
     assert vmi_nodes(sim)["vm-001"] != "worker-1"
-    again = run_playbook([task(node="worker-1", reason="BIOS")])
-    assert again.ok and again.changed == 0 and again.writes == 0, again
+    assert_idempotent(run_playbook, [task(node="worker-1", reason="BIOS")])
 
-    second = run_playbook([task(node="worker-0")])
+    second = run_playbook([task(node="worker-2")])
     assert not second.ok and second.writes == 0 and "max_unavailable" in second.last["msg"], second
 
+    check_out = run_playbook([task(node="worker-1", state="absent")], check=True)
+    assert check_out.ok and check_out.writes == 0, check_out
     out = run_playbook([task(node="worker-1", state="absent")])
     assert out.ok and out.changed == 1, out
     assert not node(sim, "worker-1")["spec"].get("unschedulable")
     assert out.last["storage_node_phase"] == "Online"
-    again = run_playbook([task(node="worker-1", state="absent")])
-    assert again.ok and again.changed == 0 and again.writes == 0, again
+    assert_idempotent(run_playbook, [task(node="worker-1", state="absent")])
 
 
 def test_blocking_vm_is_refused_and_forced_run_times_out_cordoned(sim, run_playbook):
@@ -60,3 +124,121 @@ def test_blocking_vm_is_refused_and_forced_run_times_out_cordoned(sim, run_playb
     assert "not live-migratable" in (forced.last.get("last_error") or "")
     out = run_playbook([task(node="worker-2", state="absent")])
     assert out.ok, out
+
+
+# --- the drain method -----------------------------------------------------------------------
+
+def test_auto_without_nmo_cordons_migrates_and_evicts(sim, run_playbook):
+    uninstall_nmo(sim)
+    bare_pod(sim, "batch-job", "worker-1")
+    check = run_playbook([task(node="worker-1")], check=True)
+    assert check.ok and check.writes == 0 and check.last["method"] == "drain", check
+    assert "batch-job" in pod_names_on(sim, "worker-1")
+
+    run = run_playbook([task(node="worker-1")])
+    assert run.ok and run.changed == 1, run
+    assert run.last["method"] == "drain" and "node_maintenance" not in run.last
+    moved = run.last["vms_migrated"]
+    assert [(m["vm"], m["from"]) for m in moved] == [("vm-001", "worker-1")] and moved[0]["to"] != "worker-1", run.last
+    assert run.last["pods_evicted"] == ["default/batch-job"]
+    assert node(sim, "worker-1")["spec"]["unschedulable"] is True
+    assert pod_names_on(sim, "worker-1") == []
+    assert vmi_nodes(sim)["vm-001"] == moved[0]["to"]
+    migrations = api(sim, "kubevirt.io/v1", "VirtualMachineInstanceMigration").get(namespace="vms").to_dict()["items"]
+    assert [(m["spec"]["vmiName"], m["status"]["phase"]) for m in migrations] == [("vm-001", "Succeeded")]
+    assert api(sim, "nodemaintenance.medik8s.io/v1beta1", "NodeMaintenance").get().to_dict()["items"] == []
+    assert_idempotent(run_playbook, [task(node="worker-1")])
+
+    out = run_playbook([task(node="worker-1", state="absent", method="drain")])
+    assert out.ok and out.changed == 1 and out.last["cordoned"] is False, out
+    assert not node(sim, "worker-1")["spec"].get("unschedulable")
+    assert out.last["storage_node_phase"] == "Online"
+    assert_idempotent(run_playbook, [task(node="worker-1", state="absent", method="drain")])
+
+
+def test_explicit_drain_method_with_nmo_installed(sim, run_playbook):
+    run = run_playbook([task(node="worker-1", method="drain")])
+    assert run.ok and run.last["method"] == "drain", run
+    assert api(sim, "nodemaintenance.medik8s.io/v1beta1", "NodeMaintenance").get().to_dict()["items"] == []
+    assert vmi_nodes(sim)["vm-001"] != "worker-1"
+    assert_idempotent(run_playbook, [task(node="worker-1", method="drain")])
+    assert run_playbook([task(node="worker-1", state="absent", method="drain")]).ok
+
+
+def test_node_maintenance_method_refused_without_nmo(sim, run_playbook):
+    uninstall_nmo(sim)
+    run = run_playbook([task(node="worker-1", method="node_maintenance")])
+    assert not run.ok and run.writes == 0 and run.last["reason"] == "NotInstalled", run
+
+
+# --- refusals and interruptions -------------------------------------------------------------
+
+def test_other_portworx_node_offline_is_refused_before_any_write(sim, run_playbook):
+    sim.add_fault(operator="storage-node-offline", target="worker-2")
+    eventually("StorageNode worker-2 Offline", lambda: storage_node_phase(sim, "worker-2") == "Offline")
+    run = run_playbook([task(node="worker-1")])
+    assert not run.ok and run.writes == 0 and run.last["reason"] == "Refused", run
+    assert "StorageNode portworx/worker-2" in run.last["msg"] and "Offline" in run.last["msg"]
+    assert not node(sim, "worker-1")["spec"].get("unschedulable")
+    assert vmi_nodes(sim)["vm-001"] == "worker-1"
+
+
+def test_interrupted_drain_is_continued_by_a_rerun(sim, run_playbook):
+    uninstall_nmo(sim)
+    # Every migration of vm-001 fails while the fault is armed.
+    sim.add_fault(operator="migration-fail", target="vms/vm-001", count=1000)
+    first = run_playbook([task(node="worker-1", wait_timeout=3)])
+    assert not first.ok and first.last["reason"] == "Timeout", first
+    assert "stays cordoned" in first.last["msg"] and first.last["cordoned"] is True
+    assert node(sim, "worker-1")["spec"]["unschedulable"] is True
+    assert vmi_nodes(sim)["vm-001"] == "worker-1"
+
+    sim.clear_faults()
+    rerun = run_playbook([task(node="worker-1")])
+    assert rerun.ok and rerun.changed == 1, rerun
+    assert [m["vm"] for m in rerun.last["vms_migrated"]] == ["vm-001"]
+    assert vmi_nodes(sim)["vm-001"] != "worker-1"
+    assert_idempotent(run_playbook, [task(node="worker-1")])
+
+
+def test_interrupted_node_maintenance_is_continued_by_a_rerun(sim, run_playbook):
+    sim.add_fault(operator="migration-fail", target="vms/vm-001", count=1000)
+    first = run_playbook([task(node="worker-1", wait_timeout=3)])
+    assert not first.ok and "stays cordoned" in first.last["msg"], first
+    sim.clear_faults()
+    rerun = run_playbook([task(node="worker-1")])
+    assert rerun.ok and rerun.last["node_maintenance"] == first.last["node_maintenance"], rerun
+    assert vmi_nodes(sim)["vm-001"] != "worker-1"
+    assert_idempotent(run_playbook, [task(node="worker-1")])
+
+
+def test_transient_api_errors_are_retried(sim, run_playbook):
+    uninstall_nmo(sim)
+    sim.add_fault(verb="list", resource="virtualmachineinstances", code=500, count=1)
+    sim.add_fault(verb="patch", resource="nodes", code=429, count=1)
+    run = run_playbook([task(node="worker-1")])
+    assert run.ok and run.changed == 1 and run.last["retries"] >= 2, run
+    assert node(sim, "worker-1")["spec"]["unschedulable"] is True
+    sim.add_fault(verb="patch", resource="nodes", code=503, count=1)
+    out = run_playbook([task(node="worker-1", state="absent")])
+    assert out.ok and out.last["retries"] >= 1, out
+    assert not node(sim, "worker-1")["spec"].get("unschedulable")
+
+
+# --- a VM without an eviction strategy ------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["node_maintenance", "drain"])
+def test_vm_without_eviction_strategy_is_shut_down_only_with_force(sim, run_playbook, method):
+    refused = run_playbook([task(node="worker-0", method=method)])
+    assert not refused.ok and refused.writes == 0, refused
+    assert "vms/vm-003: would be shut down" in refused.last["msg"]
+    plan = dict((entry["vm"], entry["outcome"]) for entry in refused.last["vms"])
+    assert plan == {"vm-000": "migrate", "vm-003": "shut down"}
+    assert vmi_nodes(sim)["vm-003"] == "worker-0"
+
+    forced = run_playbook([task(node="worker-0", method=method, force=True)])
+    assert forced.ok and forced.changed == 1, forced
+    assert forced.last["vms_stopped"] == ["vms/vm-003"], forced.last
+    assert [m["vm"] for m in forced.last["vms_migrated"]] == ["vm-000"]
+    assert "worker-0" not in vmi_nodes(sim).values()  # vm-003 (runStrategy Always) restarted elsewhere
+    assert_idempotent(run_playbook, [task(node="worker-0", method=method, force=True)])

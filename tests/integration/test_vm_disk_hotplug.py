@@ -66,9 +66,8 @@ def test_hotplug_to_running_vm_is_idempotent(sim, run_playbook):
 
 def test_check_mode_writes_nothing(sim, run_playbook):
     run = run_playbook([task(name="check", claim_name="data-check")], check=True)
-    # The request log counts the addvolume PUT, whose dryRun travels in its body (KubeVirt's way);
-    # nothing else is written and the VM stays as it was.
-    assert run.ok and run.changed == 1 and run.writes <= 1, run
+    # The addvolume PUT carries dryRun in its body (KubeVirt's way) and counts as a dry run.
+    assert run.ok and run.changed == 1 and run.writes == 0, run
     assert "check" not in volume_names(vm(sim))
 
 
@@ -103,11 +102,13 @@ def test_stopped_vm_gets_disk_in_spec_only_and_removal(sim, run_playbook):
 
 
 def test_unplug_from_running_vm_and_refuse_permanent_volume(sim, run_playbook):
-    run = run_playbook([task(name="data", state="absent")])
+    # Plug first: under xdist this test may run in a simulator of its own.
+    assert run_playbook([task(vm="vm-002", name="data", claim_name="data-rwx")]).ok
+    run = run_playbook([task(vm="vm-002", name="data", state="absent")])
     assert run.ok and run.changed == 1, run
-    assert "data" not in volume_names(vm(sim))
-    assert all(s["name"] != "data" for s in vmi(sim)["status"]["volumeStatus"])
-    again = run_playbook([task(name="data", state="absent")])
+    assert "data" not in volume_names(vm(sim, "vm-002"))
+    assert all(s["name"] != "data" for s in vmi(sim, "vm-002")["status"]["volumeStatus"])
+    again = run_playbook([task(vm="vm-002", name="data", state="absent")])
     assert again.ok and again.changed == 0 and again.writes == 0
     refused = run_playbook([task(name="rootdisk", state="absent")])
     assert not refused.ok and "not a hot-plugged volume" in refused.last["msg"] and refused.writes == 0

@@ -78,6 +78,11 @@ def setup(cluster: "Cluster") -> None:
                 set_phase(name, "Online")
         cluster.after(cluster.duration("portworx_poll", 0.1), poll_faults, background=True)
 
+    def restart() -> None:
+        # A reset (or a state load) cancels every queued task, the fault poll included.
+        held.clear()
+        cluster.after(0.1, poll_faults, background=True)
+
     cluster.on_change("nodes", on_node)
-    cluster.on_reset(held.clear)
+    cluster.on_reset(restart)
     cluster.after(0.1, poll_faults, background=True)
