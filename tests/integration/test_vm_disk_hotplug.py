@@ -120,3 +120,25 @@ def test_transient_error_on_addvolume_is_retried(sim, run_playbook):
     assert run.ok and run.changed == 1, run
     assert run.last.get("retries", 0) >= 1
     assert "retry" in volume_names(vm(sim))
+
+
+def test_new_blank_data_volume_is_hot_plugged_once_populated(sim, run_playbook):
+    # The default virtualization class is WaitForFirstConsumer: KubeVirt's trigger pod binds the
+    # claim on the VM's node, CDI populates it, then the disk is attached.
+    run = run_playbook([task(name="scratch", size="2Gi")])
+    assert run.ok and run.changed == 1 and run.last["data_volume_created"] is True, run
+    assert run.last["claim_name"] == "vm-000-scratch"
+    data_volume = sim.client().resources.get(api_version="cdi.kubevirt.io/v1beta1", kind="DataVolume").get(
+        namespace="vms", name="vm-000-scratch").to_dict()
+    assert data_volume["status"]["phase"] == "Succeeded"
+    assert [c["status"] for c in data_volume["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+    claim = sim.client().resources.get(api_version="v1", kind="PersistentVolumeClaim").get(
+        namespace="vms", name="vm-000-scratch").to_dict()
+    assert claim["metadata"]["annotations"]["portworx.io/app"] == "kubevirt"
+    assert "cdi.kubevirt.io/storage.bind.immediate.requested" not in claim["metadata"]["annotations"]
+    assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == vmi(sim)["status"]["nodeName"]
+    status = [s for s in vmi(sim)["status"]["volumeStatus"] if s["name"] == "scratch"][0]
+    assert status["phase"] == "Ready"
+
+    again = run_playbook([task(name="scratch", size="2Gi")])
+    assert again.ok and again.changed == 0 and again.writes == 0, again

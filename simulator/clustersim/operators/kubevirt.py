@@ -25,7 +25,9 @@
   the volume and disk are persisted in the VM template with ``hotpluggable: true``; on a running VM
   the VMI gets them too and ``status.volumeStatus[].phase`` walks Pending → Bound → AttachedToNode
   (a ``hp-volume-`` attachment pod) → MountedToPod → Ready, one step every ``hotplug_step``
-  seconds; removal walks Detaching and then drops the entry.  Only ``scsi``/``virtio`` disks
+  seconds; a DataVolume is attached once it is Succeeded, and one in WaitForFirstConsumer gets its
+  claim bound on the VMI's node first (virt-controller's trigger pod); removal walks Detaching and
+  then drops the entry.  Only ``scsi``/``virtio`` disks
   and LUNs on ``scsi`` are accepted, with KubeVirt's message.  ``dryRun: ["All"]`` in the options
   validates without changing anything.
 """
@@ -38,6 +40,7 @@ from .. import errors
 from ..errors import ApiError
 from ..quantity import format_bytes, parse_quantity
 from ..util import clone, dig, new_uid, now_rfc3339, set_condition
+from .storage import bind_for_consumer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster, SubresourceRequest
@@ -46,6 +49,7 @@ VMS = "kubevirt.io/virtualmachines"
 VMIS = "kubevirt.io/virtualmachineinstances"
 MIGRATIONS = "kubevirt.io/virtualmachineinstancemigrations"
 PODS = "pods"
+DATA_VOLUMES = "cdi.kubevirt.io/datavolumes"
 NODE_HINT_ANNOTATION = "clustersim.io/node"
 LAUNCHER_OVERHEAD = 256 * 2 ** 20
 MIGRATION_PHASES = ["Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running", "Succeeded"]
@@ -536,6 +540,26 @@ def setup(cluster: "Cluster") -> None:
                     entry.update(extra)
         store.mutate(VMIS, vmi_name, change, namespace)
 
+    def hotplug_claim_not_ready(vmi: Dict[str, Any], volume_name: str, claim_name: str) -> str:
+        """Why the hot-plugged claim cannot be attached yet ("" when it can).
+
+        A DataVolume must be populated first; one waiting for its first consumer gets virt-controller's
+        trigger pod on the VMI's node, which binds its claim there (``bind_for_consumer``).
+        """
+        namespace = vmi["metadata"]["namespace"]
+        volume = next((v for v in dig(vmi, "spec", "volumes") or [] if v.get("name") == volume_name), {})
+        if volume.get("dataVolume"):
+            data_volume = store.peek(DATA_VOLUMES, claim_name, namespace)
+            phase = dig(data_volume, "status", "phase")
+            if phase in ("WaitForFirstConsumer", "PendingPopulation") and hasattr(cluster, "storage_controllers"):
+                bind_for_consumer(cluster, namespace, claim_name, dig(vmi, "status", "nodeName"))
+            if data_volume is not None and phase != "Succeeded":
+                return f"DataVolume {claim_name} is {phase or 'Pending'}"
+        claim = store.peek("persistentvolumeclaims", claim_name, namespace)
+        if claim is None or dig(claim, "status", "phase") != "Bound":
+            return f"PVC {claim_name} is not bound yet"
+        return ""
+
     def advance_hotplug(namespace: str, vmi_name: str, volume_name: str) -> None:
         vmi = store.peek(VMIS, vmi_name, namespace)
         entry = next((e for e in dig(vmi, "status", "volumeStatus") or [] if e["name"] == volume_name), None)
@@ -544,10 +568,9 @@ def setup(cluster: "Cluster") -> None:
         following = HOTPLUG_PHASES[HOTPLUG_PHASES.index(entry["phase"]) + 1]
         claim_name = dig(entry, "persistentVolumeClaimInfo", "claimName")
         if following == "Bound":
-            claim = store.peek("persistentvolumeclaims", claim_name, namespace)
-            if claim is None or dig(claim, "status", "phase") != "Bound":
-                set_volume_phase(namespace, vmi_name, volume_name, "Pending", reason="PVCNotReady",
-                                 message=f"PVC {claim_name} is not bound yet")
+            not_ready = hotplug_claim_not_ready(vmi, volume_name, claim_name)
+            if not_ready:
+                set_volume_phase(namespace, vmi_name, volume_name, "Pending", reason="PVCNotReady", message=not_ready)
                 cluster.after(step("hotplug_step", 0.03), advance_hotplug, namespace, vmi_name, volume_name)
                 return
             set_volume_phase(namespace, vmi_name, volume_name, following, reason="", message="")
