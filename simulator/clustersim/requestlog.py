@@ -39,6 +39,7 @@ class RequestRecord:
     dry_run: bool
     code: int
     path: str
+    changed: bool = False  # the request committed at least one change (no-op writes do not)
 
     @property
     def is_write(self) -> bool:
@@ -62,6 +63,7 @@ class RequestLog:
             self._writes = 0
             self._dry_run_writes = 0
             self._failed_writes = 0
+            self._changing_writes = 0
 
     def record(self, entry: RequestRecord) -> None:
         with self._lock:
@@ -80,6 +82,8 @@ class RequestLog:
                     self._writes += 1
                     if entry.code >= 400:
                         self._failed_writes += 1
+                    if entry.changed:
+                        self._changing_writes += 1
 
     def summary(self, include_entries: bool = False, limit: int = 1000) -> Dict[str, Any]:
         with self._lock:
@@ -88,6 +92,7 @@ class RequestLog:
                 "writes": self._writes,
                 "dry_run_writes": self._dry_run_writes,
                 "failed_writes": self._failed_writes,
+                "changing_writes": self._changing_writes,
                 "by_verb": dict(self._by_verb),
                 "by_resource": dict(self._by_resource),
                 "by_verb_resource": dict(self._by_verb_resource),

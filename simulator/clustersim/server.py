@@ -185,8 +185,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             raise errors.error_for_code(decision.code, decision.message, decision.retry_after)
 
     def _record(self, verb: str, key: str, subresource: str, namespace: str, name: str, dry_run: bool,
-                code: int, path: str) -> None:
-        self.cluster.requests.record(RequestRecord(verb, key, subresource, namespace, name, dry_run, code, path))
+                code: int, path: str, changed: bool = False) -> None:
+        self.cluster.requests.record(RequestRecord(verb, key, subresource, namespace, name, dry_run, code, path,
+                                                   changed))
 
     # ---------------------------------------------------------------- non-resource endpoints
     def _handle_route(self, route: Any, request: HttpRequest) -> None:
@@ -295,6 +296,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             raise errors.method_not_allowed()
         dry_run = self._dry_run(request)
         code = 500
+        commits_before = self.cluster.store.commits_in_this_thread()
+        self._body_dry_run = False
         try:
             self._apply_faults(verb, target.key, target.namespace, target.name, target.subresource)
             if verb == "watch":
@@ -310,9 +313,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code = 0
             raise
         finally:
-            dry_run = dry_run or body_requests_dry_run(target.subresource, request.body)
+            dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
+            changed = self.cluster.store.commits_in_this_thread() != commits_before
             self._record(verb, target.key, target.subresource, target.namespace, target.name, dry_run, code,
-                         request.path)
+                         request.path, changed)
 
     def _dry_run(self, request: HttpRequest) -> bool:
         values = request.query.get("dryRun") or []
@@ -381,8 +385,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return 200, patched, {}
         if verb == "delete":
             options = body if isinstance(body, dict) else {}
-            if (options.get("dryRun") or []) and not dry_run:
-                dry_run = True
+            if "All" in (options.get("dryRun") or []) and not dry_run:
+                dry_run = self._body_dry_run = True  # DeleteOptions may carry dryRun in the body
             propagation = options.get("propagationPolicy") or request.param("propagationPolicy")
             with self.cluster.lock:
                 result = store.delete(kind.key, target.name, ns, dry_run=dry_run, internal=False,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 import string
+import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -143,6 +144,12 @@ class Store:
         # owner uid -> dependents, for garbage collection of ownerReferences
         self._dependents: Dict[str, Set[Tuple[str, str, str]]] = defaultdict(set)
         self._rng = random.Random(cluster.config.seed)
+        # Per-thread count of committed changes: lets the server tell a write request that
+        # changed state from a no-op one (the request log's ``changing_writes``).
+        self._local = threading.local()
+
+    def commits_in_this_thread(self) -> int:
+        return getattr(self._local, "commits", 0)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -519,6 +526,7 @@ class Store:
 
     def _commit(self, kind: Kind, event_type: str, ns: str, name: str, new: Dict[str, Any],
                 old: Optional[Dict[str, Any]], orphan: bool = False) -> Dict[str, Any]:
+        self._local.commits = getattr(self._local, "commits", 0) + 1
         self._rv += 1
         new["metadata"]["resourceVersion"] = str(self._rv)
         self._bucket(kind.key).put(ns, name, new, old)
@@ -527,6 +535,7 @@ class Store:
         return new
 
     def _remove(self, kind: Kind, ns: str, name: str, last: Dict[str, Any], orphan: bool = False) -> Dict[str, Any]:
+        self._local.commits = getattr(self._local, "commits", 0) + 1
         self._rv += 1
         final = clone(last)
         final["metadata"]["resourceVersion"] = str(self._rv)

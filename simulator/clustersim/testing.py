@@ -192,6 +192,10 @@ class Simulator:
         """Non-dry-run write requests (create/update/patch/delete/deletecollection) since the last reset."""
         return int(self.requests()["writes"])
 
+    def changing_writes(self) -> int:
+        """Write requests since the last reset that changed stored state (no-op patches excluded)."""
+        return int(self.requests()["changing_writes"])
+
     def add_fault(self, **rule: Any) -> Dict[str, Any]:
         """HTTP fault rule (verb, resource, name, namespace, subresource, code, count, rate,
         latency_ms, drop, retry_after, message) or operator fault (operator=..., target=..., count=...)."""

@@ -169,12 +169,13 @@ def test_request_log_counts_by_verb_and_resource(sim, core):
     counts = sim.requests(entries=True)
     assert counts["by_verb"] == {"list": 1, "get": 1, "create": 3, "patch": 1, "delete": 1}
     assert counts["writes"] == 4 and counts["dry_run_writes"] == 1 and counts["failed_writes"] == 1
+    assert counts["changing_writes"] == 3
     assert counts["by_resource"]["configmaps"] == 6 and counts["by_resource"]["namespaces"] == 1
     assert counts["by_verb_resource"]["create configmaps"] == 3
     assert counts["by_code"]["409"] == 1
     entry = counts["entries"][2]
     assert entry == {"verb": "create", "resource": "configmaps", "subresource": "", "namespace": "ev", "name": "",
-                     "dry_run": False, "code": 201, "path": "/api/v1/namespaces/ev/configmaps"}
+                     "dry_run": False, "code": 201, "path": "/api/v1/namespaces/ev/configmaps", "changed": True}
     assert sim.writes() == 4
     sim.reset_requests()
     assert sim.requests()["total"] == 0
