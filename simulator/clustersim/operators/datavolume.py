@@ -97,7 +97,7 @@ class DataVolumeController:
             if owner.get("kind") == "DataVolume" and owner.get("controller"):
                 self.reconcile(namespace, owner["name"])
         for waiting_namespace, waiting_name in sorted(self.clones_waiting.pop((namespace, claim["metadata"]["name"]), ())):
-            self.advance(waiting_namespace, waiting_name)
+            self.reconcile(waiting_namespace, waiting_name)
 
     # ------------------------------------------------------------------ reconcile
     def reconcile(self, namespace: str, name: str) -> None:
@@ -105,6 +105,9 @@ class DataVolumeController:
         if dv is None or dv["metadata"].get("deletionTimestamp") or dig(dv, "status", "phase") == "Succeeded":
             return
         claim = self.store.peek(PVC_KEY, name, namespace)
+        if claim is None and clone_source(dv) and not self.clone_source_ready(dv):
+            self.wait_for_source(dv, None)
+            return
         if claim is None:
             try:
                 claim = self.store.create(PVC_KEY, self.claim_for(dv))
@@ -121,6 +124,8 @@ class DataVolumeController:
             return
         if phase in (None, "", "Pending", "WaitForFirstConsumer", "Unknown"):
             self.set_status(dv, "PVCBound", claim)
+            self.cluster.after(self.step(), self.advance, namespace, name)
+        elif phase == "CloneScheduled":
             self.cluster.after(self.step(), self.advance, namespace, name)
 
     def waits_for_consumer(self, dv: Dict[str, Any], claim: Dict[str, Any]) -> bool:
@@ -168,15 +173,23 @@ class DataVolumeController:
             return
         self.cluster.after(self.step(), self.advance, namespace, name)
 
-    def advance_clone(self, dv: Dict[str, Any], claim: Dict[str, Any], phase: str) -> None:
-        namespace, name = dv["metadata"]["namespace"], dv["metadata"]["name"]
+    def clone_source_ready(self, dv: Dict[str, Any]) -> bool:
         source = clone_source(dv) or {}
         source_claim = self.store.peek(PVC_KEY, source.get("name", ""), source.get("namespace"))
-        if source_claim is None or dig(source_claim, "status", "phase") != "Bound":
-            # Picked up again by on_claim when the source appears or binds.
-            self.clones_waiting.setdefault((source.get("namespace"), source.get("name")), set()).add((namespace, name))
-            self.set_status(dv, "CloneScheduled", claim, running=(
-                "False", "CloneWithoutSource", f"source PVC {source.get('namespace')}/{source.get('name')} not found or not bound"))
+        return dig(source_claim, "status", "phase") == "Bound"
+
+    def wait_for_source(self, dv: Dict[str, Any], claim: Optional[Dict[str, Any]]) -> None:
+        """CloneScheduled until the source claim exists and is Bound; its events call reconcile again."""
+        source = clone_source(dv) or {}
+        key = (source.get("namespace"), source.get("name"))
+        self.clones_waiting.setdefault(key, set()).add((dv["metadata"]["namespace"], dv["metadata"]["name"]))
+        self.set_status(dv, "CloneScheduled", claim, running=(
+            "False", "CloneWithoutSource", f"source PVC {key[0]}/{key[1]} not found or not bound"))
+
+    def advance_clone(self, dv: Dict[str, Any], claim: Dict[str, Any], phase: str) -> None:
+        namespace, name = dv["metadata"]["namespace"], dv["metadata"]["name"]
+        if not self.clone_source_ready(dv):
+            self.wait_for_source(dv, claim)
             return
         in_progress = "CSICloneInProgress" if self.clone_strategy(claim) == "csi-clone" else "CloneInProgress"
         if phase in ("PVCBound", "CloneScheduled"):
