@@ -213,3 +213,21 @@ def test_evicting_a_vm_without_eviction_strategy_shuts_it_down(client, core):
     assert read(client, "v1", "Pod", pod, "vms") is None
     # runStrategy Always: the VM controller starts a new VMI (a restart, not a migration).
     eventually("a new VMI", lambda: (vmi(client, "vm-003") or {}).get("metadata", {}).get("uid") not in (None, before["metadata"]["uid"]))
+
+
+def test_data_volume_templates_become_data_volumes_owned_by_the_vm(client):
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
+        "metadata": {"name": "templated"},
+        "spec": {"runStrategy": "Halted",
+                 "dataVolumeTemplates": [{"metadata": {"name": "templated-root", "annotations": {"portworx.io/app": "kubevirt"}},
+                                          "spec": {"source": {"blank": {}},
+                                                   "storage": {"storageClassName": "px-csi-db",
+                                                               "resources": {"requests": {"storage": "1Gi"}}}}}],
+                 "template": {"spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}},
+                                       "volumes": [{"name": "root", "dataVolume": {"name": "templated-root"}}]}}}})
+    data_volume = eventually("DataVolume", lambda: read(client, "cdi.kubevirt.io/v1beta1", "DataVolume", "templated-root", "vms"))
+    owner = data_volume["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("VirtualMachine", "templated", True)
+    assert data_volume["metadata"]["annotations"]["portworx.io/app"] == "kubevirt"
+    eventually("populated", lambda: (read(client, "cdi.kubevirt.io/v1beta1", "DataVolume", "templated-root", "vms")
+                                     .get("status") or {}).get("phase") == "Succeeded")

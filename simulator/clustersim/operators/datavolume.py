@@ -28,8 +28,8 @@ is not looked at)
   "Clone Complete").  ``status.claimName`` once the PVC exists; ``status.progress`` ``N/A`` until
   the transfer runs.
 
-Seeded VMs already come with their DataVolumes (Succeeded); KubeVirt creating DataVolumes from the
-``dataVolumeTemplates`` of new VMs is not simulated.
+Seeded VMs come with their DataVolumes (Succeeded); the KubeVirt plug-in creates the DataVolumes of
+new VMs' ``dataVolumeTemplates``.
 
 Durations: ``datavolume_step`` (seconds per phase step, default 0.03).
 """

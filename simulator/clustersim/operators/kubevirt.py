@@ -5,8 +5,9 @@
   ``clustersim.io/node`` when that node can take it) with a virt-launcher pod (labels
   ``kubevirt.io=virt-launcher`` and ``kubevirt.io/created-by=<vmi uid>``, annotation
   ``kubevirt.io/domain``, an emptyDir, the VM's memory request plus overhead).  A stopped VM loses
-  its VMI.  When a VMI disappears (its launcher pod was evicted or deleted) a running VM starts a new
-  one after ``vm_restart``.
+  its VMI.  Missing DataVolumes of ``spec.dataVolumeTemplates`` are created, owned by the VM (the
+  VMI does not wait for them to be populated).  When a VMI disappears (its launcher pod was
+  evicted or deleted) a running VM starts a new one after ``vm_restart``.
 * VMI status: phase Running, ``nodeName``, ``volumeStatus``, conditions Ready and LiveMigratable
   (False with ``DisksNotLiveMigratable`` for a claim that is not ReadWriteMany,
   ``InterfaceNotLiveMigratable`` for bridge binding on the pod network), as virt-controller does.
@@ -265,6 +266,22 @@ def setup(cluster: "Cluster") -> None:
                 if (p["metadata"].get("labels") or {}).get("kubevirt.io/created-by") == uid
                 and (p["metadata"].get("labels") or {}).get("kubevirt.io") == "virt-launcher"]
 
+    def create_template_data_volumes(vm: Dict[str, Any]) -> None:
+        """virt-controller creates each missing ``dataVolumeTemplates`` DataVolume, owned by the VM,
+        whether the VM runs or not."""
+        namespace = vm["metadata"]["namespace"]
+        for template in dig(vm, "spec", "dataVolumeTemplates") or []:
+            name = dig(template, "metadata", "name")
+            if not name or store.peek(DATA_VOLUMES, name, namespace) is not None:
+                continue
+            metadata = clone(template.get("metadata") or {})
+            metadata.update(namespace=namespace, ownerReferences=[{
+                "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": vm["metadata"]["name"],
+                "uid": vm["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}])
+            metadata.setdefault("labels", {})["kubevirt.io/created-by"] = vm["metadata"]["uid"]
+            store.create(DATA_VOLUMES, {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                                        "metadata": metadata, "spec": clone(template.get("spec") or {})})
+
     def on_vm(event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         vm = new or old
         namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
@@ -273,6 +290,7 @@ def setup(cluster: "Cluster") -> None:
             if new is not None and new["metadata"].get("finalizers"):
                 store.mutate(VMS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
             return
+        create_template_data_volumes(new)
         if should_run(new):
             if store.peek(VMIS, name, namespace) is None:
                 cluster.after(step("vm_start", 0.02), start_vmi, namespace, name)
