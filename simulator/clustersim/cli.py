@@ -114,8 +114,11 @@ def cmd_start(args: argparse.Namespace) -> int:
     for option in ("host", "port", "workers", "vms", "profile", "state", "faults", "durations", "time_scale",
                    "seed", "token", "operators"):
         value = getattr(args, option)
-        if value is not None:
-            forwarded += [f"--{option.replace('_', '-')}", str(value)]
+        if value is None:
+            continue
+        if option in ("state", "faults", "durations") and not str(value).lstrip().startswith(("{", "[")):
+            value = os.path.abspath(value)  # the server runs with --dir as its working directory
+        forwarded += [f"--{option.replace('_', '-')}", str(value)]
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
