@@ -368,6 +368,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             if meta.get("name") and meta["name"] != target.name:
                 raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
             meta["name"] = target.name
+            if not kind.builtin and not meta.get("resourceVersion"):
+                # Custom resources do not allow unconditional updates (AllowUnconditionalUpdate=false).
+                raise errors.invalid(kind.kind, target.name, [errors.FieldCause(
+                    "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")], kind.group)
             with self.cluster.lock:
                 updated = store.update(kind.key, obj, ns, dry_run=dry_run, internal=False,
                                        subresource=target.subresource)
@@ -649,6 +653,13 @@ def _path_not_found() -> ApiError:
     return ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
+def _tune_thread_switching() -> None:
+    """Let request threads get the GIL sooner while a controller callback is busy computing
+    (the default 5 ms switch interval adds up to several ms to every request at scale)."""
+    if sys.getswitchinterval() > 0.001:
+        sys.setswitchinterval(0.001)
+
+
 class SimServer:
     """Owns the HTTP server thread for a cluster."""
 
@@ -664,12 +675,14 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> "SimServer":
+        _tune_thread_switching()
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="clustersim-http", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
+        _tune_thread_switching()
         self.httpd.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:

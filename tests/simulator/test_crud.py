@@ -258,3 +258,18 @@ def test_scale_subresource(client):
     deployments.scale.patch(name="crud-deploy", namespace="default", body={"spec": {"replicas": 3}},
                             content_type="application/merge-patch+json")
     assert deployments.get(name="crud-deploy", namespace="default").spec.replicas == 3
+
+
+def test_custom_resource_replace_needs_resource_version(client):
+    vms = resource(client, "kubevirt.io/v1", "VirtualMachine")
+    vm = vms.get(name="vm-002", namespace="vms").to_dict()
+    del vm["metadata"]["resourceVersion"]
+    with pytest.raises(ApiException) as info:
+        vms.replace(namespace="vms", body=vm)
+    assert info.value.status == 422
+    assert status_of(info.value)["details"]["causes"][0]["field"] == "metadata.resourceVersion"
+
+
+def test_builtin_replace_without_resource_version_is_unconditional(cms):
+    cms.create(namespace="default", body={"metadata": {"name": "crud-uncond"}, "data": {"a": "1"}})
+    assert cms.replace(namespace="default", body={"metadata": {"name": "crud-uncond"}, "data": {"a": "2"}}).data.a == "2"
