@@ -5,13 +5,14 @@ This is the object simulated operators receive in ``setup(cluster)``; see the pa
 """
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
 import threading
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import errors
 from .admission import AdmissionChain, AdmissionHook
@@ -82,10 +83,12 @@ class Cluster:
         self.config = config or Config()
         self.token = self.config.token or secrets.token_urlsafe(24)
         self.lock = threading.RLock()
+        self._api_waiting_guard = threading.Lock()
+        self._api_waiting = 0  # HTTP requests queued for the lock; the controller lets them go first
         self.kinds: KindRegistry = default_registry()
         self.admission = AdmissionChain()
         self.watch = WatchHub(self.config.watch_history)
-        self.runtime = Runtime(self.lock)
+        self.runtime = Runtime(self.lock, lambda: self._api_waiting > 0)
         self.store = Store(self)
         self.faults = FaultInjector()
         self.requests = RequestLog()
@@ -168,6 +171,22 @@ class Cluster:
 
     def duration(self, name: str, default: float) -> float:
         return self.config.duration(name, default)
+
+    @contextlib.contextmanager
+    def api_lock(self) -> Iterator[None]:
+        """The cluster lock for an HTTP request: the controller thread yields to waiting requests
+        between callbacks, so API writes never queue behind a burst of operator work."""
+        with self._api_waiting_guard:
+            self._api_waiting += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self._api_waiting_guard:
+                self._api_waiting -= 1
+        try:
+            yield
+        finally:
+            self.lock.release()
 
     # ------------------------------------------------------------------ change dispatch
     def dispatch_change(self, key: str, event_type: str, obj: Dict[str, Any], old: Optional[Dict[str, Any]]) -> None:

@@ -36,8 +36,9 @@ class Task:
 
 
 class Runtime:
-    def __init__(self, lock: "threading.RLock") -> None:
+    def __init__(self, lock: "threading.RLock", api_waiting: Optional[Callable[[], bool]] = None) -> None:
         self._lock = lock
+        self._api_waiting = api_waiting or (lambda: False)
         self._heap: List[Task] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
@@ -115,6 +116,10 @@ class Runtime:
                         self._cv.wait()
                 if not self._running:
                     return
+            # HTTP requests waiting for the lock go first (bounded, so controllers never starve).
+            deadline = time.monotonic() + 0.05
+            while self._api_waiting() and time.monotonic() < deadline:
+                time.sleep(0.0002)
             try:
                 with self._lock:
                     task.fn(*task.args)

@@ -359,7 +359,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         body = self._body(request)
         if verb == "create":
             obj = self._check_body(body, kind, target)
-            with self.cluster.lock:
+            with self.cluster.api_lock():
                 created = store.create(kind.key, obj, ns, dry_run=dry_run, internal=False)
             return 201, created, {}
         if verb == "update":
@@ -372,7 +372,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 # Custom resources do not allow unconditional updates (AllowUnconditionalUpdate=false).
                 raise errors.invalid(kind.kind, target.name, [errors.FieldCause(
                     "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")], kind.group)
-            with self.cluster.lock:
+            with self.cluster.api_lock():
                 updated = store.update(kind.key, obj, ns, dry_run=dry_run, internal=False,
                                        subresource=target.subresource)
             return 200, updated, {}
@@ -383,7 +383,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 raise errors.unsupported_media_type(content_type, list(PATCH_TYPES))
             if patch_type == "apply":
                 return self._server_side_apply(request, target, body, dry_run)
-            with self.cluster.lock:
+            with self.cluster.api_lock():
                 patched = store.patch(kind.key, target.name, body, ns, patch_type=patch_type, dry_run=dry_run,
                                       internal=False, subresource=target.subresource)
             return 200, patched, {}
@@ -392,14 +392,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             if "All" in (options.get("dryRun") or []) and not dry_run:
                 dry_run = self._body_dry_run = True  # DeleteOptions may carry dryRun in the body
             propagation = options.get("propagationPolicy") or request.param("propagationPolicy")
-            with self.cluster.lock:
+            with self.cluster.api_lock():
                 result = store.delete(kind.key, target.name, ns, dry_run=dry_run, internal=False,
                                       propagation=propagation, preconditions=options.get("preconditions"))
             return 200, self._delete_response(kind, result), {}
         if verb == "deletecollection":
             options = body if isinstance(body, dict) else {}
             items = []
-            with self.cluster.lock:
+            with self.cluster.api_lock():
                 for obj in self._select(request, target):
                     meta = obj["metadata"]
                     items.append(store.delete(kind.key, meta["name"], meta.get("namespace"), dry_run=dry_run,
@@ -476,7 +476,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         rv_param = request.param("resourceVersion") or ""
         timeout = min(float(request.param("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
         initial: List[Dict[str, Any]] = []
-        with self.cluster.lock:
+        with self.cluster.api_lock():
             if rv_param in ("", "0"):
                 initial = self.cluster.store.list(target.key, target.namespace or None, labels, fields, copy=False)
                 watcher = self.cluster.watch.subscribe(target.key, target.namespace or None, matcher)
@@ -547,7 +547,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             raise _path_not_found()
         sub_request = SubresourceRequest(self.cluster, request.method, target.key, kind, target.namespace,
                                          target.name, target.subresource, self._body(request), dry_run, request)
-        with self.cluster.lock:
+        with self.cluster.api_lock():
             result = handler(sub_request)
         response = _as_response(result)
         return response.code, response.body, response.headers
@@ -555,7 +555,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def _scale(self, request: HttpRequest, target: ApiTarget, dry_run: bool) -> Tuple[int, Any, Dict[str, str]]:
         """The generic ``scale`` subresource of deployments/replicasets/statefulsets."""
         store, kind, ns = self.cluster.store, target.kind, target.namespace
-        with self.cluster.lock:
+        with self.cluster.api_lock():
             obj = store.must_get(kind.key, target.name, ns)
             if request.method in ("PUT", "PATCH"):
                 body = self._body(request) or {}
@@ -586,7 +586,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
         meta["name"] = target.name
         store, ns = self.cluster.store, target.namespace or None
-        with self.cluster.lock:
+        with self.cluster.api_lock():
             if store.peek(kind.key, target.name, ns) is None:
                 return 201, store.create(kind.key, obj, ns, dry_run=dry_run, internal=False), {}
             patch_type = "strategic" if kind.builtin else "merge"
