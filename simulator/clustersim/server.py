@@ -495,6 +495,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                     return
         self._start_stream()
         deadline = time.monotonic() + timeout
+        bookmarks = _truthy(request.param("allowWatchBookmarks"))
+        bookmark_every = self.cluster.duration("watch_bookmark_interval", 60.0)
+        next_bookmark = time.monotonic() + bookmark_every
         try:
             for obj in initial:
                 self._write_event({"type": "ADDED", "object": obj})
@@ -502,8 +505,16 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    # A BOOKMARK carries only the current resourceVersion, so clients can resume
+                    # from it without replaying changes they did not care about.
+                    self._write_event({"type": "BOOKMARK", "object": {
+                        "kind": kind.kind, "apiVersion": kind.api_version,
+                        "metadata": {"resourceVersion": str(self.cluster.store.resource_version)}}})
+                    next_bookmark = time.monotonic() + bookmark_every
                 try:
-                    item = watcher.queue.get(timeout=min(remaining, 0.5))
+                    item = watcher.queue.get(timeout=max(0.01, min(remaining, 0.5, next_bookmark - time.monotonic()
+                                                                    if bookmarks else 0.5)))
                 except queue.Empty:
                     continue
                 if item is CLOSE:

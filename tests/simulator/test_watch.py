@@ -1,4 +1,5 @@
 """watch=true streams as the kubernetes client's watch.Watch consumes them."""
+import json
 import os
 import threading
 import time
@@ -112,3 +113,16 @@ def test_too_old_resource_version_is_410_expired():
         with pytest.raises(ApiException) as info:
             collect(core.list_namespaced_config_map, "default", resource_version="1", timeout_seconds=2)
         assert info.value.status == 410
+
+
+def test_bookmarks_when_allowed():
+    with Simulator(vms=1, workers=1, durations={"watch_bookmark_interval": 0.2}) as small:
+        core = kube_client.CoreV1Api(small.api_client())
+        current = core.list_namespaced_config_map("default").metadata.resource_version
+        response = core.list_namespaced_config_map("default", watch=True, resource_version=current,
+                                                   allow_watch_bookmarks=True, timeout_seconds=1,
+                                                   _preload_content=False)
+        lines = [line for line in response.read().decode().splitlines() if line]
+        events = [json.loads(line) for line in lines]
+        assert events and {e["type"] for e in events} == {"BOOKMARK"}
+        assert int(events[-1]["object"]["metadata"]["resourceVersion"]) >= int(current)
