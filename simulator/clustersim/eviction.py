@@ -87,17 +87,17 @@ def evict(req: "SubresourceRequest") -> Tuple[int, Dict[str, Any]]:
     body_name = dig(eviction, "metadata", "name")
     if body_name and body_name != req.name:
         raise errors.bad_request(f"name in URL does not match name in Eviction object")
+    options = eviction.get("deleteOptions") or {}
+    dry_run = req.dry_run or "All" in (options.get("dryRun") or [])  # DeleteOptions may carry it
     handled = False
     for hook in list(cluster.eviction_hooks):
-        if hook(cluster, pod, eviction, req.dry_run):
+        if hook(cluster, pod, eviction, dry_run):
             handled = True
             break
     if not handled:
         terminal = dig(pod, "status", "phase") in ("Succeeded", "Failed")
         if not terminal:
             check_disruption_budgets(cluster, pod)
-        options = eviction.get("deleteOptions") or {}
-        preconditions = options.get("preconditions")
-        cluster.store.delete("pods", req.name, req.namespace, dry_run=req.dry_run, internal=False,
-                             preconditions=preconditions)
+        cluster.store.delete("pods", req.name, req.namespace, dry_run=dry_run, internal=False,
+                             preconditions=options.get("preconditions"))
     return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
