@@ -15,7 +15,7 @@ from typing import Any, Deque, Dict, List
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 # KubeVirt's volume subresources take their dry-run flag in the body (AddVolumeOptions /
 # RemoveVolumeOptions ``dryRun: ["All"]``), not in the query; virt-api honours it.
-BODY_DRY_RUN_SUBRESOURCES = frozenset({"addvolume", "removevolume"})
+BODY_DRY_RUN_SUBRESOURCES = frozenset({"addvolume", "removevolume", "eviction"})
 
 
 def body_requests_dry_run(subresource: str, body: bytes) -> bool:
@@ -26,6 +26,10 @@ def body_requests_dry_run(subresource: str, body: bytes) -> bool:
         options = json.loads(body.decode())
     except ValueError:
         return False
+    if not isinstance(options, dict):
+        return False
+    if subresource == "eviction":  # an Eviction carries DeleteOptions
+        options = options.get("deleteOptions") or {}
     return isinstance(options, dict) and "All" in (options.get("dryRun") or [])
 
 

@@ -67,10 +67,12 @@ def test_dry_run_eviction_keeps_the_pod(sim, core):
     running_pod(sim, core, "dry", {"app": "dry"})
     evict(core, "dry", dry_run="All")
     assert core.read_namespaced_pod("dry", "ev")
+    sim.reset_requests()
     code, _ = raw(sim, "POST", "/api/v1/namespaces/ev/pods/dry/eviction", {
         "apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "dry"},
         "deleteOptions": {"dryRun": ["All"]}})
     assert code == 201 and core.read_namespaced_pod("dry", "ev")
+    assert sim.requests()["dry_run_writes"] == 1 and sim.writes() == 0
 
 
 # --- fault injection ------------------------------------------------------------------------
