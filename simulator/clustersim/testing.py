@@ -228,6 +228,21 @@ class Simulator:
         return self.request("GET", "/_sim/status")
 
 
+def eventually(what: str, probe: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``probe()`` until it returns something truthy (returned) or ``timeout`` seconds pass.
+
+    For tests that wait on simulated operators: a bounded deadline instead of fixed sleeps.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
 def simulator_fixture(scope: str = "module", name: str = "sim", **options: Any):
     """Build a pytest fixture that yields a started :class:`Simulator`.
 
