@@ -84,3 +84,35 @@ def fields(*names: str) -> Dict[str, Any]:
 
 CONDITIONS: List[Any] = [fields("type", "status", "reason", "message", "lastTransitionTime",
                                 "lastUpdateTime", "lastHeartbeatTime", "lastProbeTime", "observedGeneration")]
+
+
+def unknown_fields(obj: Any, schema: Optional[Dict[str, Any]]) -> List[str]:
+    """Dotted paths of the fields pruning would drop (for ``fieldValidation=Strict|Warn``)."""
+    if schema is None or not isinstance(obj, dict):
+        return []
+    found: List[str] = []
+    for key, value in obj.items():
+        if key in ALWAYS_KEPT:
+            continue
+        if key not in schema:
+            found.append(key)
+        else:
+            _walk(value, schema[key], key, found)
+    return found
+
+
+def _walk(value: Any, schema: Any, path: str, found: List[str]) -> None:
+    if schema is ANY or schema is None:
+        return
+    if isinstance(schema, list) and isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, schema[0], f"{path}[{index}]", found)
+    elif isinstance(schema, dict) and isinstance(value, dict):
+        wildcard = schema.get("*")
+        for key, item in value.items():
+            if key in schema:
+                _walk(item, schema[key], f"{path}.{key}", found)
+            elif wildcard is not None:
+                _walk(item, wildcard, f"{path}.{key}", found)
+            else:
+                found.append(f"{path}.{key}")

@@ -23,6 +23,7 @@ from .cluster import HttpRequest, HttpResponse, SubresourceRequest
 from .errors import ApiError
 from .kinds import Kind
 from .requestlog import RequestRecord, body_requests_dry_run
+from .schema import unknown_fields
 from .selectors import make_matcher, parse_field_selector, parse_label_selector
 from .util import dumps
 from .watch import CLOSE
@@ -357,6 +358,33 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if verb == "list":
             return 200, self._list(request, target), {}
         body = self._body(request)
+        warnings = self._field_validation(request, kind, body, verb)
+        code, result, headers = self._write(request, target, verb, dry_run, body)
+        if warnings:
+            headers = dict(headers, Warning=", ".join(f'299 - "unknown field \\"{w}\\""' for w in warnings))
+        return code, result, headers
+
+    def _field_validation(self, request: HttpRequest, kind: Kind, body: Any, verb: str) -> List[str]:
+        """``fieldValidation``: Ignore drops unknown fields silently, Warn (the default) also
+        answers a Warning header, Strict refuses the request, as the apiserver does for
+        structural schemas.  Only kinds with a pruning schema are checked."""
+        mode = request.param("fieldValidation") or "Warn"
+        if mode not in ("Ignore", "Warn", "Strict"):
+            raise errors.bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{mode}"')
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
+        if mode == "Ignore" or verb not in ("create", "update", "patch") or content_type == "application/json-patch+json":
+            return []
+        unknown = unknown_fields(body, kind.schema)
+        if unknown and mode == "Strict":
+            raise errors.bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+                                     f'strict decoding error: ' + ", ".join(f'unknown field "{u}"' for u in unknown))
+        return unknown
+
+    def _write(self, request: HttpRequest, target: ApiTarget, verb: str, dry_run: bool, body: Any
+               ) -> Tuple[int, Any, Dict[str, str]]:
+        kind = target.kind
+        store = self.cluster.store
+        ns = target.namespace or None
         if verb == "create":
             obj = self._check_body(body, kind, target)
             with self.cluster.api_lock():

@@ -191,3 +191,20 @@ def test_schema_pruning_drops_unknown_fields_of_crds(client):
     spec = patched.to_dict()["spec"]
     assert "bogusField" not in spec and spec["storage"]["pvc"] == {"claim": "x"}
     configs.patch(name="cluster", content_type="application/merge-patch+json", body={"spec": {"storage": None}})
+
+
+def test_field_validation_strict_warn_ignore(sim):
+    path = "/apis/nodemaintenance.medik8s.io/v1beta1/nodemaintenances"
+    body = {"apiVersion": "nodemaintenance.medik8s.io/v1beta1", "kind": "NodeMaintenance",
+            "metadata": {"name": "fv"}, "spec": {"nodeName": "worker-0", "reason": "r", "typo": 1}}
+    code, error = raw(sim, "POST", path + "?fieldValidation=Strict&dryRun=All", body)
+    assert code == 400 and 'strict decoding error: unknown field "spec.typo"' in error["message"]
+    import urllib.request
+
+    request = urllib.request.Request(sim.url + path + "?dryRun=All", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {sim.token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert 'unknown field' in response.headers["Warning"] and "spec.typo" in response.headers["Warning"]
+        assert "typo" not in json.loads(response.read())["spec"]
+    code, _ = raw(sim, "POST", path + "?fieldValidation=Ignore&dryRun=All", body)
+    assert code == 201
