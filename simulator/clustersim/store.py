@@ -43,6 +43,9 @@ ObjKey = Tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped o
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's generateName alphabet
 _SYSTEM_META = ("uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp",
                 "deletionGracePeriodSeconds", "managedFields", "selfLink")
+# Kinds whose create strategy keeps a client-supplied status (the node strategy allows it:
+# kubelets register nodes with their status); every other kind with a status subresource drops it.
+_CREATE_KEEPS_STATUS = frozenset({"nodes"})
 # Fields indexed per kind for fast field-selector lists (pods by node is the hot path of drains).
 _INDEXED_FIELDS = {"pods": ("spec.nodeName",), "kubevirt.io/virtualmachineinstances": ()}
 
@@ -280,7 +283,7 @@ class Store:
             meta["uid"] = given_uid or new_uid()
             meta["creationTimestamp"] = now_rfc3339()
             meta["generation"] = 1
-            if kind.has_status and not internal:
+            if kind.has_status and not internal and kind.key not in _CREATE_KEEPS_STATUS:
                 new.pop("status", None)
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
             new = prune_object(new, kind.schema)
