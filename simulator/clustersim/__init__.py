@@ -25,6 +25,7 @@ Store — ``cluster.store`` (objects are plain dicts; cluster-scoped objects tak
     ``mutate(key, name, fn, namespace=None)`` read-modify-write of spec+metadata+status, one commit
     ``apply(key, obj, namespace=None)`` create-or-replace including status
     ``remove_finalizer(key, name, finalizer, namespace=None)``
+    ``create_owned(key, obj, namespace=None)`` bulk-seeding create without copies (returns stored dict)
     Semantics: uid, one global resourceVersion, generation bump on spec change, status kept apart
     (main-resource writes ignore status for kinds with a status subresource), finalizers →
     deletionTimestamp, ownerReferences garbage collection, no-op writes not committed, watch
