@@ -6,9 +6,8 @@ worker-2. vm-002 has an RWO disk (LiveMigrate but not migratable: it blocks a dr
 so tests do not depend on each other's order or on which xdist worker runs them.
 """
 
-import time
-
 import pytest
+from clustersim.testing import eventually
 
 SIMULATOR_OPTIONS = {"workers": 3, "vms": 4}
 WAIT = {"wait_sleep": 0.2, "wait_timeout": 30}
@@ -36,17 +35,6 @@ def storage_node_phase(sim, name):
 
 def vmis(sim):
     return api(sim, "kubevirt.io/v1", "VirtualMachineInstance").get(namespace="vms").to_dict()["items"]
-
-
-def eventually(what, probe, timeout=10):
-    deadline = time.time() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
 
 
 def vmi_nodes(sim):

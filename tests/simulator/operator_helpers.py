@@ -1,7 +1,8 @@
 """Helpers for the simulated-operator tests: objects as dicts, bounded polling, phase histories."""
-import time
-
+from clustersim.testing import eventually
 from kubernetes.dynamic.exceptions import NotFoundError
+
+__all__ = ["condition", "eventually", "in_order", "items", "read", "record_until", "reseed"]
 
 
 def read(client, api_version, kind, name, namespace=None):
@@ -14,18 +15,6 @@ def read(client, api_version, kind, name, namespace=None):
 
 def items(client, api_version, kind, namespace=None):
     return client.resources.get(api_version=api_version, kind=kind).get(namespace=namespace).to_dict()["items"]
-
-
-def eventually(what, probe, timeout=10.0, interval=0.02):
-    """Poll ``probe()`` until it returns something truthy (returned) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(interval)
 
 
 def record_until(what, observe, final, timeout=10.0):
@@ -53,3 +42,10 @@ def condition(obj, condition_type):
         if entry.get("type") == condition_type:
             return entry
     return {}
+
+
+def reseed(sim, client, vms=4):
+    """A freshly seeded cluster whose VMs all run, so each test starts from the same placement."""
+    sim.reset()
+    eventually("{0} running VMIs".format(vms), lambda: len([
+        v for v in items(client, "kubevirt.io/v1", "VirtualMachineInstance", "vms") if v.get("status", {}).get("nodeName")]) == vms)

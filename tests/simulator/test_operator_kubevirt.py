@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client as kube_client
 from kubernetes.client.rest import ApiException
 
-from operator_helpers import condition, eventually, in_order, items, read, record_until
+from operator_helpers import condition, eventually, in_order, items, read, record_until, reseed
 
 VM_API = "kubevirt.io/v1"
 MIGRATION_PHASES = ["Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running", "Succeeded"]
@@ -19,9 +19,7 @@ SUBRESOURCES = "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines
 
 @pytest.fixture(autouse=True)
 def fresh(sim, client):
-    sim.reset()
-    eventually("4 running VMIs", lambda: len([v for v in items(client, VM_API, "VirtualMachineInstance", "vms")
-                                              if v.get("status", {}).get("nodeName")]) == 4)
+    reseed(sim, client)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from operator_helpers import eventually, items, read
+from operator_helpers import eventually, read, reseed
 
 NM_API = "nodemaintenance.medik8s.io/v1beta1"
 WEBHOOK = 'admission webhook "vnodemaintenance.kb.io" denied the request: '
@@ -15,9 +15,7 @@ WEBHOOK = 'admission webhook "vnodemaintenance.kb.io" denied the request: '
 
 @pytest.fixture(autouse=True)
 def fresh(sim, client):
-    sim.reset()
-    eventually("4 running VMIs", lambda: len([v for v in items(client, "kubevirt.io/v1", "VirtualMachineInstance", "vms")
-                                              if v.get("status", {}).get("nodeName")]) == 4)
+    reseed(sim, client)
 
 
 def node_maintenances(client):
