@@ -105,8 +105,9 @@ def setup(cluster: "Cluster") -> None:
 
     def used_memory(node_name: str) -> int:
         total = 0
-        for pod in store.list(PODS, copy=False):
-            if dig(pod, "spec", "nodeName") != node_name or dig(pod, "status", "phase") in ("Succeeded", "Failed"):
+        # The store indexes spec.nodeName: placing VMs must not scan every pod of a large cluster.
+        for pod in store.list(PODS, field_selector="spec.nodeName=" + node_name, copy=False):
+            if dig(pod, "status", "phase") in ("Succeeded", "Failed"):
                 continue
             for container in dig(pod, "spec", "containers") or []:
                 value = dig(container, "resources", "requests", "memory")
