@@ -12,11 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
+
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 LAUNCHER_LABEL = "kubevirt.io"
 LAUNCHER_VALUE = "virt-launcher"
 CREATED_BY_LABEL = "kubevirt.io/created-by"
-MIGRATION_API = "kubevirt.io/v1"
 MIGRATION_FINAL_PHASES = ("Succeeded", "Failed")
 MIGRATION_LABEL = "ocpvirt.portworx/maintenance-node"
 
@@ -69,7 +70,7 @@ def active_migrations(migrations):
 def migration_manifest(vmi_name, namespace, node_name):
     """A VirtualMachineInstanceMigration for one VMI; generateName keeps retries after a failure possible."""
     return {
-        "apiVersion": MIGRATION_API,
+        "apiVersion": KUBEVIRT_API,
         "kind": "VirtualMachineInstanceMigration",
         "metadata": {
             "generateName": "{0}-maintenance-".format(vmi_name),

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
     CLUSTER_DEFAULT_ANNOTATION,
@@ -97,7 +98,7 @@ def data_volume_name(vm_name, disk_name):
 def blank_data_volume(name, namespace, size, storage_class, access_mode, volume_mode):
     """A blank DataVolume for a new VM disk, annotated as Portworx and CDI want VM disks."""
     return {
-        "apiVersion": "cdi.kubevirt.io/v1beta1",
+        "apiVersion": CDI_API,
         "kind": "DataVolume",
         "metadata": {
             "name": name,

@@ -18,8 +18,6 @@ import re
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import describe_modes, offers
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
 
-HCO_API = "hco.kubevirt.io/v1beta1"
-CDI_CONFIG_API = "cdi.kubevirt.io/v1beta1"
 CDI_CONFIG_NAME = "config"
 RECOMMENDED_OVERHEAD = 0.08
 

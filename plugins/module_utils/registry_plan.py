@@ -27,7 +27,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
 )
 
 REGISTRY_NAMESPACE = "openshift-image-registry"
-REGISTRY_CONFIG_API = "imageregistry.operator.openshift.io/v1"
 REGISTRY_CONFIG_NAME = "cluster"
 REGISTRY_OPERATOR = "image-registry"
 REGISTRY_DEPLOYMENT = "image-registry"

@@ -15,7 +15,6 @@ __metaclass__ = type
 PORTWORX_PROVISIONERS = ("pxd.portworx.com", "kubernetes.io/portworx-volume")
 VIRT_DEFAULT_ANNOTATION = "storageclass.kubevirt.io/is-default-virt-class"
 CLUSTER_DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
-STORAGE_PROFILE_API = "cdi.kubevirt.io/v1beta1"
 
 
 def annotations(obj):

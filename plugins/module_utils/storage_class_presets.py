@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import is_sharedv4
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
     FILESYSTEM,
@@ -23,7 +24,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_c
 )
 
 PROVISIONER = "pxd.portworx.com"
-STORAGE_CLASS_API = "storage.k8s.io/v1"
 NFS_MOUNT_OPTIONS = "vers=3.0,nolock"
 WAIT_FOR_FIRST_CONSUMER = "WaitForFirstConsumer"
 IMMEDIATE = "Immediate"
@@ -87,7 +87,7 @@ def desired_class(preset, name=None, repl=None, parameters=None, volume_binding_
     if annotations:
         metadata["annotations"] = dict((str(k), str(v)) for k, v in annotations.items())
     return {
-        "apiVersion": STORAGE_CLASS_API,
+        "apiVersion": STORAGE_API,
         "kind": "StorageClass",
         "metadata": metadata,
         "provisioner": PROVISIONER,

@@ -150,11 +150,10 @@ retries:
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, HCO_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
-    CDI_CONFIG_API,
     CDI_CONFIG_NAME,
-    HCO_API,
     check,
     effect_missing,
     filesystem_vm_volumes,
@@ -165,8 +164,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_sp
     wanted_spec,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import STORAGE_CLASS_API
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", default="kubevirt-hyperconverged"),
@@ -226,10 +223,10 @@ class HyperConvergedModule(OcpVirtModule):
         """StorageClasses, their profiles and the Filesystem VM volume count, read only when the spec needs them."""
         if not any(key in spec for key in ("scratchSpaceStorageClass", "vmStateStorageClass", "filesystemOverhead")):
             return {}, {}, 0
-        classes = dict((sc["metadata"]["name"], sc) for sc in self.cluster.list(STORAGE_CLASS_API, "StorageClass"))
+        classes = dict((sc["metadata"]["name"], sc) for sc in self.cluster.list(STORAGE_API, "StorageClass"))
         profiles = {}
-        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
-            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        if self.cluster.served(CDI_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
         volumes = 0
         if "filesystemOverhead" in spec:
             volumes = filesystem_vm_volumes(self.cluster.list("v1", "PersistentVolumeClaim"))
@@ -243,12 +240,12 @@ class HyperConvergedModule(OcpVirtModule):
     def _verify_effect(self, spec):
         if not any(key in spec for key in ("scratchSpaceStorageClass", "filesystemOverhead")):
             return {}
-        if not self.cluster.served(CDI_CONFIG_API, "CDIConfig"):
+        if not self.cluster.served(CDI_API, "CDIConfig"):
             self.warn("The cluster does not serve CDIConfig; the effect on CDI was not verified.")
             return {}
 
         def probe():
-            config = self.cluster.get(CDI_CONFIG_API, "CDIConfig", CDI_CONFIG_NAME)
+            config = self.cluster.get(CDI_API, "CDIConfig", CDI_CONFIG_NAME)
             missing = effect_missing(spec, config)
             return not missing, (config if not missing else "; ".join(missing))
 

@@ -178,6 +178,7 @@ retries:
   sample: 1
 """
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     capacity,
@@ -191,7 +192,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import Ocp
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan import (
     DEFAULT_ROUTE,
     READ_WRITE_ONCE,
-    REGISTRY_CONFIG_API,
     REGISTRY_CONFIG_NAME,
     REGISTRY_DEPLOYMENT,
     REGISTRY_NAMESPACE,
@@ -202,7 +202,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan imp
     owned_view,
     plan_claim,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
 
 SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
@@ -224,7 +223,7 @@ class ImageRegistryModule(OcpVirtModule):
         )
 
     def execute_module(self):
-        config = self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+        config = self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
         if config is None:
             raise ModuleFailure(
                 "configs.imageregistry.operator.openshift.io/cluster does not exist: is this an OpenShift cluster with the image registry operator?",
@@ -249,7 +248,7 @@ class ImageRegistryModule(OcpVirtModule):
             claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
             expanded = True
         if patch is not None:
-            config = self.cluster.patch(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+            config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
         if created or expanded or patch is not None:
             self.changed()
             self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})
@@ -264,10 +263,10 @@ class ImageRegistryModule(OcpVirtModule):
     def _plan_claim(self, existing):
         access_mode = self.params["access_mode"]
         check_replicas(self.params["replicas"], access_mode)
-        classes = self.cluster.list("storage.k8s.io/v1", "StorageClass")
+        classes = self.cluster.list(STORAGE_API, "StorageClass")
         profiles = {}
-        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
-            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        if self.cluster.served(CDI_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
         plan = plan_claim(existing, classes, profiles, self.params)
         if access_mode == READ_WRITE_ONCE:
             self.warn("A ReadWriteOnce registry claim limits the registry to one pod with the Recreate rollout: not for production.")
@@ -290,13 +289,13 @@ class ImageRegistryModule(OcpVirtModule):
         if self.params["default_route"]:
             waiter.until("the route {0}/{1} to have a host".format(REGISTRY_NAMESPACE, DEFAULT_ROUTE), self._route_admitted)
         claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE) or claim
-        return claim, self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+        return claim, self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
 
     def _wait_removed(self):
         waiter = self.waiter()
         waiter.until("the image registry deployment to be removed", self._deployment_gone)
         waiter.until("the ClusterOperator image-registry to be Available, not Progressing, not Degraded", self._operator_settled)
-        return self.cluster.get(REGISTRY_CONFIG_API, "Config", REGISTRY_CONFIG_NAME)
+        return self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
 
     def _claim_bound(self, pvc_name):
         claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
@@ -312,7 +311,7 @@ class ImageRegistryModule(OcpVirtModule):
         return expansion_progress(claim, self.params["pvc_size"], claim_in_use(pods, pvc_name))
 
     def _operator_settled(self):
-        operator = self.cluster.get("config.openshift.io/v1", "ClusterOperator", REGISTRY_OPERATOR)
+        operator = self.cluster.get(CONFIG_API, "ClusterOperator", REGISTRY_OPERATOR)
         conditions = _conditions(operator)
         settled = all(conditions.get(kind) == wanted for kind, wanted in SETTLED)
         degraded = condition(operator, "Degraded")
@@ -322,7 +321,7 @@ class ImageRegistryModule(OcpVirtModule):
         return settled, state
 
     def _pods_ready(self):
-        deployment = self.cluster.get("apps/v1", "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
+        deployment = self.cluster.get(APPS_API, "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
         if deployment is None:
             return False, "the deployment does not exist yet"
         wanted = self.params["replicas"]
@@ -333,23 +332,23 @@ class ImageRegistryModule(OcpVirtModule):
         return done, "{0}/{1} ready".format(ready, wanted)
 
     def _route_admitted(self):
-        route = self.cluster.get("route.openshift.io/v1", "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
+        route = self.cluster.get(ROUTE_API, "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
         host = _route_host(route)
         return host is not None, (host or "no route yet")
 
     def _deployment_gone(self):
-        deployment = self.cluster.get("apps/v1", "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
+        deployment = self.cluster.get(APPS_API, "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
         return deployment is None, "the deployment still exists" if deployment else None
 
     # result --------------------------------------------------------------------------------
     def _report(self, config, claim, created, expanded, claim_plan):
         route = None
         if self.params["state"] == "managed" and self.params["default_route"]:
-            route = self.cluster.get("route.openshift.io/v1", "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
+            route = self.cluster.get(ROUTE_API, "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
         claim_facts = _claim_view(claim)
         if claim_facts is not None:
             claim_facts.update(created=created, expanded=expanded)
-        operator = self.cluster.get("config.openshift.io/v1", "ClusterOperator", REGISTRY_OPERATOR)
+        operator = self.cluster.get(CONFIG_API, "ClusterOperator", REGISTRY_OPERATOR)
         self.result.update(
             config={"spec": (config or {}).get("spec") or {}, "status": (config or {}).get("status") or {}},
             claim=claim_facts,

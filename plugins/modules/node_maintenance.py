@@ -134,8 +134,8 @@ durations:
 
 import time
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import HCO_API, KUBEVIRT_API, NMO_API, OLM_API, PORTWORX_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
-    MIGRATION_API,
     describe_pending,
     migration_manifest,
     next_drain_step,
@@ -156,13 +156,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_prefl
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
-NM_API = "nodemaintenance.medik8s.io/v1beta1"
 NM_KIND = "NodeMaintenance"
 NM_CSV_PREFIX = "node-maintenance-operator"
-CSV_API = "operators.coreos.com/v1alpha1"
-PX_API = "core.libopenstorage.org/v1"
-KUBEVIRT_API = "kubevirt.io/v1"
-HCO_API = "hco.kubevirt.io/v1beta1"
 
 
 class NodeMaintenance(OcpVirtModule):
@@ -189,11 +184,11 @@ class NodeMaintenance(OcpVirtModule):
         return node
 
     def nmo_installed(self):
-        if not self.cluster.served(NM_API, NM_KIND) or not self.cluster.served(CSV_API, "ClusterServiceVersion"):
+        if not self.cluster.served(NMO_API, NM_KIND) or not self.cluster.served(OLM_API, "ClusterServiceVersion"):
             return False
         return any(
             csv["metadata"]["name"].startswith(NM_CSV_PREFIX) and (csv.get("status") or {}).get("phase") == "Succeeded"
-            for csv in self.cluster.list(CSV_API, "ClusterServiceVersion")
+            for csv in self.cluster.list(OLM_API, "ClusterServiceVersion")
         )
 
     def resolve_method(self):
@@ -204,15 +199,15 @@ class NodeMaintenance(OcpVirtModule):
         if wanted == "node_maintenance" and not installed:
             raise ModuleFailure(
                 "method=node_maintenance but the Node Maintenance Operator is not installed ({0} NodeMaintenance is not served or "
-                "its ClusterServiceVersion is not Succeeded); install it or use method=drain".format(NM_API),
+                "its ClusterServiceVersion is not Succeeded); install it or use method=drain".format(NMO_API),
                 reason="NotInstalled",
             )
         return "node_maintenance" if installed else "drain"
 
     def node_maintenances(self):
-        if not self.cluster.served(NM_API, NM_KIND):
+        if not self.cluster.served(NMO_API, NM_KIND):
             return []
-        return self.cluster.list(NM_API, NM_KIND)
+        return self.cluster.list(NMO_API, NM_KIND)
 
     def own_node_maintenance(self):
         for nm in self.node_maintenances():
@@ -221,9 +216,9 @@ class NodeMaintenance(OcpVirtModule):
         return None
 
     def storage_nodes(self):
-        if not self.cluster.served(PX_API, "StorageNode"):
+        if not self.cluster.served(PORTWORX_API, "StorageNode"):
             return None
-        return self.cluster.list(PX_API, "StorageNode")
+        return self.cluster.list(PORTWORX_API, "StorageNode")
 
     def vmis(self):
         if not self.cluster.served(KUBEVIRT_API, "VirtualMachineInstance"):
@@ -320,11 +315,11 @@ class NodeMaintenance(OcpVirtModule):
         if existing is not None:
             return existing["metadata"]["name"]
         name = self.node_name
-        if self.cluster.get(NM_API, NM_KIND, name) is not None:
+        if self.cluster.get(NMO_API, NM_KIND, name) is not None:
             name = "{0}-maintenance".format(self.node_name)
         self.cluster.create(
             {
-                "apiVersion": NM_API,
+                "apiVersion": NMO_API,
                 "kind": NM_KIND,
                 "metadata": {"name": name},
                 "spec": {"nodeName": self.node_name, "reason": self.params["reason"]},
@@ -338,7 +333,7 @@ class NodeMaintenance(OcpVirtModule):
         seen = {}
 
         def probe():
-            nm = self.cluster.get(NM_API, NM_KIND, name) or {}
+            nm = self.cluster.get(NMO_API, NM_KIND, name) or {}
             status = nm.get("status") or {}
             seen.update(status)
             left = [vmi_key(v) for v in self.vmis() if vmi_node(v) == self.node_name]
@@ -374,8 +369,8 @@ class NodeMaintenance(OcpVirtModule):
 
         def probe():
             pods = self.cluster.list("v1", "Pod", field_selector="spec.nodeName={0}".format(self.node_name))
-            migrations = self.cluster.list(MIGRATION_API, "VirtualMachineInstanceMigration") if self.cluster.served(
-                MIGRATION_API, "VirtualMachineInstanceMigration") else []
+            migrations = self.cluster.list(KUBEVIRT_API, "VirtualMachineInstanceMigration") if self.cluster.served(
+                KUBEVIRT_API, "VirtualMachineInstanceMigration") else []
             step = next_drain_step(self.node_name, self.vmis(), pods, migrations, outcomes)
             last_step["step"] = step
             for vmi in step.migrate:
@@ -431,7 +426,7 @@ class NodeMaintenance(OcpVirtModule):
         if nm is not None:
             self.result["node_maintenance"] = nm["metadata"]["name"]
             if not nm["metadata"].get("deletionTimestamp"):
-                self.cluster.delete(NM_API, NM_KIND, nm["metadata"]["name"])
+                self.cluster.delete(NMO_API, NM_KIND, nm["metadata"]["name"])
                 self.changed()
         else:
             self.cordon(node, False)
@@ -449,7 +444,7 @@ class NodeMaintenance(OcpVirtModule):
     def wait_back_in_service(self, nm, has_storage_node):
         def probe():
             problems = []
-            if nm is not None and self.cluster.get(NM_API, NM_KIND, nm["metadata"]["name"]) is not None:
+            if nm is not None and self.cluster.get(NMO_API, NM_KIND, nm["metadata"]["name"]) is not None:
                 problems.append("NodeMaintenance {0} still being deleted".format(nm["metadata"]["name"]))
             if is_cordoned(self.read_node()):
                 problems.append("node still unschedulable")

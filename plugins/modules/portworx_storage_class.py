@@ -162,12 +162,11 @@ retries:
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
     PRESETS,
-    STORAGE_CLASS_API,
     check,
     comparable,
     compare,
@@ -209,7 +208,7 @@ class PortworxStorageClassModule(OcpVirtModule):
         for warning in warnings:
             self.warn(warning)
 
-        existing = self.cluster.get(STORAGE_CLASS_API, "StorageClass", name)
+        existing = self.cluster.get(STORAGE_API, "StorageClass", name)
         self.result["outcome"] = "unchanged"
         if existing is None:
             result = self.cluster.create(wanted)
@@ -231,7 +230,7 @@ class PortworxStorageClassModule(OcpVirtModule):
                 self.result["outcome"] = "recreated"
                 self.changed()
             elif patch:
-                result = self.cluster.patch(STORAGE_CLASS_API, "StorageClass", name, patch)
+                result = self.cluster.patch(STORAGE_API, "StorageClass", name, patch)
                 self.result["outcome"] = "patched"
                 self.changed()
             else:
@@ -244,7 +243,7 @@ class PortworxStorageClassModule(OcpVirtModule):
 
     def _recreate(self, existing, wanted):
         name = wanted["metadata"]["name"]
-        self.cluster.delete(STORAGE_CLASS_API, "StorageClass", name)
+        self.cluster.delete(STORAGE_API, "StorageClass", name)
         if self.check_mode:
             # The dry-run delete left the class in place, so a dry-run create would only answer AlreadyExists.
             preview = copy.deepcopy(wanted)
@@ -252,21 +251,21 @@ class PortworxStorageClassModule(OcpVirtModule):
             return preview
         self.waiter().until(
             "StorageClass {0} to be deleted".format(name),
-            lambda: (self.cluster.get(STORAGE_CLASS_API, "StorageClass", name) is None, "still present"),
+            lambda: (self.cluster.get(STORAGE_API, "StorageClass", name) is None, "still present"),
         )
         return self.cluster.create(wanted)
 
     def _storage_profile(self, storage_class):
         name = storage_class["metadata"]["name"]
-        if not self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
+        if not self.cluster.served(CDI_API, "StorageProfile"):
             self.warn("The cluster does not serve CDI StorageProfiles (is OpenShift Virtualization installed?); "
                       "the claim property sets of {0} are unknown.".format(name))
             return None
         if not self.wait_enabled:
-            return self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+            return self.cluster.get(CDI_API, "StorageProfile", name)
 
         def probe():
-            profile = self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+            profile = self.cluster.get(CDI_API, "StorageProfile", name)
             status = (profile or {}).get("status") or {}
             ready = bool(status.get("claimPropertySets")) and status.get("provisioner") == storage_class.get("provisioner")
             return ready, profile if ready else (status or "no StorageProfile yet")

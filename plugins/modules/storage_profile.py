@@ -104,10 +104,9 @@ retries:
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import STORAGE_CLASS_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
     CLONE_STRATEGIES,
     SOURCE_FORMATS,
@@ -137,7 +136,7 @@ class StorageProfileModule(OcpVirtModule):
     def execute_module(self):
         name = self.params["name"]
         wanted = desired_spec(self.params["claim_property_sets"], self.params["clone_strategy"], self.params["data_import_cron_source_format"])
-        storage_class = self.cluster.get(STORAGE_CLASS_API, "StorageClass", name)
+        storage_class = self.cluster.get(STORAGE_API, "StorageClass", name)
         if storage_class is None:
             raise Refusal("StorageClass {0}".format(name), "it does not exist, so CDI keeps no StorageProfile for it",
                           "Create the class first (for example with ocpvirt.portworx.portworx_storage_class).")
@@ -155,7 +154,7 @@ class StorageProfileModule(OcpVirtModule):
         before_spec = profile.get("spec") or {}
         after_spec = dict(before_spec, **patch.get("spec", {}))
         if patch:
-            written = self.cluster.patch(STORAGE_PROFILE_API, "StorageProfile", name, patch)
+            written = self.cluster.patch(CDI_API, "StorageProfile", name, patch)
             after_spec = written.get("spec") or after_spec
             self.changed()
         self.set_diff({"spec": before_spec}, {"spec": after_spec})
@@ -168,11 +167,11 @@ class StorageProfileModule(OcpVirtModule):
         self.result["status"] = profile.get("status") or {}
 
     def _profile(self, name):
-        profile = self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+        profile = self.cluster.get(CDI_API, "StorageProfile", name)
         if profile is None and self.wait_enabled:
             profile = self.waiter().until(
                 "CDI to create StorageProfile {0}".format(name),
-                lambda: _present(self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)),
+                lambda: _present(self.cluster.get(CDI_API, "StorageProfile", name)),
             )
         if profile is None:
             raise ModuleFailure("StorageProfile {0} does not exist: CDI creates one for every StorageClass; is CDI running?".format(name),
@@ -180,7 +179,7 @@ class StorageProfileModule(OcpVirtModule):
         return profile
 
     def _reflected(self, name, wanted):
-        profile = self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+        profile = self.cluster.get(CDI_API, "StorageProfile", name)
         if status_reflects(profile, wanted):
             return True, profile
         return False, ((profile or {}).get("status") or "no status")

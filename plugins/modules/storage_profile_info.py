@@ -90,9 +90,8 @@ not_ready_for_vms:
   sample: ["px-cdi-scratch"]
 """
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import STORAGE_CLASS_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import profile_summary
 
 
@@ -102,11 +101,11 @@ class StorageProfileInfoModule(OcpVirtModule):
     def execute_module(self):
         name = self.params["name"]
         if name:
-            found = self.cluster.get(STORAGE_PROFILE_API, "StorageProfile", name)
+            found = self.cluster.get(CDI_API, "StorageProfile", name)
             profiles = [found] if found else []
         else:
-            profiles = self.cluster.list(STORAGE_PROFILE_API, "StorageProfile")
-        classes = dict((sc["metadata"]["name"], sc) for sc in self.cluster.list(STORAGE_CLASS_API, "StorageClass"))
+            profiles = self.cluster.list(CDI_API, "StorageProfile")
+        classes = dict((sc["metadata"]["name"], sc) for sc in self.cluster.list(STORAGE_API, "StorageClass"))
         summaries = sorted((profile_summary(p, classes.get(p["metadata"]["name"])) for p in profiles), key=lambda s: s["name"])
         self.result["storage_profiles"] = summaries
         self.result["not_ready_for_vms"] = [s["name"] for s in summaries if not s["ready_for_vms"]]

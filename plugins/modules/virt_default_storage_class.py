@@ -134,6 +134,7 @@ retries:
   sample: 1
 """
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import (
     CLEARED_BY_ONE_DEFAULT,
     active,
@@ -143,9 +144,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import STORAGE_PROFILE_API
 
-STORAGE_CLASS_API = "storage.k8s.io/v1"
 
 
 class VirtDefaultStorageClassModule(OcpVirtModule):
@@ -160,16 +159,16 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
 
     def execute_module(self):
         name = self.params["name"]
-        classes = self.cluster.list(STORAGE_CLASS_API, "StorageClass")
+        classes = self.cluster.list(STORAGE_API, "StorageClass")
         profiles = {}
-        if self.cluster.served(STORAGE_PROFILE_API, "StorageProfile"):
-            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(STORAGE_PROFILE_API, "StorageProfile"))
+        if self.cluster.served(CDI_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
         plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], self.params["require_rwx"])
         for warning in plan.warnings:
             self.warn(warning)
 
         for class_name, values in plan.writes:
-            self.cluster.patch(STORAGE_CLASS_API, "StorageClass", class_name, annotation_patch(values))
+            self.cluster.patch(STORAGE_API, "StorageClass", class_name, annotation_patch(values))
         if plan.changes:
             self.changed()
             self.set_diff(plan.state(classes), plan.state(classes, after=True))

@@ -163,6 +163,7 @@ warnings_found:
 
 import copy
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, KUBEVIRT_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan import (
     HotplugFacts,
@@ -180,8 +181,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
-VM_API = "kubevirt.io/v1"
-DV_API = "cdi.kubevirt.io/v1beta1"
 
 
 class VmDiskHotplug(OcpVirtModule):
@@ -214,7 +213,7 @@ class VmDiskHotplug(OcpVirtModule):
         return HotplugRequest(**dict((key, self.params[key]) for key in keys))
 
     def read_vm(self, request):
-        vm = self.cluster.get(VM_API, "VirtualMachine", request.vm, request.namespace)
+        vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", request.vm, request.namespace)
         if vm is None:
             raise ModuleFailure(
                 "VirtualMachine {0}/{1} not found".format(request.namespace, request.vm), status=404, reason="NotFound"
@@ -222,15 +221,15 @@ class VmDiskHotplug(OcpVirtModule):
         return vm
 
     def read_vmi(self, request):
-        return self.cluster.get(VM_API, "VirtualMachineInstance", request.vm, request.namespace)
+        return self.cluster.get(KUBEVIRT_API, "VirtualMachineInstance", request.vm, request.namespace)
 
     def gather(self, request, vm):
         claim_name = request.wanted_claim
         claim = self.cluster.get("v1", "PersistentVolumeClaim", claim_name, request.namespace)
         data_volume = None
-        if self.cluster.served(DV_API, "DataVolume"):
-            data_volume = self.cluster.get(DV_API, "DataVolume", claim_name, request.namespace)
-        storage_classes = self.cluster.list("storage.k8s.io/v1", "StorageClass")
+        if self.cluster.served(CDI_API, "DataVolume"):
+            data_volume = self.cluster.get(CDI_API, "DataVolume", claim_name, request.namespace)
+        storage_classes = self.cluster.list(STORAGE_API, "StorageClass")
         facts = HotplugFacts(vm, claim, data_volume, storage_classes)
         vm_claims = []
         for volume in vm_volumes(vm):

@@ -139,6 +139,7 @@ retries:
   sample: 1
 """
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     expansion_patch,
     expansion_progress,
@@ -174,7 +175,7 @@ class VolumeExpandModule(OcpVirtModule):
         vm_disk = None
         claim = self.params["name"]
         if self.params["vm"]:
-            vm = self.cluster.get("kubevirt.io/v1", "VirtualMachine", self.params["vm"], namespace)
+            vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", self.params["vm"], namespace)
             if vm is None:
                 raise Refusal(
                     "VirtualMachine {0}/{1}".format(namespace, self.params["vm"]), "it does not exist", "Check the name and namespace."
@@ -186,7 +187,7 @@ class VolumeExpandModule(OcpVirtModule):
         if pvc is None:
             raise Refusal("PersistentVolumeClaim {0}/{1}".format(namespace, claim), "it does not exist", "Check the name and namespace.")
         class_name = storage_class_name(pvc)
-        storage_class = self.cluster.get("storage.k8s.io/v1", "StorageClass", class_name) if class_name else None
+        storage_class = self.cluster.get(STORAGE_API, "StorageClass", class_name) if class_name else None
         plan = plan_expansion(pvc, storage_class, size)
 
         current = pvc
