@@ -22,8 +22,8 @@ ROOT_VM = vm(volumes=[{"name": "root", "dataVolume": {"name": "db-root"}}], disk
 CLASSES = [sc("px-rwx", annotations={hp.VIRT_DEFAULT_ANNOTATION: "true"}), sc("px-repl2", repl="2"), sc("other", provisioner="csi.example")]
 
 
-def facts(claim=None, data_volume=None, the_vm=ROOT_VM):
-    return hp.HotplugFacts(the_vm, claim, data_volume, CLASSES).with_vm_claims([pvc("db-root")])
+def facts(claim=None, data_volume=None, the_vm=None):
+    return hp.HotplugFacts(the_vm or ROOT_VM, claim, data_volume, CLASSES).with_vm_claims([pvc("db-root")])
 
 
 def request(**kwargs):

@@ -25,7 +25,8 @@ def storage_node(name, phase="Online"):
 NODES = [node("w1"), node("w2"), node("w3")]
 
 
-def facts(vmis=(), nodes=NODES, pods=(), nms=(), sns=None, default=None):
+def facts(vmis=(), nodes=None, pods=(), nms=(), sns=None, default=None):
+    nodes = NODES if nodes is None else nodes
     sns = [storage_node(n["metadata"]["name"]) for n in nodes] if sns is None else sns
     return mp.MaintenanceFacts("w1", list(nodes), list(vmis), list(pods), list(nms), sns, default, portworx_served=True)
 
