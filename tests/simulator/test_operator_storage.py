@@ -115,3 +115,26 @@ def test_apiserver_refuses_shrink_and_non_expandable_class(cluster):
     with pytest.raises(ApiError) as fixed:
         grow(cluster, "k", "20Gi")
     assert fixed.value.code == 403
+
+
+def test_claim_in_use_stays_terminating_until_its_pod_goes_then_its_volume_is_reclaimed(cluster):
+    pv_name = claim(cluster, "used", "px-csi-db")["spec"]["volumeName"]
+    pod(cluster, "user", "used")
+    cluster.store.delete(PVC, "used", NS, internal=False)
+    cluster.settle()
+    assert cluster.store.get(PVC, "used", NS)["metadata"]["deletionTimestamp"]
+    cluster.store.delete("pods", "user", NS, internal=False)
+    cluster.settle()
+    assert cluster.store.get(PVC, "used", NS) is None
+    assert cluster.store.get("persistentvolumes", pv_name) is None
+
+
+def test_retained_volume_is_released_not_deleted(cluster):
+    cluster.store.create("storage.k8s.io/storageclasses", {
+        "metadata": {"name": "px-retain"}, "provisioner": "pxd.portworx.com", "reclaimPolicy": "Retain",
+        "volumeBindingMode": "Immediate", "parameters": {"repl": "2"}}, internal=False)
+    pv_name = claim(cluster, "kept", "px-retain")["spec"]["volumeName"]
+    cluster.store.delete(PVC, "kept", NS, internal=False)
+    cluster.settle()
+    assert cluster.store.get(PVC, "kept", NS) is None
+    assert cluster.store.get("persistentvolumes", pv_name)["status"]["phase"] == "Released"

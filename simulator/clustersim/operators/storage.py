@@ -23,6 +23,11 @@ What it simulates
   expansion fails: ``Resizing`` is replaced by ``ControllerResizeError`` with the driver's message
   and the capacity stays.
 
+* **Protection and reclaim**: a deleted claim keeps its ``kubernetes.io/pvc-protection``
+  finalizer (and stays Terminating) while a Pod that is not finished mounts it; then it goes. Its
+  PersistentVolume is deleted with it under ``reclaimPolicy: Delete``, and becomes ``Released``
+  under ``Retain`` (Portworx keeps the volume).
+
 Durations: ``pvc_bind``, ``pvc_resize``, ``pvc_fs_resize``.
 """
 from __future__ import annotations
@@ -44,6 +49,8 @@ NODE_KEY = "nodes"
 STORAGE_CLASS_KEY = "storage.k8s.io/storageclasses"
 CLUSTER_DEFAULT = "storageclass.kubernetes.io/is-default-class"
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+PV_PROTECTION = "kubernetes.io/pv-protection"
 FS_PENDING_MESSAGE = "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
 
 
@@ -86,7 +93,12 @@ class StorageControllers:
 
     # ------------------------------------------------------------------ binding
     def on_claim(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        if new is None or new["metadata"].get("deletionTimestamp"):
+        if new is None:
+            if old is not None:
+                self._reclaim(old)
+            return
+        if new["metadata"].get("deletionTimestamp"):
+            self._release_if_unused(new["metadata"]["namespace"], new["metadata"]["name"])
             return
         ns, name = new["metadata"]["namespace"], new["metadata"]["name"]
         phase = dig(new, "status", "phase")
@@ -109,7 +121,11 @@ class StorageControllers:
             self._maybe_expand(new)
 
     def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        if new is None:
+        if new is None or dig(new, "status", "phase") in ("Succeeded", "Failed"):
+            pod = new or old
+            if pod is not None:
+                for claim in claims_of(pod):
+                    self._release_if_unused(pod["metadata"]["namespace"], claim)
             return
         ns = new["metadata"]["namespace"]
         for claim in claims_of(new):
@@ -120,6 +136,25 @@ class StorageControllers:
                 bind_for_consumer(self.cluster, ns, claim, dig(new, "spec", "nodeName"))
             elif dig(new, "status", "phase") == "Running" and self._fs_pending(pvc):
                 self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, claim)
+
+    # ------------------------------------------------------------------ protection and reclaim
+    def _release_if_unused(self, ns: str, claim: str) -> None:
+        """The pvc-protection controller: a terminating claim goes once no live pod mounts it."""
+        pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
+        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self._consumer(ns, claim) is not None:
+            return
+        self.cluster.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
+
+    def _reclaim(self, pvc: Dict[str, Any]) -> None:
+        pv_name = dig(pvc, "spec", "volumeName")
+        pv = self.cluster.store.peek(PV_KEY, pv_name) if pv_name else None
+        if pv is None:
+            return
+        if dig(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete":
+            self.cluster.store.delete(PV_KEY, pv_name)
+            self.cluster.store.remove_finalizer(PV_KEY, pv_name, PV_PROTECTION)
+        else:
+            self.cluster.store.mutate(PV_KEY, pv_name, lambda obj: obj.setdefault("status", {}).update(phase="Released"))
 
     def _class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         name = dig(pvc, "spec", "storageClassName")
@@ -153,7 +188,7 @@ class StorageControllers:
         if store.peek(PV_KEY, pv_name) is None:
             store.create(PV_KEY, {
                 "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": driver},
-                             "finalizers": ["kubernetes.io/pv-protection"]},
+                             "finalizers": [PV_PROTECTION]},
                 "spec": {"capacity": {"storage": size}, "accessModes": modes,
                          "volumeMode": dig(pvc, "spec", "volumeMode", default="Filesystem"),
                          "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
@@ -173,8 +208,8 @@ class StorageControllers:
             if node:
                 annotations[SELECTED_NODE] = node
             finalizers = obj["metadata"].setdefault("finalizers", [])
-            if "kubernetes.io/pvc-protection" not in finalizers:
-                finalizers.append("kubernetes.io/pvc-protection")
+            if PVC_PROTECTION not in finalizers:
+                finalizers.append(PVC_PROTECTION)
             obj["spec"]["volumeName"] = pv_name
             obj["status"] = {"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}}
         store.mutate(PVC_KEY, name, bind, ns)
