@@ -146,7 +146,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Mod
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
 
-
 class VirtDefaultStorageClassModule(OcpVirtModule):
     def __init__(self):
         super(VirtDefaultStorageClassModule, self).__init__(

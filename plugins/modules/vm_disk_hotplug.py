@@ -182,7 +182,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
 
-
 class VmDiskHotplug(OcpVirtModule):
     def __init__(self):
         super(VmDiskHotplug, self).__init__(
