@@ -8,6 +8,9 @@ class of that role must keep (for example a CDI scratch class must give Filesyst
 :func:`desired_class` turns a preset plus the user's overrides into a StorageClass,
 :func:`check` lists what is wrong (errors) or unwise (warnings) with it, and :func:`compare` says
 how an existing class differs: immutable fields need delete + create, the rest a merge patch.
+:func:`adoption_candidates` and :func:`choose_adoption` find an existing class that already *is*
+a preset (Portworx preinstalls its RWX block class as ``px-rwx-block-kubvirt``, the documents' YAML
+says ``px-rwx-block-kubevirt``): the class is recognised by what it is, never by its name.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,9 +20,18 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import is_sharedv4
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
+    PORTWORX_PROVISIONERS,
+    VIRT_DEFAULT_ANNOTATION,
+    is_annotated_default,
+    is_portworx,
+    is_sharedv4,
+    offers,
+)
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
+    BLOCK,
     FILESYSTEM,
+    RWX,
     provisioner_capabilities,
 )
 
@@ -111,8 +123,8 @@ def check(preset, storage_class):
     parameters = storage_class.get("parameters") or {}
     binding = storage_class.get("volumeBindingMode")
     reclaim = storage_class.get("reclaimPolicy")
-    if storage_class.get("provisioner") != PROVISIONER:
-        errors.append("the provisioner must be {0}, not {1}".format(PROVISIONER, storage_class.get("provisioner")))
+    if not is_portworx(storage_class):
+        errors.append("the provisioner must be {0}, not {1}".format(" or ".join(PORTWORX_PROVISIONERS), storage_class.get("provisioner")))
     repl = _as_int(parameters.get("repl"))
     if repl is None or not 1 <= repl <= 3:
         errors.append("repl must be 1, 2 or 3 (Portworx keeps at most three replicas), not {0!r}".format(parameters.get("repl")))
@@ -180,3 +192,92 @@ def comparable(storage_class):
     metadata = storage_class.get("metadata") or {}
     view["metadata"] = {"name": metadata.get("name"), "annotations": dict(metadata.get("annotations") or {})}
     return view
+
+
+# The access and volume mode the class's CDI StorageProfile must offer before a class can be
+# adopted as the preset; presets not named here are recognised by the class alone.
+REQUIRED_PROFILE_MODES = {"vm_block": (RWX, BLOCK)}
+
+
+def _normalized_value(key, value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return text.lower()
+    if key.endswith("mount_options"):
+        return ",".join(sorted(option.strip() for option in text.split(",") if option.strip()))
+    return text
+
+
+def normalized_parameters(parameters):
+    """StorageClass parameters as compared for adoption: strings, booleans lower case, mount options sorted."""
+    return dict((str(key), _normalized_value(str(key), value)) for key, value in (parameters or {}).items())
+
+
+def same_immutable_fields(existing, desired):
+    """Whether ``existing`` is ``desired`` in every immutable field (any Portworx provisioner counts as one)."""
+    if not (is_portworx(existing) and is_portworx(desired)):
+        return False
+    if normalized_parameters(_effective(existing, "parameters")) != normalized_parameters(_effective(desired, "parameters")):
+        return False
+    return all(_effective(existing, field) == _effective(desired, field) for field in ("reclaimPolicy", "volumeBindingMode"))
+
+
+def adoption_candidates(preset, desired, storage_classes, profiles_by_name=None):
+    """Existing classes that already are ``desired`` (the preset plus overrides), best first.
+
+    A candidate has a Portworx provisioner and the desired parameters (after
+    :func:`normalized_parameters`), reclaim policy and binding mode; for presets in
+    :data:`REQUIRED_PROFILE_MODES` its StorageProfile (``profiles_by_name``, keyed by class
+    name; None when CDI is not served) must also offer those modes. Order: the class annotated as
+    the default virtualization class first, then the preset's own name, then by name.
+    """
+    required = REQUIRED_PROFILE_MODES.get(preset)
+    default_name = PRESETS[preset]["name"]
+    found = []
+    for storage_class in storage_classes or []:
+        name = (storage_class.get("metadata") or {}).get("name")
+        if not name or (storage_class.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        if not same_immutable_fields(storage_class, desired):
+            continue
+        if required and not offers((profiles_by_name or {}).get(name), *required):
+            continue
+        found.append(storage_class)
+    found.sort(key=lambda sc: (not is_annotated_default(sc, VIRT_DEFAULT_ANNOTATION),
+                               sc["metadata"]["name"] != default_name, sc["metadata"]["name"]))
+    return found
+
+
+def choose_adoption(preset, candidates):
+    """``(storage_class or None, reason)`` for the candidates of :func:`adoption_candidates`."""
+    default_name = PRESETS[preset]["name"]
+    what = "Portworx provisioner, the preset's parameters, reclaimPolicy and volumeBindingMode"
+    if preset in REQUIRED_PROFILE_MODES:
+        what += ", and a StorageProfile offering {0}/{1}".format(*REQUIRED_PROFILE_MODES[preset])
+    if not candidates:
+        return None, "no existing class has the {0} preset's fields ({1}); using the preset's name {2}".format(preset, what, default_name)
+    chosen = candidates[0]
+    name = chosen["metadata"]["name"]
+    reason = "{0} already is the {1} preset ({2})".format(name, preset, what)
+    if len(candidates) > 1:
+        others = ", ".join(sc["metadata"]["name"] for sc in candidates[1:])
+        if is_annotated_default(chosen, VIRT_DEFAULT_ANNOTATION):
+            why = "it is annotated as the default virtualization class"
+        elif name == default_name:
+            why = "it carries the preset's name"
+        else:
+            why = "it comes first by name"
+        reason += "; chosen over {0} because {1}".format(others, why)
+    return chosen, reason
+
+
+def adopt(desired, existing):
+    """``desired`` renamed to ``existing`` with the existing immutable fields (equal after normalisation)."""
+    adopted = copy.deepcopy(desired)
+    adopted["metadata"]["name"] = existing["metadata"]["name"]
+    for field in IMMUTABLE_FIELDS:
+        if field in existing:
+            adopted[field] = copy.deepcopy(existing[field])
+    return adopted

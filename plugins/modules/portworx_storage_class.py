@@ -25,14 +25,26 @@ description:
     settings.
   - Mutable differences (O(allow_volume_expansion), O(annotations)) are merge-patched. Annotations not named in
     O(annotations) are left alone.
+  - Without O(name) (and with O(discover=true), the default) the module first looks for an existing class that
+    already is the preset and manages that class instead of creating a near-identical one. Portworx preinstalls
+    its RWX block class as C(px-rwx-block-kubvirt), while the documents' YAML says C(px-rwx-block-kubevirt); the
+    class is recognised by what it is, never by its name. A class is adopted when its provisioner is
+    C(pxd.portworx.com) or the in-tree C(kubernetes.io/portworx-volume), its C(parameters) equal the wanted ones
+    (the preset plus O(repl) and O(parameters); values compared as strings, C(true)/C(false) in any case, mount
+    options in any order), its C(reclaimPolicy) and C(volumeBindingMode) equal the wanted ones and, for
+    V(vm_block), its CDI StorageProfile offers C(ReadWriteMany) with C(Block). Of several such classes the one
+    annotated C(storageclass.kubevirt.io/is-default-virt-class=true) wins, then the one with the preset's name,
+    then the first by name. RV(adopted) and RV(adoption_reason) say what was found and why. Mutable differences
+    of the adopted class (O(allow_volume_expansion), O(annotations)) are merge-patched as usual.
+  - When no class qualifies, the class is created (or managed) under the preset's name.
 options:
   preset:
     description:
       - The role of the class.
       - V(vm_block) RWX block VM disks; C(repl) 3, V(WaitForFirstConsumer), expansion; default name
         C(px-rwx-block-kubevirt). The documents also spell it C(px-rwx-block-kubvirt) (the name in Portworx's
-        class listing); new classes use the spelling of the documents' YAML. Pass O(name) to manage an existing
-        class of the other spelling.
+        class listing); new classes use the spelling of the documents' YAML, and O(discover) adopts an existing
+        class of either spelling (or any other name) that already is this preset.
       - V(vm_file) sharedv4 (NFS, C(vers=3.0,nolock)) RWX Filesystem VM disks; C(repl) 3, V(WaitForFirstConsumer),
         expansion; default name C(portworx-rwx-kubevirt).
       - V(cdi_scratch) CDI scratch space; C(repl) 1, sharedv4 with C(vers=3.0,nolock) so that it gives Filesystem
@@ -45,8 +57,19 @@ options:
     choices: [vm_block, vm_file, cdi_scratch, vm_state, migration]
   name:
     description:
-      - Name of the StorageClass. Defaults to the preset's name (see O(preset)).
+      - Name of the StorageClass. A given name is always used as it is, with no discovery.
+      - When omitted, an existing class that already is the preset is adopted (see O(discover)); otherwise the
+        preset's name (see O(preset)) is used.
     type: str
+  discover:
+    description:
+      - Without O(name), adopt an existing class that already is the preset (same Portworx provisioner, parameters,
+        reclaim policy and binding mode; for V(vm_block) also a StorageProfile offering ReadWriteMany Block)
+        before falling back to the preset's name.
+      - V(false) always uses the preset's name, which may create a second class next to a preinstalled one.
+      - Ignored when O(name) is given.
+    type: bool
+    default: true
   repl:
     description:
       - Portworx replication factor, 1 to 3. Defaults to the preset's value.
@@ -115,9 +138,22 @@ EXAMPLES = r"""
     parameters:
       io_profile: db_remote
 
+- name: Manage the RWX block class Portworx preinstalled (px-rwx-block-kubvirt) instead of creating another one
+  ocpvirt.portworx.portworx_storage_class:
+    preset: vm_block
+  register: vm_class
+  # vm_class.name is the class actually managed; vm_class.adopted and vm_class.adoption_reason say why
+
+- name: Always use the preset's name, even next to a preinstalled class of the same kind
+  ocpvirt.portworx.portworx_storage_class:
+    preset: vm_block
+    discover: false
+
+# Name the class: with repl 2 the existing repl 3 class is no longer "the preset", so discovery would not find it.
 - name: Change the replication of an existing class (deletes and re-creates it; existing volumes keep theirs)
   ocpvirt.portworx.portworx_storage_class:
     preset: vm_block
+    name: px-rwx-block-kubvirt
     repl: 2
     recreate: true
 """
@@ -154,6 +190,30 @@ immutable_differences:
   returned: when the existing class differs in an immutable field
   type: dict
   sample: {"parameters": {"current": {"repl": "3"}, "wanted": {"repl": "2"}}}
+name:
+  description: The name of the StorageClass the module managed (adopted, given or the preset's).
+  returned: always
+  type: str
+  sample: px-rwx-block-kubvirt
+adopted:
+  description:
+    - Whether an existing class that already is the preset was adopted (O(discover) without O(name)). V(false)
+      when O(name) was given, when discovery was off, or when no class qualified.
+  returned: always
+  type: bool
+  sample: true
+adoption_reason:
+  description: Why the class was adopted, and why it was chosen over other candidates; or why none qualified.
+  returned: when O(name) was omitted and O(discover=true)
+  type: str
+  sample: "px-rwx-block-kubvirt already is the vm_block preset (Portworx provisioner, the preset's parameters,
+    reclaimPolicy and volumeBindingMode, and a StorageProfile offering ReadWriteMany/Block)"
+adoption_candidates:
+  description: Every existing class that qualified for adoption, best first (the first one was adopted).
+  returned: when O(name) was omitted and O(discover=true)
+  type: list
+  elements: str
+  sample: ["px-rwx-block-kubvirt"]
 retries:
   description: How many transient API errors were retried.
   returned: when there were any
@@ -167,7 +227,11 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Ref
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
     PRESETS,
+    REQUIRED_PROFILE_MODES,
+    adopt,
+    adoption_candidates,
     check,
+    choose_adoption,
     comparable,
     compare,
     desired_class,
@@ -176,6 +240,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
 ARGUMENT_SPEC = dict(
     preset=dict(type="str", required=True, choices=sorted(PRESETS)),
     name=dict(type="str"),
+    discover=dict(type="bool", default=True),
     repl=dict(type="int"),
     parameters=dict(type="dict", default={}),
     volume_binding_mode=dict(type="str", choices=["Immediate", "WaitForFirstConsumer"]),
@@ -200,7 +265,11 @@ class PortworxStorageClassModule(OcpVirtModule):
             allow_volume_expansion=params["allow_volume_expansion"],
             annotations=params["annotations"],
         )
+        self.result["adopted"] = False
+        if params["name"] is None and params["discover"]:
+            wanted = self._discover(preset, wanted)
         name = wanted["metadata"]["name"]
+        self.result["name"] = name
         subject = "StorageClass {0}".format(name)
         errors, warnings = check(preset, wanted)
         if errors:
@@ -240,6 +309,25 @@ class PortworxStorageClassModule(OcpVirtModule):
         profile = self._storage_profile(result)
         self.result["storage_profile"] = profile or {}
         self.result["claim_property_sets"] = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
+
+    def _discover(self, preset, wanted):
+        """``wanted`` renamed to an existing class that already is the preset, if there is one."""
+        profiles = None
+        if preset in REQUIRED_PROFILE_MODES:
+            if self.cluster.served(CDI_API, "StorageProfile"):
+                profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
+            else:
+                self.warn("The cluster does not serve CDI StorageProfiles, so no existing class can be shown to offer "
+                          "ReadWriteMany Block; not adopting one for the {0} preset.".format(preset))
+        storage_classes = self.cluster.list(STORAGE_API, "StorageClass")
+        candidates = adoption_candidates(preset, wanted, storage_classes, profiles)
+        chosen, reason = choose_adoption(preset, candidates)
+        self.result["adoption_candidates"] = [sc["metadata"]["name"] for sc in candidates]
+        self.result["adoption_reason"] = reason
+        if chosen is None:
+            return wanted
+        self.result["adopted"] = True
+        return adopt(wanted, chosen)
 
     def _recreate(self, existing, wanted):
         name = wanted["metadata"]["name"]

@@ -20,6 +20,12 @@ def storage_class(sim, name):
     return found[0].to_dict() if found else None
 
 
+def restrict_profile(sim, name, sets):
+    sim.client().resources.get(api_version="cdi.kubevirt.io/v1beta1", kind="StorageProfile").patch(
+        name=name, body={"spec": {"claimPropertySets": sets}}, content_type="application/merge-patch+json")
+    sim.settle()
+
+
 def pairs(sets):
     return set((mode, s.get("volumeMode", "Filesystem")) for s in sets for mode in s["accessModes"])
 
@@ -37,10 +43,12 @@ def fresh(sim):
     ("migration", "mtv-storage", "3", "Immediate", "Delete", ALL_PAIRS),
 ])
 def test_preset_creates_the_documented_class_and_returns_its_profile(sim, run_playbook, preset, name, repl, binding, reclaim, offered):
-    run = run_playbook([task(preset=preset)], diff=True)
+    # discover: false, as the seeded Portworx classes include a vm_block and a vm_file class under other names
+    run = run_playbook([task(preset=preset, discover=False)], diff=True)
     assert run.ok, run
     result = run.last
     assert result["changed"] is True and result["outcome"] == "created"
+    assert result["name"] == name and result["adopted"] is False and "adoption_reason" not in result
     sc = storage_class(sim, name)
     assert sc["provisioner"] == "pxd.portworx.com"
     assert sc["parameters"]["repl"] == repl
@@ -51,7 +59,7 @@ def test_preset_creates_the_documented_class_and_returns_its_profile(sim, run_pl
     assert result["storage_profile"]["status"]["storageClass"] == name
     assert result["diff"]["before"] == {} and result["diff"]["after"]["parameters"]["repl"] == repl
 
-    again = run_playbook([task(preset=preset)])
+    again = run_playbook([task(preset=preset, discover=False)])
     assert again.ok, again
     assert again.changed == 0 and again.writes == 0
     assert again.last["outcome"] == "unchanged"
@@ -61,7 +69,73 @@ def test_cdi_scratch_preset_matches_the_preinstalled_class(sim, run_playbook):
     run = run_playbook([task(preset="cdi_scratch")])
     assert run.ok, run
     assert run.changed == 0 and run.writes == 0
+    assert run.last["adopted"] is True and run.last["name"] == "px-cdi-scratch"
     assert pairs(run.last["claim_property_sets"]) == FS_PAIRS
+
+
+def rwx_block_classes(sim):
+    return sorted(sc.metadata.name for sc in sim.client().resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").get().items
+                  if sc.provisioner == "pxd.portworx.com" and dict(sc.parameters or {}) == {"repl": "3"}
+                  and sc.volumeBindingMode == "WaitForFirstConsumer")
+
+
+def test_vm_block_adopts_the_preinstalled_rwx_block_class_instead_of_creating_a_second(sim, run_playbook):
+    checked = run_playbook([task(preset="vm_block")], check=True, diff=True)
+    assert checked.ok, checked
+    assert checked.last["changed"] is False and checked.writes == 0
+    assert checked.last["adopted"] is True and checked.last["name"] == "px-rwx-block-kubvirt"
+
+    run = run_playbook([task(preset="vm_block")], diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is False and run.writes == 0 and result["outcome"] == "unchanged"
+    assert result["adopted"] is True and result["name"] == "px-rwx-block-kubvirt"
+    assert result["storage_class"]["metadata"]["name"] == "px-rwx-block-kubvirt"
+    assert result["adoption_candidates"] == ["px-rwx-block-kubvirt"]
+    assert "already is the vm_block preset" in result["adoption_reason"]
+    assert ("ReadWriteMany", "Block") in pairs(result["claim_property_sets"])
+    assert rwx_block_classes(sim) == ["px-rwx-block-kubvirt"]
+    assert storage_class(sim, "px-rwx-block-kubevirt") is None
+
+
+def test_mutable_options_are_patched_on_the_adopted_class(sim, run_playbook):
+    run = run_playbook([task(preset="vm_block", annotations={"example.com/owner": "platform"})], diff=True)
+    assert run.ok, run
+    assert run.last["adopted"] is True and run.last["outcome"] == "patched"
+    assert storage_class(sim, "px-rwx-block-kubvirt")["metadata"]["annotations"]["example.com/owner"] == "platform"
+    assert run.last["diff"]["before"]["metadata"]["name"] == "px-rwx-block-kubvirt"
+    again = run_playbook([task(preset="vm_block", annotations={"example.com/owner": "platform"})])
+    assert again.ok and again.changed == 0 and again.writes == 0
+
+
+def test_no_adoption_without_an_rwx_block_profile(sim, run_playbook):
+    restrict_profile(sim, "px-rwx-block-kubvirt", [{"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem"}])
+    run = run_playbook([task(preset="vm_block")])
+    assert run.ok, run
+    assert run.last["adopted"] is False and run.last["outcome"] == "created"
+    assert run.last["name"] == "px-rwx-block-kubevirt" and run.last["adoption_candidates"] == []
+    assert "no existing class" in run.last["adoption_reason"]
+
+
+def test_of_several_candidates_the_default_virt_class_wins_and_a_given_name_skips_discovery(sim, run_playbook):
+    named = run_playbook([task(preset="vm_block", name="a-rwx-block")])
+    assert named.ok, named
+    assert named.last["outcome"] == "created" and named.last["adopted"] is False
+    assert "adoption_reason" not in named.last
+    assert rwx_block_classes(sim) == ["a-rwx-block", "px-rwx-block-kubvirt"]
+
+    run = run_playbook([task(preset="vm_block")])
+    assert run.ok, run
+    assert run.last["name"] == "px-rwx-block-kubvirt" and run.writes == 0
+    assert run.last["adoption_candidates"] == ["px-rwx-block-kubvirt", "a-rwx-block"]
+    assert "because it is annotated as the default virtualization class" in run.last["adoption_reason"]
+
+
+def test_discover_false_keeps_the_preset_name(sim, run_playbook):
+    run = run_playbook([task(preset="vm_block", discover=False)])
+    assert run.ok, run
+    assert run.last["outcome"] == "created" and run.last["adopted"] is False
+    assert rwx_block_classes(sim) == ["px-rwx-block-kubevirt", "px-rwx-block-kubvirt"]
 
 
 def test_check_mode_creates_nothing(sim, run_playbook):
@@ -97,10 +171,11 @@ def test_vm_disk_class_not_wffc_warns(sim, run_playbook):
 
 
 def test_immutable_difference_is_refused_with_the_diff_then_recreated(sim, run_playbook):
-    assert run_playbook([task(preset="vm_block")]).ok
+    pinned = dict(name="px-rwx-block-kubevirt")
+    assert run_playbook([task(preset="vm_block", **pinned)]).ok
     original = storage_class(sim, "px-rwx-block-kubevirt")
 
-    refused = run_playbook([task(preset="vm_block", repl=2, parameters={"io_profile": "db_remote"})])
+    refused = run_playbook([task(preset="vm_block", repl=2, parameters={"io_profile": "db_remote"}, **pinned)])
     assert not refused.ok
     assert refused.last["reason"] == "Refused"
     assert "recreate: true" in refused.last["msg"]
@@ -109,12 +184,12 @@ def test_immutable_difference_is_refused_with_the_diff_then_recreated(sim, run_p
     assert refused.writes == 0
     assert storage_class(sim, "px-rwx-block-kubevirt")["metadata"]["uid"] == original["metadata"]["uid"]
 
-    checked = run_playbook([task(preset="vm_block", repl=2, recreate=True)], check=True)
+    checked = run_playbook([task(preset="vm_block", repl=2, recreate=True, **pinned)], check=True)
     assert checked.ok, checked
     assert checked.last["outcome"] == "recreated" and checked.writes == 0
     assert storage_class(sim, "px-rwx-block-kubevirt")["metadata"]["uid"] == original["metadata"]["uid"]
 
-    recreated = run_playbook([task(preset="vm_block", repl=2, recreate=True)])
+    recreated = run_playbook([task(preset="vm_block", repl=2, recreate=True, **pinned)])
     assert recreated.ok, recreated
     assert recreated.last["outcome"] == "recreated"
     assert recreated.last["immutable_differences"]["parameters"]["wanted"] == {"repl": "2"}

@@ -84,3 +84,107 @@ def test_compare_applies_api_defaults_to_omitted_fields():
     del existing["reclaimPolicy"]
     del existing["volumeBindingMode"]
     assert presets.compare(existing, presets.desired_class("migration")) == ({}, {})
+
+
+def _existing(name, provisioner="pxd.portworx.com", parameters=None, binding="WaitForFirstConsumer", reclaim="Delete",
+              virt_default=False):
+    sc = {"metadata": {"name": name, "annotations": {}}, "provisioner": provisioner,
+          "parameters": {"repl": "3"} if parameters is None else parameters,
+          "reclaimPolicy": reclaim, "volumeBindingMode": binding, "allowVolumeExpansion": True}
+    if virt_default:
+        sc["metadata"]["annotations"]["storageclass.kubevirt.io/is-default-virt-class"] = "true"
+    return sc
+
+
+RWX_BLOCK_PROFILE = {"status": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]}}
+RWX_FILE_PROFILE = {"status": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}]}}
+
+
+def _names(classes):
+    return [sc["metadata"]["name"] for sc in classes]
+
+
+def test_vm_block_adopts_the_preinstalled_spelling_recognised_by_fields_and_profile():
+    classes = [_existing("px-rwx-block-kubvirt", virt_default=True),
+               _existing("px-csi-db", parameters={"repl": "3", "io_profile": "db_remote"}, binding="Immediate"),
+               _existing("px-rwx-file-kubvirt", parameters={"repl": "3", "sharedv4": "true"})]
+    profiles = {"px-rwx-block-kubvirt": RWX_BLOCK_PROFILE, "px-csi-db": RWX_BLOCK_PROFILE}
+    candidates = presets.adoption_candidates("vm_block", presets.desired_class("vm_block"), classes, profiles)
+    assert _names(candidates) == ["px-rwx-block-kubvirt"]
+    chosen, reason = presets.choose_adoption("vm_block", candidates)
+    assert chosen["metadata"]["name"] == "px-rwx-block-kubvirt"
+    assert "already is the vm_block preset" in reason and "ReadWriteMany/Block" in reason
+
+
+def test_vm_block_needs_a_profile_offering_rwx_block():
+    classes = [_existing("px-rwx-block-kubvirt")]
+    desired = presets.desired_class("vm_block")
+    assert presets.adoption_candidates("vm_block", desired, classes, {"px-rwx-block-kubvirt": RWX_FILE_PROFILE}) == []
+    assert presets.adoption_candidates("vm_block", desired, classes, {}) == []
+    assert presets.adoption_candidates("vm_block", desired, classes, None) == []
+    chosen, reason = presets.choose_adoption("vm_block", [])
+    assert chosen is None and "px-rwx-block-kubevirt" in reason
+
+
+@pytest.mark.parametrize("change", [
+    {"provisioner": "example.com/other"},
+    {"parameters": {"repl": "2"}},
+    {"parameters": {"repl": "3", "io_profile": "db_remote"}},
+    {"reclaimPolicy": "Retain"},
+    {"volumeBindingMode": "Immediate"},
+])
+def test_any_immutable_difference_prevents_adoption(change):
+    sc = _existing("candidate")
+    sc.update(change)
+    assert presets.adoption_candidates("vm_block", presets.desired_class("vm_block"), [sc], {"candidate": RWX_BLOCK_PROFILE}) == []
+
+
+def test_parameters_are_compared_after_normalisation_and_in_tree_provisioner_counts():
+    scratch = _existing("scratch", provisioner="kubernetes.io/portworx-volume", binding="Immediate",
+                        parameters={"repl": 1, "sharedv4": "True", "sharedv4_mount_options": "nolock, vers=3.0"})
+    candidates = presets.adoption_candidates("cdi_scratch", presets.desired_class("cdi_scratch"), [scratch])
+    assert _names(candidates) == ["scratch"]
+    adopted = presets.adopt(presets.desired_class("cdi_scratch", annotations={"a": "b"}), scratch)
+    assert adopted["metadata"] == {"name": "scratch", "annotations": {"a": "b"}}
+    assert adopted["provisioner"] == "kubernetes.io/portworx-volume"
+    assert presets.compare(scratch, adopted)[0] == {}
+    assert presets.check("cdi_scratch", adopted)[0] == []
+
+
+def test_overrides_take_part_in_the_match():
+    classes = [_existing("repl2", parameters={"repl": "2"}), _existing("repl3")]
+    profiles = {"repl2": RWX_BLOCK_PROFILE, "repl3": RWX_BLOCK_PROFILE}
+    assert _names(presets.adoption_candidates("vm_block", presets.desired_class("vm_block", repl=2), classes, profiles)) == ["repl2"]
+
+
+def test_missing_fields_take_the_api_defaults():
+    sc = _existing("mtv")
+    del sc["reclaimPolicy"]
+    sc["volumeBindingMode"] = None
+    assert _names(presets.adoption_candidates("migration", presets.desired_class("migration"), [sc])) == ["mtv"]
+
+
+def test_several_candidates_prefer_the_virt_default_then_the_preset_name_then_by_name():
+    profiles = dict((n, RWX_BLOCK_PROFILE) for n in ("a-class", "px-rwx-block-kubevirt", "px-rwx-block-kubvirt", "z-class"))
+    desired = presets.desired_class("vm_block")
+    plain = [_existing(n) for n in ("z-class", "px-rwx-block-kubvirt", "a-class", "px-rwx-block-kubevirt")]
+    candidates = presets.adoption_candidates("vm_block", desired, plain, profiles)
+    assert _names(candidates) == ["px-rwx-block-kubevirt", "a-class", "px-rwx-block-kubvirt", "z-class"]
+    chosen, reason = presets.choose_adoption("vm_block", candidates)
+    assert chosen["metadata"]["name"] == "px-rwx-block-kubevirt" and "the preset's name" in reason
+
+    with_default = [_existing("px-rwx-block-kubevirt"), _existing("z-class", virt_default=True), _existing("a-class")]
+    candidates = presets.adoption_candidates("vm_block", desired, with_default, profiles)
+    assert _names(candidates) == ["z-class", "px-rwx-block-kubevirt", "a-class"]
+    chosen, reason = presets.choose_adoption("vm_block", candidates)
+    assert chosen["metadata"]["name"] == "z-class"
+    assert "chosen over px-rwx-block-kubevirt, a-class because it is annotated as the default virtualization class" in reason
+
+    by_name = presets.adoption_candidates("vm_block", desired, [_existing("z-class"), _existing("a-class")], profiles)
+    assert presets.choose_adoption("vm_block", by_name)[1].endswith("because it comes first by name")
+
+
+def test_terminating_classes_are_not_adopted():
+    sc = _existing("going")
+    sc["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    assert presets.adoption_candidates("vm_block", presets.desired_class("vm_block"), [sc], {"going": RWX_BLOCK_PROFILE}) == []
