@@ -69,10 +69,10 @@ unit: $(DEPS_STAMP)
 	$(PYTEST) tests/unit
 
 sim-test: $(DEPS_STAMP)
-	$(PYTEST) tests/simulator -n 2
+	$(PYTEST) tests/simulator -n 2 --dist loadfile
 
 integration: $(DEPS_STAMP)
-	$(PYTEST) tests/integration -n 2
+	$(PYTEST) tests/integration -n 2 --dist loadfile
 
 molecule: $(DEPS_STAMP)
 	cd extensions && PATH=$(BIN):$$PATH $(BIN)/molecule test --all

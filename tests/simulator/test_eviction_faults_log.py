@@ -190,8 +190,9 @@ def test_request_log_counts_by_verb_and_resource(sim, core):
 def test_request_log_subresources_and_watch(sim, core):
     from kubernetes import watch
 
+    running_pod(sim, core, "logged-pod", {"app": "logged"})
     sim.reset_requests()
-    core.patch_namespaced_pod_status("dry", "ev", {"status": {"phase": "Running"}})
+    core.patch_namespaced_pod_status("logged-pod", "ev", {"status": {"phase": "Running"}})
     list(watch.Watch().stream(core.list_namespaced_config_map, "ev", timeout_seconds=1))
     counts = sim.requests()
     assert counts["by_verb_resource"]["patch pods/status"] == 1
