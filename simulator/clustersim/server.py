@@ -299,10 +299,15 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         code = 500
         commits_before = self.cluster.store.commits_in_this_thread()
         self._body_dry_run = False
+        logged = False
         try:
             self._apply_faults(verb, target.key, target.namespace, target.name, target.subresource)
             if verb == "watch":
-                code = 200
+                # Logged when it starts: a watch may stream for minutes, and a client that has read
+                # the end of its stream must already find it in the log.
+                code, logged = 200, True
+                self._record(verb, target.key, target.subresource, target.namespace, target.name, False, code,
+                             request.path, False)
                 self._watch(request, target)
                 return
             code, body, headers = self._dispatch(request, target, verb, dry_run)
@@ -314,10 +319,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code = 0
             raise
         finally:
-            dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
-            changed = self.cluster.store.commits_in_this_thread() != commits_before
-            self._record(verb, target.key, target.subresource, target.namespace, target.name, dry_run, code,
-                         request.path, changed)
+            if not logged:
+                dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
+                changed = self.cluster.store.commits_in_this_thread() != commits_before
+                self._record(verb, target.key, target.subresource, target.namespace, target.name, dry_run, code,
+                             request.path, changed)
 
     def _dry_run(self, request: HttpRequest) -> bool:
         values = request.query.get("dryRun") or []
