@@ -26,6 +26,9 @@ Store — ``cluster.store`` (objects are plain dicts; cluster-scoped objects tak
     ``apply(key, obj, namespace=None)`` create-or-replace including status
     ``remove_finalizer(key, name, finalizer, namespace=None)``
     ``create_owned(key, obj, namespace=None)`` bulk-seeding create without copies (returns stored dict)
+    ``add_tally(key, name, fn)`` / ``tally(key, name) -> {group: total}`` running sums kept inside
+    every commit (``fn(stored_obj)`` yields ``(group, amount)`` pairs; cheap, pure, never raises)
+    ``last_change(key)`` resourceVersion of the last commit to ``key`` (cache validity check)
     Semantics: uid, one global resourceVersion, generation bump on spec change, status kept apart
     (main-resource writes ignore status for kinds with a status subresource), finalizers →
     deletionTimestamp, ownerReferences garbage collection, no-op writes not committed, watch

@@ -50,6 +50,17 @@ _CREATE_KEEPS_STATUS = frozenset({"nodes"})
 _INDEXED_FIELDS = {"pods": ("spec.nodeName",), "kubevirt.io/virtualmachineinstances": ()}
 
 
+# A tally function maps a stored object to the (group, amount) pairs it counts for (often none).
+TallyFn = Callable[[Dict[str, Any]], Iterable[Tuple[str, int]]]
+
+
+def _tally_add(totals: Dict[str, int], entries: Iterable[Tuple[str, int]], sign: int) -> None:
+    for group, amount in entries:
+        totals[group] += sign * amount
+        if not totals[group]:
+            del totals[group]
+
+
 def _field(obj: Dict[str, Any], path: str) -> str:
     current: Any = obj
     for part in path.split("."):
@@ -62,12 +73,24 @@ def _field(obj: Dict[str, Any], path: str) -> str:
 class _Bucket:
     """All objects of one resource key, with the indexes lists need."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, tallies: Optional[Dict[str, TallyFn]] = None) -> None:
         self.by_ns: Dict[str, Dict[str, Dict[str, Any]]] = defaultdict(dict)
         self.labels: Dict[Tuple[str, str], Set[ObjKey]] = defaultdict(set)
         self.indexed_fields = _INDEXED_FIELDS.get(key, ())
         self.fields: Dict[Tuple[str, str], Set[ObjKey]] = defaultdict(set)
         self.count = 0
+        self.changed_at = 0  # resourceVersion of the last commit to this bucket (Store.last_change)
+        # Running sums registered with Store.add_tally: name -> (fn, {group: total}).
+        self.tallies: Dict[str, Tuple[TallyFn, Dict[str, int]]] = {}
+        for name, fn in (tallies or {}).items():
+            self.add_tally(name, fn)
+
+    def add_tally(self, name: str, fn: TallyFn) -> None:
+        totals: Dict[str, int] = defaultdict(int)
+        for names in self.by_ns.values():
+            for obj in names.values():
+                _tally_add(totals, fn(obj), 1)
+        self.tallies[name] = (fn, totals)
 
     def get(self, ns: str, name: str) -> Optional[Dict[str, Any]]:
         names = self.by_ns.get(ns)
@@ -84,6 +107,8 @@ class _Bucket:
             self.labels[item].add(ident)
         for path in self.indexed_fields:
             self.fields[(path, _field(obj, path))].add(ident)
+        for fn, totals in self.tallies.values():
+            _tally_add(totals, fn(obj), 1)
 
     def remove(self, ns: str, name: str) -> None:
         old = self.by_ns[ns].pop(name)
@@ -94,6 +119,8 @@ class _Bucket:
 
     def _unindex(self, ns: str, name: str, old: Dict[str, Any]) -> None:
         ident = (ns, name)
+        for fn, totals in self.tallies.values():
+            _tally_add(totals, fn(old), -1)
         for item in (old.get("metadata", {}).get("labels") or {}).items():
             bucket = self.labels.get(item)
             if bucket is not None:
@@ -143,6 +170,7 @@ class Store:
         self.kinds = cluster.kinds
         self.lock = cluster.lock
         self._buckets: Dict[str, _Bucket] = {}
+        self._tallies: Dict[str, Dict[str, TallyFn]] = defaultdict(dict)  # key -> name -> fn (add_tally)
         self._rv = 0
         # owner uid -> dependents, for garbage collection of ownerReferences
         self._dependents: Dict[str, Set[Tuple[str, str, str]]] = defaultdict(set)
@@ -163,8 +191,34 @@ class Store:
         bucket = self._buckets.get(key)
         if bucket is None:
             self.kinds.get(key)  # KeyError for unknown kinds
-            bucket = self._buckets[key] = _Bucket(key)
+            bucket = self._buckets[key] = _Bucket(key, self._tallies.get(key))
         return bucket
+
+    def add_tally(self, key: str, name: str, fn: TallyFn) -> None:
+        """Keep a running sum over the objects of ``key``, grouped: ``fn(stored_obj)`` returns the
+        ``(group, amount)`` pairs the object counts for, added / subtracted inside every commit.
+
+        For aggregates a controller would otherwise recompute by scanning every object on each
+        event (e.g. memory requested per node by pods).  ``fn`` runs inside every commit of ``key``
+        (HTTP requests included), so it must be cheap, pure and never raise.
+        """
+        with self.lock:
+            self._tallies[key][name] = fn
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.add_tally(name, fn)
+
+    def last_change(self, key: str) -> int:
+        """The resourceVersion of the last committed change to any object of ``key`` (0: none
+        since the last reset) — a cheap validity check for data a controller derives from a kind."""
+        bucket = self._buckets.get(key)
+        return bucket.changed_at if bucket is not None else 0
+
+    def tally(self, key: str, name: str) -> Dict[str, int]:
+        """The current totals of ``add_tally(key, name, ...)`` by group (read-only; absent = 0)."""
+        bucket = self._buckets.get(key)
+        entry = bucket.tallies.get(name) if bucket is not None else None
+        return entry[1] if entry is not None else {}
 
     def _ns(self, kind: Kind, namespace: Optional[str], obj: Optional[Dict[str, Any]] = None) -> str:
         if not kind.namespaced:
@@ -532,7 +586,9 @@ class Store:
         self._local.commits = getattr(self._local, "commits", 0) + 1
         self._rv += 1
         new["metadata"]["resourceVersion"] = str(self._rv)
-        self._bucket(kind.key).put(ns, name, new, old)
+        bucket = self._bucket(kind.key)
+        bucket.put(ns, name, new, old)
+        bucket.changed_at = self._rv
         self._track_owners(kind.key, ns, name, new, old)
         self._publish(kind, event_type, ns, new, old)
         return new
@@ -542,8 +598,10 @@ class Store:
         self._rv += 1
         final = clone(last)
         final["metadata"]["resourceVersion"] = str(self._rv)
-        stored = self._bucket(kind.key).get(ns, name)
-        self._bucket(kind.key).remove(ns, name)
+        bucket = self._bucket(kind.key)
+        stored = bucket.get(ns, name)
+        bucket.remove(ns, name)
+        bucket.changed_at = self._rv
         self._track_owners(kind.key, ns, name, None, stored)
         self._publish(kind, "DELETED", ns, final, stored)
         uid = final["metadata"].get("uid")

@@ -244,3 +244,72 @@ def test_operator_discovery_lists_modules():
 
     names = discover()
     assert names[0] == "core"
+
+
+def test_store_tally_follows_every_commit(cluster):
+    store = cluster.store
+
+    def by_node(pod):
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return []
+        return [(pod["spec"]["nodeName"], int(pod["metadata"]["labels"]["weight"]))]
+
+    def pod(name, node, weight):
+        return {"metadata": {"name": name, "namespace": "default", "labels": {"weight": str(weight)}},
+                "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x"}]}}
+
+    store.create("pods", pod("tally-a", "worker-0", 3))
+    store.add_tally("pods", "test-weight", by_node)  # registered late: counts what already exists
+    assert store.tally("pods", "test-weight") == {"worker-0": 3}
+    rv_before = store.last_change("pods")
+    store.create("pods", pod("tally-b", "worker-0", 4))
+    store.create("pods", pod("tally-c", "worker-1", 5))
+    assert store.last_change("pods") > rv_before
+    assert store.tally("pods", "test-weight") == {"worker-0": 7, "worker-1": 5}
+    store.patch_status("pods", "tally-b", {"phase": "Succeeded"}, "default")
+    store.patch("pods", "tally-c", {"metadata": {"labels": {"weight": "1"}}}, "default")
+    assert store.tally("pods", "test-weight") == {"worker-0": 3, "worker-1": 1}
+    for name in ("tally-a", "tally-b", "tally-c"):
+        store.delete("pods", name, "default")
+    assert store.tally("pods", "test-weight") == {}
+    assert store.last_change("configmaps") < store.last_change("pods")
+
+
+def test_operator_tallies_match_a_full_scan():
+    """The per-node memory and per-claim user tallies of the KubeVirt and storage plug-ins stay
+    equal to what scanning every pod gives, through VM starts, stops and launcher pod loss."""
+    from clustersim.operators.kubevirt import quantity_bytes
+    from clustersim.operators.storage import claims_of
+
+    def scanned(store):
+        memory, live, running = {}, {}, {}
+        for pod in store.list("pods", copy=False):
+            phase = (pod.get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed"):
+                continue
+            node = pod["spec"].get("nodeName")
+            used = sum(quantity_bytes(c["resources"]["requests"]["memory"]) for c in pod["spec"].get("containers") or []
+                       if (c.get("resources") or {}).get("requests", {}).get("memory"))
+            if node and used:
+                memory[node] = memory.get(node, 0) + used
+            for claim in claims_of(pod):
+                group = f"{pod['metadata']['namespace']}/{claim}"
+                live[group] = live.get(group, 0) + 1
+                if phase == "Running":
+                    running[group] = running.get(group, 0) + 1
+        return memory, live, running
+
+    def tallies(store):
+        return tuple(dict(store.tally("pods", name))
+                     for name in ("kubevirt-memory", "storage-claim-users", "storage-claim-running"))
+
+    with Simulator(in_process=True, workers=4, vms=12) as scaled:
+        store = scaled.cluster.store
+        assert scaled.cluster.settle(30)
+        assert tallies(store) == scanned(store) and tallies(store)[0]
+        store.patch("kubevirt.io/virtualmachines", "vm-001", {"spec": {"runStrategy": "Halted"}}, "vms")
+        launcher = store.list("pods", "vms", label_selector="vm.kubevirt.io/name=vm-002")[0]
+        store.delete("pods", launcher["metadata"]["name"], "vms")
+        assert scaled.cluster.settle(30)
+        assert tallies(store) == scanned(store)
+        assert store.peek("kubevirt.io/virtualmachineinstances", "vm-001", "vms") is None

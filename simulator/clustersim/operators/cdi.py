@@ -93,6 +93,15 @@ def computed_property_sets(storage_class: Dict[str, Any]) -> List[Dict[str, Any]
     return [{"accessModes": [mode], "volumeMode": vmode} for mode, vmode in CAPABILITIES.get(provisioner_key(storage_class), [])]
 
 
+def _waits_for_default(dv: Optional[Dict[str, Any]]) -> bool:
+    """A DataVolume counted by ``kubevirt_cdi_datavolume_pending`` (no class, not started)."""
+    if dv is None:
+        return False
+    spec = dv.get("spec") or {}
+    wanted = (spec.get("storage") or spec.get("pvc") or {}).get("storageClassName")
+    return not wanted and (dv.get("status") or {}).get("phase") in (None, "", "Pending")
+
+
 def _annotated(obj: Dict[str, Any], annotation: str) -> bool:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(annotation, "")).lower() == "true"
 
@@ -199,13 +208,15 @@ class CdiStorage:
 
     def pending_data_volumes(self) -> int:
         """``kubevirt_cdi_datavolume_pending``: DataVolumes waiting for a default class."""
-        count = 0
-        for dv in self.cluster.store.list(DATA_VOLUME_KEY, copy=False):
-            spec = dv.get("spec") or {}
-            wanted = (spec.get("storage") or spec.get("pvc") or {}).get("storageClassName")
-            if not wanted and (dv.get("status") or {}).get("phase") in (None, "", "Pending"):
-                count += 1
-        return count
+        return sum(1 for dv in self.cluster.store.list(DATA_VOLUME_KEY, copy=False) if _waits_for_default(dv))
+
+    def on_data_volume(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        # DataVolumes only feed the pending count; every other input of the alert rules
+        # (profiles, classes, snapshot classes, CSI drivers) re-evaluates on its own change.  So
+        # only a change of "waits for a default class" can change the alerts: skip the full
+        # evaluation (which lists every profile) for the thousands of other DataVolume events.
+        if _waits_for_default(new) != _waits_for_default(old):
+            self.evaluate_alerts()
 
     def active_alerts(self) -> List[Tuple[str, str]]:
         """(alert, storageclass label or "") pairs whose rule expression is true right now."""
@@ -268,7 +279,10 @@ def setup(cluster: "Cluster") -> None:
     cluster.on_change(PROFILE_KEY, cdi.on_profile)
     cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: [cdi.reconcile(sc["metadata"]["name"])
                                                       for sc in cluster.store.list(STORAGE_CLASS_KEY)])
-    cluster.on_change(DATA_VOLUME_KEY, lambda *_: cdi.evaluate_alerts())
+    # Smart-clone health reads snapshot classes and CSI drivers directly: re-evaluate on them too.
+    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: cdi.evaluate_alerts())
+    cluster.on_change(CSI_DRIVER_KEY, lambda *_: cdi.evaluate_alerts())
+    cluster.on_change(DATA_VOLUME_KEY, cdi.on_data_volume)
     cluster.add_route("GET", ALERTS_PATH, cdi.alerts_answer)
     cluster.add_route("GET", PROMETHEUS_ALERTS_PATH, cdi.alerts_answer)
     cluster.on_reset(cdi.reset)

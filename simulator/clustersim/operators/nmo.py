@@ -54,7 +54,11 @@ def setup(cluster: "Cluster") -> None:
             raise denied("updating spec.NodeName isn't allowed")
 
     def node_pods(node_name: str) -> List[Dict[str, Any]]:
-        return [p for p in store.list("pods", copy=False) if dig(p, "spec", "nodeName") == node_name and _evictable(p)]
+        return [p for p in pods_on(node_name) if _evictable(p)]
+
+    def pods_on(node_name: str) -> List[Dict[str, Any]]:
+        # The store indexes pods by spec.nodeName: a drain must not scan every pod of the cluster.
+        return store.list("pods", copy=False, field_selector="spec.nodeName=" + node_name) if node_name else []
 
     def set_node(node_name: str, maintenance: bool) -> None:
         def change(node: Dict[str, Any]) -> None:
@@ -87,7 +91,7 @@ def setup(cluster: "Cluster") -> None:
             def start(nm: Dict[str, Any]) -> None:
                 nm["metadata"]["finalizers"] = list(nm["metadata"].get("finalizers") or []) + [FINALIZER]
                 nm["status"] = {"phase": "Running",
-                                "totalpods": len([p for p in store.list("pods", copy=False) if dig(p, "spec", "nodeName") == node_name]),
+                                "totalpods": len(pods_on(node_name)),
                     "evictionPods": len(pods), "drainProgress": 0, "pendingPods": [p["metadata"]["name"] for p in pods],
                     "lastUpdate": now_rfc3339()}
             store.mutate(NMS, name, start)

@@ -33,7 +33,7 @@ Durations: ``pvc_bind``, ``pvc_resize``, ``pvc_fs_resize``.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..admission import AdmissionRequest
 from ..quantity import QuantityError, parse_quantity
@@ -74,9 +74,27 @@ def claims_of(pod: Dict[str, Any]) -> List[str]:
             if (v.get("persistentVolumeClaim") or {}).get("claimName")]
 
 
+# Store tallies of pods per claim ("<namespace>/<claim>"): answering "does a live / running pod
+# mount this claim?" must not scan every pod of the namespace (5,000 launcher pods in "vms").
+LIVE_USERS = "storage-claim-users"
+RUNNING_USERS = "storage-claim-running"
+
+
+def _claim_users(pod: Dict[str, Any], running_only: bool) -> List[Tuple[str, int]]:
+    phase = dig(pod, "status", "phase")
+    if phase in ("Succeeded", "Failed") or (running_only and phase != "Running"):
+        return []
+    try:
+        return [(f"{pod['metadata'].get('namespace', '')}/{claim}", 1) for claim in claims_of(pod)]
+    except (AttributeError, KeyError, TypeError):  # a malformed pod mounts nothing; tallies must not raise
+        return []
+
+
 class StorageControllers:
     def __init__(self, cluster: "Cluster") -> None:
         self.cluster = cluster
+        cluster.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
+        cluster.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
 
     # ------------------------------------------------------------------ admission
     def default_class(self, req: AdmissionRequest) -> None:
@@ -141,7 +159,7 @@ class StorageControllers:
     def _release_if_unused(self, ns: str, claim: str) -> None:
         """The pvc-protection controller: a terminating claim goes once no live pod mounts it."""
         pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
-        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self._consumer(ns, claim) is not None:
+        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
             return
         self.cluster.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
 
@@ -161,6 +179,8 @@ class StorageControllers:
         return self.cluster.store.peek(STORAGE_CLASS_KEY, name) if name else None
 
     def _consumer(self, ns: str, claim: str) -> Optional[Dict[str, Any]]:
+        if not self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
+            return None
         for pod in self.cluster.store.list(POD_KEY, ns, copy=False):
             if claim in claims_of(pod) and dig(pod, "status", "phase") not in ("Succeeded", "Failed"):
                 return pod
@@ -274,8 +294,7 @@ class StorageControllers:
             self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
 
     def _mounted_by_running_pod(self, ns: str, claim: str) -> bool:
-        return any(claim in claims_of(pod) and dig(pod, "status", "phase") == "Running"
-                   for pod in self.cluster.store.list(POD_KEY, ns, copy=False))
+        return bool(self.cluster.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
 
     def finish_fs_resize(self, ns: str, name: str) -> None:
         def node_done(obj: Dict[str, Any]) -> Any:
