@@ -39,6 +39,7 @@ sim-stop:
 demo: $(DEPS_STAMP)
 	$(SIM) status --dir $(SIM_DIR) >/dev/null 2>&1 || $(SIM) start --dir $(SIM_DIR)
 	K8S_AUTH_KUBECONFIG=$(CURDIR)/$(SIM_DIR)/kubeconfig $(BIN)/ansible-playbook playbooks/demo.yml
+	@echo "The simulator keeps running (kubeconfig: $(SIM_DIR)/kubeconfig); 'make sim-stop' stops it."
 
 # --- tests --------------------------------------------------------------------------------------
 test: sanity lint docs-check unit sim-test integration molecule
