@@ -1,15 +1,9 @@
 """The simulated CDI StorageProfile controller and default-class alerts (simulator/clustersim/operators/cdi.py)."""
-
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "simulator"))
-
-from clustersim.cluster import HttpRequest, build_cluster  # noqa: E402
-from clustersim.config import Config  # noqa: E402
-from clustersim.operators.cdi import ALERTS_PATH  # noqa: E402
+from clustersim.cluster import HttpRequest, build_cluster
+from clustersim.config import Config
+from clustersim.operators.cdi import ALERTS_PATH
 
 SC = "storage.k8s.io/storageclasses"
 SP = "cdi.kubevirt.io/storageprofiles"

@@ -1,15 +1,9 @@
 """The simulated HyperConverged operator and CDI config controller (simulator/clustersim/operators/hco.py)."""
-
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "simulator"))
-
-from clustersim.cluster import build_cluster  # noqa: E402
-from clustersim.config import Config  # noqa: E402
-from clustersim.errors import ApiError  # noqa: E402
+from clustersim.cluster import build_cluster
+from clustersim.config import Config
+from clustersim.errors import ApiError
 
 HCO = "hco.kubevirt.io/hyperconvergeds"
 NS = "openshift-cnv"

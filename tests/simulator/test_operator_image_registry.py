@@ -1,15 +1,9 @@
 """The simulated image registry operator (simulator/clustersim/operators/image_registry.py)."""
-
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "simulator"))
-
-from clustersim.cluster import build_cluster  # noqa: E402
-from clustersim.config import Config  # noqa: E402
-from clustersim.errors import ApiError  # noqa: E402
+from clustersim.cluster import build_cluster
+from clustersim.config import Config
+from clustersim.errors import ApiError
 
 CONFIG = "imageregistry.operator.openshift.io/configs"
 NS = "openshift-image-registry"

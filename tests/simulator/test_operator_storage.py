@@ -1,16 +1,10 @@
 """The simulated volume binding and expansion controllers (simulator/clustersim/operators/storage.py)."""
-
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "simulator"))
-
-from clustersim.cluster import build_cluster  # noqa: E402
-from clustersim.config import Config  # noqa: E402
-from clustersim.errors import ApiError  # noqa: E402
-from clustersim.operators.storage import bind_for_consumer  # noqa: E402
+from clustersim.cluster import build_cluster
+from clustersim.config import Config
+from clustersim.errors import ApiError
+from clustersim.operators.storage import bind_for_consumer
 
 PVC = "persistentvolumeclaims"
 NS = "vms"
