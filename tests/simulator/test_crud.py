@@ -4,7 +4,7 @@ import json
 import pytest
 from kubernetes.dynamic.exceptions import ApiException
 
-from conftest import resource
+from api_helpers import resource
 
 
 def status_of(error):

@@ -4,7 +4,7 @@ import urllib.request
 
 import pytest
 
-from conftest import resource
+from api_helpers import resource
 
 
 def get_json(sim, path, headers=None):

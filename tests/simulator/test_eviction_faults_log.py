@@ -6,7 +6,7 @@ import pytest
 from kubernetes import client as kube_client
 from kubernetes.client.rest import ApiException
 
-from conftest import raw, resource
+from api_helpers import raw, resource
 
 
 @pytest.fixture(scope="module")

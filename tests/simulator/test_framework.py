@@ -7,7 +7,7 @@ from kubernetes.dynamic.exceptions import ApiException
 from clustersim import errors
 from clustersim.cluster import HttpResponse
 from clustersim.testing import Simulator
-from conftest import raw, resource
+from api_helpers import raw, resource
 
 
 @pytest.fixture(scope="module")

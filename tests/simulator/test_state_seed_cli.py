@@ -9,7 +9,7 @@ import yaml
 from kubernetes.dynamic.exceptions import ApiException
 
 from clustersim.testing import PACKAGE_ROOT, Simulator
-from conftest import raw, resource
+from api_helpers import raw, resource
 
 
 # --- seeded cluster ---------------------------------------------------------------------------

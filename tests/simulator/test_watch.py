@@ -10,7 +10,7 @@ from kubernetes import watch
 from kubernetes.client.rest import ApiException
 
 from clustersim.testing import Simulator
-from conftest import resource
+from api_helpers import resource
 
 
 @pytest.fixture(scope="module")
