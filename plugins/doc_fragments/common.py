@@ -21,12 +21,13 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait at most. On timeout the task fails and reports what it last saw.
+      - How many seconds to wait at most (0 or more). On timeout the task fails and reports what it
+        last saw.
     type: int
     default: 300
   wait_sleep:
     description:
-      - Seconds between two polls of the cluster while waiting.
+      - Seconds between two polls of the cluster while waiting; more than 0.
     type: float
     default: 2.0
 """

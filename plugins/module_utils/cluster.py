@@ -117,13 +117,23 @@ class ClusterClient(object):
     def create(self, definition):
         kind, name, namespace = _identity(definition)
         resource = self.resource(definition["apiVersion"], kind)
-        return as_dict(
-            self._call(
-                lambda: resource.create(body=definition, namespace=namespace, **self._write_params()),
-                "create",
-                describe(kind, name, namespace),
-            )
-        )
+        attempts = []
+
+        def attempt():
+            attempts.append(True)
+            return resource.create(body=definition, namespace=namespace, **self._write_params())
+
+        try:
+            return as_dict(self._call(attempt, "create", describe(kind, name, namespace)))
+        except ModuleFailure as failure:
+            # A create whose answer was lost (a reset connection, a 5xx from a proxy after the write)
+            # is replayed by the retry, and the replay meets the object the first attempt created.
+            replayed = len(attempts) > 1 and failure.status == 409 and failure.reason == "AlreadyExists"
+            if replayed and name and not self.check_mode:
+                existing = self.get(definition["apiVersion"], kind, name, namespace)
+                if existing is not None:
+                    return existing
+            raise
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge"):
         resource = self.resource(api_version, kind)

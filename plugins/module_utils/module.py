@@ -73,9 +73,18 @@ class OcpVirtModule(AnsibleK8SModule):
         kwargs.setdefault("supports_check_mode", True)
         super(OcpVirtModule, self).__init__(argument_spec=spec, **kwargs)
         self.result = {"changed": False}
+        if self.has_wait_options:
+            self._check_wait_options()
         self._before = None
         self._after = None
         self._cluster = None
+
+    def _check_wait_options(self):
+        # Ansible's argument spec cannot bound numbers; a zero poll interval would hammer the API.
+        if self.params["wait_timeout"] < 0:
+            self.fail_json(msg="wait_timeout must be 0 or more seconds, not {0}".format(self.params["wait_timeout"]))
+        if self.params["wait_sleep"] <= 0:
+            self.fail_json(msg="wait_sleep must be more than 0 seconds, not {0}".format(self.params["wait_sleep"]))
 
     # the cluster, built lazily so that argument errors never need a reachable API ------------
     @property
@@ -107,7 +116,11 @@ class OcpVirtModule(AnsibleK8SModule):
         return bool(self.params.get("wait", True)) and not self.check_mode
 
     def waiter(self):
-        return Waiter(timeout=self.params.get("wait_timeout") or 300, sleep=self.params.get("wait_sleep") or 2)
+        timeout, sleep = self.params.get("wait_timeout"), self.params.get("wait_sleep")
+        return Waiter(
+            timeout=WAIT_ARG_SPEC["wait_timeout"]["default"] if timeout is None else timeout,
+            sleep=WAIT_ARG_SPEC["wait_sleep"]["default"] if sleep is None else sleep,
+        )
 
     # the one entry point ---------------------------------------------------------------------
     def execute_module(self):

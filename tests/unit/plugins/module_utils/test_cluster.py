@@ -49,6 +49,16 @@ class FakeResource(object):
             self.objects[name] = body
         return body
 
+    def create(self, body, namespace=None, **params):
+        self.calls.append(("create", body["metadata"]["name"], params))
+        name = body["metadata"]["name"]
+        if name in self.objects:
+            raise ApiError(409, "Conflict", '{"reason": "AlreadyExists", "message": "already exists"}')
+        if not params.get("dry_run"):
+            self.objects[name] = copy.deepcopy(body)
+        self._maybe_fail()
+        return body
+
     def patch(self, body, name=None, namespace=None, **params):
         self.calls.append(("patch", name, params))
         self._maybe_fail()
@@ -117,3 +127,17 @@ def test_transient_errors_are_retried_then_permanent_errors_fail_in_one_line(res
     with pytest.raises(ApiFailure) as info:
         client(resource).get("storage.k8s.io/v1", "StorageClass", "px")
     assert info.value.msg == "get StorageClass px failed with HTTP 403 Forbidden: no access"
+
+
+def test_create_replayed_after_a_lost_answer_returns_the_object_it_created(resource):
+    # The first attempt is written but its answer is lost; the retry then meets AlreadyExists.
+    resource.fail_next = [ConnectionResetError("reset")]
+    created = client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "new"}})
+    assert created["metadata"]["name"] == "new"
+    assert [c[0] for c in resource.calls] == ["create", "create", "get"]
+
+
+def test_create_of_an_existing_object_still_fails(resource):
+    with pytest.raises(ApiFailure) as info:
+        client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "px"}})
+    assert info.value.status == 409 and info.value.reason == "AlreadyExists"
