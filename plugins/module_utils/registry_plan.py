@@ -43,27 +43,34 @@ def class_name(storage_class):
     return storage_class["metadata"]["name"]
 
 
-def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=None):
+def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=None, allow_single_replica=False):
     """The class to put the registry on: ``wanted`` checked, or the best Portworx class found.
 
     The class must offer ``access_mode`` with Filesystem in its StorageProfile; the refusal says
-    what a class offers and names one that would do.
+    what a class offers and names one that would do. Discovery only considers classes that keep
+    enough replicas, so it never picks a class that the replication rule would then refuse.
     """
     by_name = dict((class_name(sc), sc) for sc in storage_classes)
     fitting = classes_offering(storage_classes, profiles_by_name, access_mode, FILESYSTEM)
-    # A sharedv4 class is made for shared filesystems; among equals it is the better registry home.
+    if not allow_single_replica:
+        fitting = [name for name in fitting if enough_replicas(by_name[name])]
+    # A sharedv4 class is made for shared filesystems; among equals it is the better registry home
+    # (classes_offering already put the higher replication first, and the sort is stable).
     fitting.sort(key=lambda name: not is_sharedv4(by_name[name]))
     if wanted is None:
         if not fitting:
             offered = "; ".join(
-                "{0}: {1}".format(name, describe_modes(profiles_by_name.get(name)))
+                "{0} (repl {1}): {2}".format(name, replication_factor(by_name[name]) or 1, describe_modes(profiles_by_name.get(name)))
                 for name in sorted(by_name)
                 if is_portworx(by_name[name])
             )
             raise Refusal(
                 "image registry storage",
-                "no Portworx StorageClass offers {0} with Filesystem volumes (offered: {1})".format(access_mode, offered or "no Portworx classes"),
-                "Create a Portworx class with sharedv4: \"true\" (for ReadWriteMany Filesystem) and set storage_class to it.",
+                "no Portworx StorageClass with at least {0} replicas offers {1} with Filesystem volumes (offered: {2})".format(
+                    MIN_PORTWORX_REPLICAS, access_mode, offered or "no Portworx classes"
+                ),
+                "Create a Portworx class with repl: \"3\" and sharedv4: \"true\" (for ReadWriteMany Filesystem) and set storage_class to it,"
+                " or set allow_single_replica=true to accept a single replica.",
             )
         return by_name[fitting[0]]
     storage_class = by_name.get(wanted)
@@ -86,12 +93,16 @@ def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=
     return storage_class
 
 
+def enough_replicas(storage_class):
+    return not is_portworx(storage_class) or (replication_factor(storage_class) or 1) >= MIN_PORTWORX_REPLICAS
+
+
 def check_replication(storage_class, allow_single_replica):
     """Refuse a Portworx class with fewer than two volume replicas unless explicitly allowed."""
     repl = replication_factor(storage_class)
-    if not is_portworx(storage_class) or allow_single_replica:
+    if allow_single_replica:
         return
-    if (repl or 1) < MIN_PORTWORX_REPLICAS:
+    if not enough_replicas(storage_class):
         raise Refusal(
             "StorageClass {0}".format(class_name(storage_class)),
             "its Portworx repl is {0}; the registry volume needs at least {1} replicas to survive a node".format(repl or "unset (1)", MIN_PORTWORX_REPLICAS),
@@ -152,7 +163,9 @@ def plan_claim(existing, storage_classes, profiles_by_name, params):
     access_mode = params["access_mode"]
     check_size(params["pvc_size"])
     if existing is None:
-        storage_class = choose_storage_class(storage_classes, profiles_by_name, access_mode, params.get("storage_class"))
+        storage_class = choose_storage_class(
+            storage_classes, profiles_by_name, access_mode, params.get("storage_class"), params.get("allow_single_replica")
+        )
         check_replication(storage_class, params.get("allow_single_replica"))
         definition = claim_definition(params["pvc_name"], class_name(storage_class), params["pvc_size"], access_mode)
         return ClaimPlan(class_name(storage_class), definition=definition)
@@ -195,8 +208,9 @@ def desired_spec(params, access_mode=None):
         "storage": {"pvc": {"claim": params["pvc_name"]}},
         "defaultRoute": params["default_route"],
     }
-    if (access_mode or params["access_mode"]) == READ_WRITE_ONCE:
-        spec["rolloutStrategy"] = "Recreate"
+    # RWO allows one pod on the volume at a time, so a rollout must stop the old pod first; with RWX
+    # the operator's default rolling update is right, and a Recreate left from an RWO setup is undone.
+    spec["rolloutStrategy"] = "Recreate" if (access_mode or params["access_mode"]) == READ_WRITE_ONCE else "RollingUpdate"
     return spec
 
 

@@ -45,7 +45,8 @@ options:
   storage_class:
     description:
       - StorageClass for a new claim. Default - discover a Portworx class whose StorageProfile offers
-        O(access_mode) with Filesystem volumes.
+        O(access_mode) with Filesystem volumes and that keeps at least 2 replicas (any replication
+        with O(allow_single_replica=true)); sharedv4 classes first, then the most replicas.
       - For an existing claim it must be the claim's class, or omitted.
     type: str
   pvc_name:

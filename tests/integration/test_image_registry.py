@@ -63,6 +63,19 @@ def test_registry_runs_on_a_discovered_sharedv4_class(sim, run_playbook):
     assert again.changed == 0 and again.writes == 0
 
 
+def test_discovery_never_picks_a_single_replica_class(sim, run_playbook):
+    # Without the preinstalled sharedv4 class, the repl-1 sharedv4 scratch class must not win.
+    resource(sim, "storage.k8s.io/v1", "StorageClass").delete(name="px-rwx-file-kubvirt")
+    sim.settle()
+    run = run_playbook([task()])
+    assert run.ok, run
+    chosen = run.last["storage_class"]
+    assert chosen != "px-cdi-scratch"
+    chosen_class = resource(sim, "storage.k8s.io/v1", "StorageClass").get(name=chosen).to_dict()
+    assert int(chosen_class["parameters"]["repl"]) >= 2
+    assert claim(sim)["spec"]["storageClassName"] == chosen
+
+
 def test_rwo_single_replica_uses_recreate_and_warns(sim, run_playbook):
     run = run_playbook([task(access_mode="ReadWriteOnce", replicas=1, storage_class="px-csi-db", default_route=False)])
     assert run.ok, run

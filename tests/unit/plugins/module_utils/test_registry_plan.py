@@ -51,7 +51,7 @@ def test_rwx_block_class_is_refused_naming_a_class_that_works():
 def test_no_fitting_class_lists_what_each_offers():
     with pytest.raises(Refusal) as refused:
         registry_plan.plan_claim(None, CLASSES[:1], PROFILES, params())
-    assert "px-rwx-block-kubvirt: ReadWriteMany/Block" in refused.value.msg
+    assert "px-rwx-block-kubvirt (repl 3): ReadWriteMany/Block" in refused.value.msg
 
 
 def test_single_replica_portworx_class_is_refused_unless_allowed():
@@ -91,15 +91,18 @@ def test_bad_size_is_refused():
 def test_config_patch_sets_owned_fields_and_drops_other_backends():
     wanted = registry_plan.desired_spec(params())
     patch = registry_plan.config_patch({"managementState": "Removed", "replicas": 1, "storage": {"emptyDir": {}}}, wanted)
-    assert patch == {"spec": {"managementState": "Managed", "replicas": 2, "defaultRoute": True,
+    assert patch == {"spec": {"managementState": "Managed", "replicas": 2, "defaultRoute": True, "rolloutStrategy": "RollingUpdate",
                               "storage": {"emptyDir": None, "pvc": {"claim": "registry-storage-pvc"}}}}
-    applied = {"managementState": "Managed", "replicas": 2, "defaultRoute": True, "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
+    applied = {"managementState": "Managed", "replicas": 2, "defaultRoute": True, "rolloutStrategy": "RollingUpdate",
+               "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
     assert registry_plan.config_patch(applied, wanted) is None
 
 
-def test_rwo_asks_for_recreate_and_removed_only_sets_the_state():
+def test_rwo_asks_for_recreate_rwx_for_rolling_update_and_removed_only_sets_the_state():
     assert registry_plan.desired_spec(params(access_mode="ReadWriteOnce", replicas=1))["rolloutStrategy"] == "Recreate"
-    assert "rolloutStrategy" not in registry_plan.desired_spec(params())
+    # A Recreate left from an earlier RWO setup is undone when the registry moves to RWX.
+    wanted = registry_plan.desired_spec(params())
+    assert registry_plan.config_patch({"rolloutStrategy": "Recreate"}, wanted)["spec"]["rolloutStrategy"] == "RollingUpdate"
     assert registry_plan.desired_spec(params(state="removed")) == {"managementState": "Removed"}
 
 
@@ -107,3 +110,18 @@ def test_discovery_prefers_sharedv4_when_several_classes_offer_rwx_filesystem():
     profiles = dict(PROFILES)
     profiles["px-rwx-block-kubvirt"] = profile(("ReadWriteMany", "Block"), ("ReadWriteMany", "Filesystem"))
     assert registry_plan.plan_claim(None, CLASSES, profiles, params()).storage_class == "px-rwx-file-kubvirt"
+
+
+def test_discovery_skips_classes_with_one_replica_even_when_sharedv4():
+    classes = [sc("px-cdi-scratch", repl="1", sharedv4="true"), sc("px-csi-db", repl="3")]
+    profiles = {"px-cdi-scratch": profile(("ReadWriteMany", "Filesystem")), "px-csi-db": profile(("ReadWriteMany", "Filesystem"))}
+    assert registry_plan.plan_claim(None, classes, profiles, params()).storage_class == "px-csi-db"
+    allowed = registry_plan.plan_claim(None, classes, profiles, params(allow_single_replica=True))
+    assert allowed.storage_class == "px-cdi-scratch"
+
+
+def test_discovery_refuses_when_only_single_replica_classes_fit():
+    classes = [sc("px-cdi-scratch", repl="1", sharedv4="true")]
+    with pytest.raises(Refusal) as refused:
+        registry_plan.plan_claim(None, classes, {"px-cdi-scratch": profile(("ReadWriteMany", "Filesystem"))}, params())
+    assert "at least 2 replicas" in refused.value.msg and "allow_single_replica" in refused.value.msg
