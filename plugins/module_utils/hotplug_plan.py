@@ -245,6 +245,7 @@ def plan_hotplug(request, facts):
         )
     if volume is not None:
         return _plan_existing(subject, request, volume, disk)
+    _refuse_source_in_use(subject, request, facts.vm)
 
     creates_data_volume = not request.claim_name
     claim_name = request.wanted_claim
@@ -327,6 +328,21 @@ def _plan_existing(subject, request, volume, disk):
             "Remove it (state: absent) and add it again with the wanted bus.",
         )
     return HotplugPlan("none", current_claim, is_data_volume=bool(volume.get("dataVolume")))
+
+
+def _refuse_source_in_use(subject, request, vm):
+    """KubeVirt's addvolume refuses a claim or DataVolume that another volume of the VM already uses
+    (409 "Unable to add volume source [...] because it already exists")."""
+    wanted = request.wanted_claim
+    other = next((v for v in vm_volumes(vm) if wanted and claim_name_of(v) == wanted), None)
+    if other is not None:
+        raise Refusal(
+            subject,
+            "claim {0!r} is already used by volume {1!r} of this VM, and KubeVirt attaches a volume source only once".format(
+                wanted, other.get("name")
+            ),
+            "Use name {0!r} to manage that volume, or pass another claim_name.".format(other.get("name")),
+        )
 
 
 def _refuse_scsi_reservation(subject, request, storage_class):

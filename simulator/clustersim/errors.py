@@ -37,6 +37,7 @@ class ApiError(Exception):
         causes: Optional[List[FieldCause]] = None,
         retry_after: Optional[int] = None,
         headers: Optional[Dict[str, str]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -48,6 +49,7 @@ class ApiError(Exception):
         self.causes = list(causes or [])
         self.retry_after = retry_after
         self.headers = dict(headers or {})
+        self.metadata = dict(metadata or {})  # the Status's ListMeta (e.g. an inconsistent continue token)
         if retry_after is not None:
             self.headers.setdefault("Retry-After", str(retry_after))
 
@@ -55,7 +57,7 @@ class ApiError(Exception):
         status: Dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,

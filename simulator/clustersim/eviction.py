@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import errors
 from .errors import ApiError, FieldCause
+from .kinds import EVICTION_SCHEMA
+from .schema import check_fields, prune_object, warning_header
 from .selectors import Requirement, labels_match
 from .util import dig
 
@@ -84,6 +86,10 @@ def evict(req: "SubresourceRequest") -> Tuple[int, Dict[str, Any]]:
     if pod is None:
         raise errors.not_found("pods", req.name)
     eviction = req.body if isinstance(req.body, dict) else {}
+    # policy/v1 Eviction is decoded like any built-in type: unknown fields are dropped, reported
+    # or refused according to fieldValidation.
+    unknown = check_fields(req.http.param("fieldValidation"), "Eviction", "v1", eviction, EVICTION_SCHEMA)
+    eviction = prune_object(eviction, EVICTION_SCHEMA)
     body_name = dig(eviction, "metadata", "name")
     if body_name and body_name != req.name:
         raise errors.bad_request(f"name in URL does not match name in Eviction object")
@@ -100,4 +106,5 @@ def evict(req: "SubresourceRequest") -> Tuple[int, Dict[str, Any]]:
             check_disruption_budgets(cluster, pod)
         cluster.store.delete("pods", req.name, req.namespace, dry_run=dry_run, internal=False,
                              preconditions=options.get("preconditions"))
-    return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, \
+        warning_header(unknown)

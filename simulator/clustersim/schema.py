@@ -1,8 +1,11 @@
-"""Structural-schema pruning for CRD-backed kinds.
+"""Structural-schema pruning for CRD-backed kinds and the built-in kinds we write.
 
 A real apiserver drops fields that a CRD's structural schema does not declare (unless the
-subtree sets ``x-kubernetes-preserve-unknown-fields``).  We keep a small schema per kind for the
-fields our collection reads and writes, written in a tiny DSL:
+subtree sets ``x-kubernetes-preserve-unknown-fields``), and drops fields a built-in type's Go
+struct does not have when it decodes the body.  Either way ``fieldValidation`` decides whether
+the dropped fields are silent (Ignore), reported in a ``Warning`` header (Warn, the default) or
+refused (Strict).  We keep a small schema per kind for the fields our collection reads and
+writes, written in a tiny DSL:
 
 * ``ANY`` — keep the value as is (scalars, or an object whose content we do not model);
 * ``{"field": node, ...}`` — an object: declared fields are kept (and pruned recursively),
@@ -82,8 +85,14 @@ def fields(*names: str) -> Dict[str, Any]:
     return {name: ANY for name in names}
 
 
-CONDITIONS: List[Any] = [fields("type", "status", "reason", "message", "lastTransitionTime",
-                                "lastUpdateTime", "lastHeartbeatTime", "lastProbeTime", "observedGeneration")]
+def conditions(*extra: str) -> List[Any]:
+    """A condition list with ``type``, ``status``, ``reason``, ``message``, ``lastTransitionTime``
+    and the ``extra`` fields the kind's CRD declares (they differ per kind)."""
+    return [fields("type", "status", "reason", "message", "lastTransitionTime", *extra)]
+
+
+# metav1.Condition (OpenShift config/imageregistry types, HyperConverged).
+CONDITIONS: List[Any] = conditions("observedGeneration")
 
 
 def unknown_fields(obj: Any, schema: Optional[Dict[str, Any]]) -> List[str]:
@@ -92,7 +101,7 @@ def unknown_fields(obj: Any, schema: Optional[Dict[str, Any]]) -> List[str]:
         return []
     found: List[str] = []
     for key, value in obj.items():
-        if key in ALWAYS_KEPT:
+        if key in ALWAYS_KEPT or key.startswith("$"):  # strategic-merge directives are not fields
             continue
         if key not in schema:
             found.append(key)
@@ -110,9 +119,40 @@ def _walk(value: Any, schema: Any, path: str, found: List[str]) -> None:
     elif isinstance(schema, dict) and isinstance(value, dict):
         wildcard = schema.get("*")
         for key, item in value.items():
+            if key.startswith("$"):
+                continue
             if key in schema:
                 _walk(item, schema[key], f"{path}.{key}", found)
             elif wildcard is not None:
                 _walk(item, wildcard, f"{path}.{key}", found)
             else:
                 found.append(f"{path}.{key}")
+
+
+FIELD_VALIDATION_MODES = ("Ignore", "Warn", "Strict")
+
+
+def check_fields(mode: Optional[str], kind_name: str, version: str, body: Any,
+                 schema: Optional[Dict[str, Any]]) -> List[str]:
+    """Apply ``fieldValidation`` to a request body: returns the unknown fields to report in a
+    ``Warning`` header (Warn, the default), nothing for Ignore, and raises the apiserver's
+    ``400 BadRequest ... strict decoding error`` for Strict."""
+    from . import errors
+
+    mode = mode or "Warn"
+    if mode not in FIELD_VALIDATION_MODES:
+        raise errors.bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{mode}"')
+    if mode == "Ignore":
+        return []
+    unknown = unknown_fields(body, schema)
+    if unknown and mode == "Strict":
+        raise errors.bad_request(f'{kind_name} in version "{version}" cannot be handled as a {kind_name}: '
+                                 f'strict decoding error: ' + ", ".join(f'unknown field "{u}"' for u in unknown))
+    return unknown
+
+
+def warning_header(unknown: List[str]) -> Dict[str, str]:
+    """The ``Warning`` header the apiserver answers for fields it dropped (empty when none)."""
+    if not unknown:
+        return {}
+    return {"Warning": ", ".join(f'299 - "unknown field \\"{u}\\""' for u in unknown)}

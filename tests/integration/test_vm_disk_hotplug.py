@@ -47,6 +47,7 @@ def claims(sim):
     bound_claim(sim, "data-rwx")
     bound_claim(sim, "data-rwo", modes=("ReadWriteOnce",))
     bound_claim(sim, "data-check")
+    bound_claim(sim, "data-retry")
 
 
 def test_hotplug_to_running_vm_is_idempotent(sim, run_playbook):
@@ -114,9 +115,20 @@ def test_unplug_from_running_vm_and_refuse_permanent_volume(sim, run_playbook):
     assert not refused.ok and "not a hot-plugged volume" in refused.last["msg"] and refused.writes == 0
 
 
+def test_claim_used_by_another_volume_is_refused(sim, run_playbook):
+    # KubeVirt answers 409 "Unable to add volume source [data-rwx] because it already exists";
+    # the module refuses before writing anything.
+    assert run_playbook([task(name="data", claim_name="data-rwx", serial="D1")]).ok
+    before = vm(sim)["spec"]
+    run = run_playbook([task(name="twice", claim_name="data-rwx")])
+    assert not run.ok and run.writes == 0, run
+    assert "already used by volume 'data'" in run.last["msg"] and run.last["reason"] == "Refused"
+    assert vm(sim)["spec"] == before
+
+
 def test_transient_error_on_addvolume_is_retried(sim, run_playbook):
     sim.add_fault(resource="virtualmachines", subresource="addvolume", code=500, count=1)
-    run = run_playbook([task(name="retry", claim_name="data-rwx")])
+    run = run_playbook([task(name="retry", claim_name="data-retry")])
     assert run.ok and run.changed == 1, run
     assert run.last.get("retries", 0) >= 1
     assert "retry" in volume_names(vm(sim))

@@ -534,23 +534,57 @@ def setup(cluster: "Cluster") -> None:
             raise ApiError(422, "Invalid", f"{VM_WEBHOOK}{prefix} for [{name}] requires diskDevice of type 'disk' or "
                                            "'lun' to be used.")
 
+    def volume_source_name(source: Dict[str, Any]) -> str:
+        if source.get("dataVolume") is not None:
+            return (source.get("dataVolume") or {}).get("name") or ""
+        if source.get("persistentVolumeClaim") is not None:
+            return (source.get("persistentVolumeClaim") or {}).get("claimName") or ""
+        return ""
+
+    def verify_volume_option(vm_name: str, volumes: List[Dict[str, Any]], add: Optional[Dict[str, Any]] = None,
+                             remove: Optional[str] = None) -> Dict[str, Any]:
+        """virt-api's ``verifyVolumeOption``; its errors are wrapped in a 409 Conflict on
+        ``virtualmachine.kubevirt.io``.  Returns the volume a removal targets."""
+        def conflict(message: str) -> ApiError:
+            return errors.conflict("virtualmachine", vm_name, "kubevirt.io", message)
+
+        for volume in volumes:
+            if add is not None:
+                source_name = volume_source_name(add.get("volumeSource") or {})
+                if volume.get("name") == add.get("name"):
+                    raise conflict(f"Unable to add volume [{add.get('name')}] because volume with that name already exists")
+                if source_name and volume_source_name(volume) == source_name:
+                    raise conflict(f"Unable to add volume source [{source_name}] because it already exists")
+            elif remove is not None and remove in (volume.get("name"), volume_source_name(volume)):
+                if not (volume.get("persistentVolumeClaim") or volume.get("dataVolume") or {}).get("hotpluggable"):
+                    raise conflict(f"Unable to remove volume [{volume.get('name')}] because it is not hotpluggable")
+                return volume
+        if remove is not None:
+            raise conflict(f"Unable to remove volume [{remove}] because it does not exist")
+        return {}
+
     def add_volume(req: "SubresourceRequest") -> Any:
         if req.method != "PUT":
             raise errors.method_not_allowed()
         options = req.body if isinstance(req.body, dict) else {}
         name = options.get("name")
+        # virt-api's addVolumeRequestHandler checks, in this order (400 BadRequest):
         if not name:
             raise errors.bad_request("AddVolumeOptions requires name to be set")
+        if options.get("disk") is None:
+            raise errors.bad_request("AddVolumeOptions requires disk to not be nil")
+        if options.get("volumeSource") is None:
+            raise errors.bad_request("AddVolumeOptions requires VolumeSource to not be nil")
         source = options.get("volumeSource") or {}
         if not (source.get("persistentVolumeClaim") or source.get("dataVolume")):
             raise errors.bad_request(f"AddVolumeOptions requires a persistentVolumeClaim or dataVolume volumeSource for [{name}]")
-        validate_disk(options)
         vm = store.peek(VMS, req.name, req.namespace)
         if vm is None:
             raise errors.not_found("virtualmachines", req.name, "kubevirt.io")
-        volumes = dig(vm, "spec", "template", "spec", "volumes") or []
-        if any(v.get("name") == name for v in volumes):
-            raise errors.bad_request(f"Unable to add volume [{name}] because volume with that name already exists")
+        # vmVolumePatchStatus: verifyVolumeOption errors are a 409 Conflict on the VM.
+        verify_volume_option(req.name, dig(vm, "spec", "template", "spec", "volumes") or [], add=options)
+        # then the VM status patch goes through the VM admission webhook (422).
+        validate_disk(options)
         if req.dry_run or "All" in (options.get("dryRun") or []):
             return accepted()
         volume = {"name": name}
@@ -653,11 +687,8 @@ def setup(cluster: "Cluster") -> None:
         vm = store.peek(VMS, req.name, req.namespace)
         if vm is None:
             raise errors.not_found("virtualmachines", req.name, "kubevirt.io")
-        volume = next((v for v in dig(vm, "spec", "template", "spec", "volumes") or [] if v.get("name") == name), None)
-        if volume is None:
-            raise errors.bad_request(f"Unable to remove volume [{name}] because it does not exist")
-        if not (volume.get("persistentVolumeClaim") or volume.get("dataVolume") or {}).get("hotpluggable"):
-            raise errors.bad_request(f"Unable to remove volume [{name}] because it is not hotpluggable")
+        volume = verify_volume_option(req.name, dig(vm, "spec", "template", "spec", "volumes") or [], remove=name)
+        name = volume["name"]  # upstream also finds a volume by its claim/DataVolume name
         if req.dry_run or "All" in (options.get("dryRun") or []):
             return accepted()
 
