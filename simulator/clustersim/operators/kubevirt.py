@@ -29,8 +29,11 @@
   seconds; a DataVolume is attached once it is Succeeded, and one in WaitForFirstConsumer gets its
   claim bound on the VMI's node first (virt-controller's trigger pod); removal walks Detaching and
   then drops the entry.  Only ``scsi``/``virtio`` disks
-  and LUNs on ``scsi`` are accepted, with KubeVirt's message.  ``dryRun: ["All"]`` in the options
-  validates without changing anything.
+  and LUNs on ``scsi`` are accepted, with KubeVirt's message (422).  A missing ``name``, ``disk`` or
+  ``volumeSource`` is virt-api's 400; ``verifyVolumeOption`` refusals — a volume name or a volume
+  source (claim / DataVolume name) the VM already uses, removing a volume that does not exist or
+  is not hotpluggable — are its 409 Conflict on ``virtualmachine.kubevirt.io``.
+  ``dryRun: ["All"]`` in the options validates without changing anything.
 """
 from __future__ import annotations
 
