@@ -21,7 +21,8 @@ description:
   - Before any write a preflight reports every finding and refuses (unless O(force=true)) when a
     VMI on the node would be shut down or would block the drain, when other nodes are already
     cordoned or in maintenance beyond O(max_unavailable), when another Portworx storage node is not
-    Online, or when the remaining workers lack memory for the VMs.
+    Online, or when the remaining workers lack memory for the VMs. This applies on every run, also
+    when the node is already cordoned or in maintenance (by hand or by an earlier run).
   - Waits until the node is drained (NodeMaintenance phase C(Succeeded), no VMI and no evictable pod
     left). On timeout the node stays cordoned; the failure says what is pending and why.
   - O(state=absent) deletes the NodeMaintenance (or uncordons), then waits until the node is
@@ -119,7 +120,10 @@ node_maintenance:
   returned: when O(method) resolves to V(node_maintenance)
   type: str
 cordoned:
-  description: Whether the node is unschedulable at the end of the run.
+  description:
+    - Whether the node is unschedulable at the end of the run.
+    - In check mode nothing is changed, so this is the node's state before the change (read from the
+      cluster), not the predicted one; run with C(--diff) to see the predicted state.
   returned: always
   type: bool
 storage_node_phase:
@@ -130,6 +134,11 @@ durations:
   description: Seconds spent in each step (preflight, drain or uncordon, total).
   returned: always
   type: dict
+retries:
+  description: Number of transient API errors that were retried.
+  returned: when there were any
+  type: int
+  sample: 1
 """
 
 import time
@@ -277,9 +286,12 @@ class NodeMaintenance(OcpVirtModule):
         findings, vm_plan = preflight(facts, self.params["max_unavailable"])
         self.result.update(findings=findings, vms=vm_plan)
         nm = self.own_node_maintenance() if method == "node_maintenance" else None
-        already_started = is_cordoned(node) or nm is not None
+        # Only force skips the refusals, even on a node that is already cordoned or in maintenance
+        # (by a previous run or by hand). A re-run does not need leniency: VMIs that already left
+        # are no longer findings, and this node is excluded from the unavailable count and from
+        # the memory room check.
         blocking = refusals(findings)
-        if blocking and not self.params["force"] and not already_started:
+        if blocking and not self.params["force"]:
             raise Refusal(
                 "Node {0}".format(self.node_name),
                 refusal_rule(blocking),
@@ -287,7 +299,7 @@ class NodeMaintenance(OcpVirtModule):
                 findings=findings, vms=vm_plan,
             )
         for entry in findings:
-            if entry["severity"] != "info" and (self.params["force"] or already_started):
+            if entry["severity"] != "info":
                 self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
         mark = self.lap("preflight", mark)
         starting_vmis = dict((vmi_key(v), (vmi_node(v), v["metadata"].get("uid"))) for v in facts.vmis_on_node())
@@ -309,7 +321,7 @@ class NodeMaintenance(OcpVirtModule):
             finally:
                 self.report_vm_moves(starting_vmis)
                 self.lap("drain", mark)
-        self.result["cordoned"] = True
+        self.result["cordoned"] = is_cordoned(node) if self.check_mode else True
 
     def start_node_maintenance(self, existing):
         if existing is not None:
@@ -437,7 +449,7 @@ class NodeMaintenance(OcpVirtModule):
             self.wait_back_in_service(nm, has_storage_node)
         self.lap("uncordon", mark)
         final = self.read_node()
-        self.result["cordoned"] = is_cordoned(final) if not self.check_mode else False
+        self.result["cordoned"] = is_cordoned(final)
         if has_storage_node:
             self.result["storage_node_phase"] = storage_node_phase(storage_node_for(self.storage_nodes(), self.node_name))
 

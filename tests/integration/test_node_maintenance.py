@@ -171,6 +171,64 @@ def test_other_portworx_node_offline_is_refused_before_any_write(sim, run_playbo
     assert vmi_nodes(sim)["vm-001"] == "worker-1"
 
 
+def cordon_by_hand(sim, name, unschedulable=True):
+    api(sim, "v1", "Node").patch(name=name, body={"spec": {"unschedulable": True if unschedulable else None}},
+                                 content_type="application/merge-patch+json")
+
+
+@pytest.mark.parametrize("method", ["node_maintenance", "drain"])
+def test_hand_cordoned_node_with_a_blocking_vm_is_refused_without_force(sim, run_playbook, method):
+    cordon_by_hand(sim, "worker-2")
+    sim.reset_requests()
+    run = run_playbook([task(node="worker-2", method=method)])
+    assert not run.ok and run.writes == 0 and run.last["reason"] == "Refused", run
+    assert "vms/vm-002: would block the drain" in run.last["msg"]
+    assert api(sim, "nodemaintenance.medik8s.io/v1beta1", "NodeMaintenance").get().to_dict()["items"] == []
+    assert vmi_nodes(sim)["vm-002"] == "worker-2"
+
+
+def test_hand_cordoned_other_node_is_refused_on_a_cordoned_node(sim, run_playbook):
+    cordon_by_hand(sim, "worker-0")
+    cordon_by_hand(sim, "worker-1")
+    run = run_playbook([task(node="worker-1")])
+    assert not run.ok and run.writes == 0 and "max_unavailable" in run.last["msg"], run
+
+
+def memory_hog(sim, name, node_name, memory):
+    pods = api(sim, "v1", "Pod")
+    pods.create(namespace="default", body={"metadata": {"name": name}, "spec": {
+        "nodeName": node_name,
+        "containers": [{"name": "c", "image": "busybox", "resources": {"requests": {"memory": memory}}}]}})
+    pods.status.patch(namespace="default", name=name, body={"status": {"phase": "Running"}},
+                      content_type="application/merge-patch+json")
+
+
+@pytest.mark.parametrize("method", ["node_maintenance", "drain"])
+def test_no_memory_left_on_the_other_workers_is_refused_before_any_write(sim, run_playbook, method):
+    # worker-0 and worker-2 have 510.5Gi allocatable; these pods leave each far less than vm-001's 4Gi.
+    memory_hog(sim, "hog-0", "worker-0", "510Gi")
+    memory_hog(sim, "hog-2", "worker-2", "510Gi")
+    run = run_playbook([task(node="worker-1", method=method)])
+    assert not run.ok and run.writes == 0 and run.last["reason"] == "Refused", run
+    assert "lack memory for VM(s) vms/vm-001" in run.last["msg"], run.last["msg"]
+    memory = [f for f in run.last["findings"] if f.get("vms")]
+    assert memory and memory[0]["severity"] == "refusal" and memory[0]["vms"] == ["vms/vm-001"], run.last["findings"]
+    assert not node(sim, "worker-1")["spec"].get("unschedulable")
+    assert vmi_nodes(sim)["vm-001"] == "worker-1"
+
+
+def test_check_mode_reports_the_real_cordon_state(sim, run_playbook):
+    uninstall_nmo(sim)
+    check_in = run_playbook([task(node="worker-1")], check=True)
+    assert check_in.ok and check_in.writes == 0 and check_in.last["cordoned"] is False, check_in
+    assert run_playbook([task(node="worker-1")]).ok
+    check_out = run_playbook([task(node="worker-1", state="absent")], check=True, diff=True)
+    assert check_out.ok and check_out.changed == 1 and check_out.writes == 0, check_out
+    assert check_out.last["cordoned"] is True, check_out.last
+    assert check_out.last["diff"]["after"]["unschedulable"] is False
+    assert node(sim, "worker-1")["spec"]["unschedulable"] is True
+
+
 def test_interrupted_drain_is_continued_by_a_rerun(sim, run_playbook):
     uninstall_nmo(sim)
     # Every migration of vm-001 fails while the fault is armed.
