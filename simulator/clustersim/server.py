@@ -197,21 +197,28 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------------- non-resource endpoints
     def _handle_route(self, route: Any, request: HttpRequest) -> None:
-        code = 500
+        logged = False
+
+        def log(code: int) -> None:
+            # Logged before the answer goes out, as for API requests.
+            nonlocal logged
+            if not logged:
+                logged = True
+                self._record("proxy", "", "", "", request.path, False, code, request.path)
+
         try:
             self._apply_faults("proxy", "proxy", "", request.path, "")
-            result = route(request)
-            response = _as_response(result)
-            code = response.code
+            response = _as_response(route(request))
+            log(response.code)
             self._send(response.code, response.body, response.content_type, response.headers)
         except ApiError as error:
-            code = error.code
+            log(error.code)
             raise
         except DropConnection:
-            code = 0
+            log(0)
             raise
         finally:
-            self._record("proxy", "", "", "", request.path, False, code, request.path)
+            log(500)
 
     # ---------------------------------------------------------------- API requests
     def _handle_api(self, request: HttpRequest) -> None:
@@ -301,34 +308,39 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         else:
             raise errors.method_not_allowed()
         dry_run = self._dry_run(request)
-        code = 500
         commits_before = self.cluster.store.commits_in_this_thread()
         self._body_dry_run = False
         logged = False
+
+        def log(code: int) -> None:
+            # Every request is logged before its answer (or its stream) goes out: a client that has
+            # its answer must already find the request in the log.
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            was_dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
+            changed = self.cluster.store.commits_in_this_thread() != commits_before
+            self._record(verb, target.key, target.subresource, target.namespace, target.name, was_dry_run, code,
+                         request.path, changed)
+
         try:
             self._apply_faults(verb, target.key, target.namespace, target.name, target.subresource)
             if verb == "watch":
-                # Logged when it starts: a watch may stream for minutes, and a client that has read
-                # the end of its stream must already find it in the log.
-                code, logged = 200, True
-                self._record(verb, target.key, target.subresource, target.namespace, target.name, False, code,
-                             request.path, False)
+                log(200)
                 self._watch(request, target)
                 return
             code, body, headers = self._dispatch(request, target, verb, dry_run)
+            log(code)
             self._send(code, body, headers=headers)
         except ApiError as error:
-            code = error.code
+            log(error.code)
             raise
         except DropConnection:
-            code = 0
+            log(0)
             raise
         finally:
-            if not logged:
-                dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
-                changed = self.cluster.store.commits_in_this_thread() != commits_before
-                self._record(verb, target.key, target.subresource, target.namespace, target.name, dry_run, code,
-                             request.path, changed)
+            log(500)
 
     def _dry_run(self, request: HttpRequest) -> bool:
         values = request.query.get("dryRun") or []
