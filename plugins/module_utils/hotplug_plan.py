@@ -67,12 +67,25 @@ def is_hotpluggable(volume):
     return bool(source.get("hotpluggable"))
 
 
-def is_running(vm):
-    """Whether the VM is meant to run: ``spec.running: true`` or a run strategy that starts it."""
-    spec = (vm or {}).get("spec") or {}
-    if spec.get("running") is not None:
-        return bool(spec.get("running"))
-    return spec.get("runStrategy") in ("Always", "RerunOnFailure", "Once")
+VMI_FINAL_PHASES = ("Succeeded", "Failed")
+
+
+def is_running(vmi):
+    """Whether the VM has a live instance: a hot-plugged disk then has to reach it, whatever the
+    run strategy says (``Manual`` VMs run without ``spec.running``, a stopping VM is still live)."""
+    if not vmi or (vmi.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    return ((vmi.get("status") or {}).get("phase")) not in VMI_FINAL_PHASES
+
+
+def volume_attached(vm, name, claim_name):
+    """Whether the VM spec has volume ``name`` on ``claim_name`` (the state an add leaves)."""
+    volume = find_named(vm_volumes(vm), name)
+    return volume is not None and claim_name_of(volume) == claim_name
+
+
+def volume_detached(vm, name):
+    return find_named(vm_volumes(vm), name) is None
 
 
 def volume_status(vmi, name):

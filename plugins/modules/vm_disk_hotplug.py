@@ -151,7 +151,9 @@ data_volume_created:
   returned: always
   type: bool
 running:
-  description: Whether the VM is meant to run (so the disk was hot-plugged, not only added to the spec).
+  description:
+    - Whether the VM had a live VirtualMachineInstance, so the disk was hot-plugged into it and not
+      only added to the VM spec.
   returned: always
   type: bool
 warnings_found:
@@ -159,6 +161,11 @@ warnings_found:
   returned: always
   type: list
   elements: str
+retries:
+  description: Number of transient API errors that were retried.
+  returned: when there were any
+  type: int
+  sample: 1
 """
 
 import copy
@@ -178,6 +185,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
     remove_volume_options,
     subresource_path,
     vm_volumes,
+    volume_attached,
+    volume_detached,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
@@ -242,7 +251,7 @@ class VmDiskHotplug(OcpVirtModule):
     def execute_module(self):
         request = self.request()
         vm = self.read_vm(request)
-        running = is_running(vm)
+        running = is_running(self.read_vmi(request))
         facts = self.gather(request, vm) if request.state == "present" else HotplugFacts(vm)
         plan = plan_hotplug(request, facts)
         self.result.update(warnings_found=plan.warnings, running=running, data_volume_created=False)
@@ -258,17 +267,15 @@ class VmDiskHotplug(OcpVirtModule):
                 self.cluster.create(plan.create_data_volume)
                 self.result["data_volume_created"] = True
             options = add_volume_options(request.name, plan.claim_name, plan.is_data_volume, plan.disk, dry_run=self.check_mode)
-            self.cluster.subresource(
-                "PUT", subresource_path(request.namespace, request.vm, "addvolume"), body=options,
-                subject="VirtualMachine {0}/{1}".format(request.namespace, request.vm), action="addvolume",
+            self.call_volume_subresource(
+                request, "addvolume", options, lambda current: volume_attached(current, request.name, plan.claim_name)
             )
             self.changed()
             after_vm = self.expected_after_add(vm, options)
         elif plan.action == "remove":
-            self.cluster.subresource(
-                "PUT", subresource_path(request.namespace, request.vm, "removevolume"),
-                body=remove_volume_options(request.name, dry_run=self.check_mode),
-                subject="VirtualMachine {0}/{1}".format(request.namespace, request.vm), action="removevolume",
+            self.call_volume_subresource(
+                request, "removevolume", remove_volume_options(request.name, dry_run=self.check_mode),
+                lambda current: volume_detached(current, request.name),
             )
             self.changed()
             after_vm = self.expected_after_remove(vm, request.name)
@@ -280,6 +287,19 @@ class VmDiskHotplug(OcpVirtModule):
         self.result["disks"] = describe_disks(after_vm)
         self.result["volume_status"] = ((vmi or {}).get("status") or {}).get("volumeStatus") or []
         self.set_diff(before, {"disks": self.result["disks"]})
+
+    def call_volume_subresource(self, request, action, body, already_done):
+        try:
+            self.cluster.subresource(
+                "PUT", subresource_path(request.namespace, request.vm, action), body=body,
+                subject="VirtualMachine {0}/{1}".format(request.namespace, request.vm), action=action,
+            )
+        except ModuleFailure as failure:
+            # A call whose answer was lost (a 5xx or reset after KubeVirt applied it) is replayed by
+            # the retry, and KubeVirt answers the replay with 409. When the VM already shows the
+            # change, the first call did it; any other 409 is a real conflict.
+            if failure.status != 409 or self.check_mode or not already_done(self.read_vm(request)):
+                raise
 
     @staticmethod
     def expected_after_add(vm, options):

@@ -48,6 +48,7 @@ def claims(sim):
     bound_claim(sim, "data-rwo", modes=("ReadWriteOnce",))
     bound_claim(sim, "data-check")
     bound_claim(sim, "data-retry")
+    bound_claim(sim, "data-repl2", storage_class="px-csi-replicated")
 
 
 def test_hotplug_to_running_vm_is_idempotent(sim, run_playbook):
@@ -77,6 +78,7 @@ def test_check_mode_writes_nothing(sim, run_playbook):
     ({"name": "rwo", "claim_name": "data-rwo"}, "not ReadWriteMany"),
     ({"name": "pr", "claim_name": "data-check", "scsi_reservation": True}, "SCSI-3"),
     ({"name": "gone", "claim_name": "no-such-claim"}, "neither a PVC nor a DataVolume"),
+    ({"name": "repl", "claim_name": "data-repl2"}, "replication factor 2, but the VM's other volumes have"),
 ])
 def test_refusals_leave_the_vm_unchanged(sim, run_playbook, args, words):
     before = vm(sim)["spec"]
@@ -84,6 +86,14 @@ def test_refusals_leave_the_vm_unchanged(sim, run_playbook, args, words):
     assert not run.ok and run.writes == 0, run
     assert words in run.last["msg"] and run.last["reason"] == "Refused"
     assert vm(sim)["spec"] == before
+
+
+def test_replication_mismatch_is_accepted_when_the_user_says_so(sim, run_playbook):
+    run = run_playbook([task(vm="vm-002", name="repl2", claim_name="data-repl2", allow_replication_mismatch=True)])
+    assert run.ok and run.changed == 1, run
+    assert "repl2" in volume_names(vm(sim, "vm-002"))
+    # Leave vm-002 with volumes of one replication factor for the other tests.
+    assert run_playbook([task(vm="vm-002", name="repl2", state="absent")]).ok
 
 
 def test_stopped_vm_gets_disk_in_spec_only_and_removal(sim, run_playbook):

@@ -121,6 +121,17 @@ def test_progress_of_running_and_stopped_vms():
 def test_describe_disks_and_running():
     described = hp.describe_disks(ROOT_VM)
     assert described == [{"name": "root", "bus": "virtio", "claim": "db-root", "hotpluggable": False}]
-    assert hp.is_running({"spec": {"runStrategy": "Always"}})
-    assert not hp.is_running({"spec": {"runStrategy": "Halted"}})
-    assert not hp.is_running({"spec": {"running": False, "runStrategy": "Always"}})
+    # Running means a live VMI, whatever the run strategy (Manual VMs have no spec.running).
+    assert hp.is_running({"status": {"phase": "Running"}})
+    assert hp.is_running({"status": {"phase": "Scheduling"}})
+    assert not hp.is_running(None)
+    assert not hp.is_running({"status": {"phase": "Succeeded"}})
+    assert not hp.is_running({"metadata": {"deletionTimestamp": "2026-11-21T10:00:00Z"}, "status": {"phase": "Running"}})
+
+
+def test_volume_attached_and_detached_read_the_vm_spec():
+    vm = ROOT_VM
+    assert hp.volume_attached(vm, "root", "db-root")
+    assert not hp.volume_attached(vm, "root", "other-claim")
+    assert not hp.volume_attached(vm, "data", "db-root")
+    assert hp.volume_detached(vm, "data") and not hp.volume_detached(vm, "root")
