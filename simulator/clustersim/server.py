@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
@@ -64,6 +64,36 @@ class ApiTarget:
 
 class DropConnection(Exception):
     """Raised to close the socket without an answer (fault injection)."""
+
+
+class LogOnce:
+    """Records a request in the request log exactly once, with the status it is answered with.
+
+    Handlers call it with the status *before* the answer (or a watch stream) goes out, so a client
+    that has its answer already finds its request in the log; leaving the block by an error records
+    that error's status instead.
+    """
+
+    def __init__(self, record: Callable[[int], None]) -> None:
+        self._record = record
+        self._done = False
+
+    def __call__(self, code: int) -> None:
+        if not self._done:
+            self._done = True
+            self._record(code)
+
+    def __enter__(self) -> "LogOnce":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
+        if isinstance(exc, ApiError):
+            self(exc.code)
+        elif isinstance(exc, DropConnection):
+            self(0)
+        else:
+            self(500)  # an unexpected error, or a path that answered without logging
+        return False
 
 
 class SimHTTPServer(ThreadingHTTPServer):
@@ -197,28 +227,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------------- non-resource endpoints
     def _handle_route(self, route: Any, request: HttpRequest) -> None:
-        logged = False
-
-        def log(code: int) -> None:
-            # Logged before the answer goes out, as for API requests.
-            nonlocal logged
-            if not logged:
-                logged = True
-                self._record("proxy", "", "", "", request.path, False, code, request.path)
-
-        try:
+        with LogOnce(lambda code: self._record("proxy", "", "", "", request.path, False, code, request.path)) as log:
             self._apply_faults("proxy", "proxy", "", request.path, "")
             response = _as_response(route(request))
             log(response.code)
             self._send(response.code, response.body, response.content_type, response.headers)
-        except ApiError as error:
-            log(error.code)
-            raise
-        except DropConnection:
-            log(0)
-            raise
-        finally:
-            log(500)
 
     # ---------------------------------------------------------------- API requests
     def _handle_api(self, request: HttpRequest) -> None:
@@ -310,21 +323,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         dry_run = self._dry_run(request)
         commits_before = self.cluster.store.commits_in_this_thread()
         self._body_dry_run = False
-        logged = False
 
-        def log(code: int) -> None:
-            # Every request is logged before its answer (or its stream) goes out: a client that has
-            # its answer must already find the request in the log.
-            nonlocal logged
-            if logged:
-                return
-            logged = True
+        def record(code: int) -> None:
             was_dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
             changed = self.cluster.store.commits_in_this_thread() != commits_before
             self._record(verb, target.key, target.subresource, target.namespace, target.name, was_dry_run, code,
                          request.path, changed)
 
-        try:
+        with LogOnce(record) as log:
             self._apply_faults(verb, target.key, target.namespace, target.name, target.subresource)
             if verb == "watch":
                 log(200)
@@ -333,14 +339,6 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code, body, headers = self._dispatch(request, target, verb, dry_run)
             log(code)
             self._send(code, body, headers=headers)
-        except ApiError as error:
-            log(error.code)
-            raise
-        except DropConnection:
-            log(0)
-            raise
-        finally:
-            log(500)
 
     def _dry_run(self, request: HttpRequest) -> bool:
         values = request.query.get("dryRun") or []
