@@ -99,12 +99,32 @@ class Cluster:
         self._routes: List[Tuple[str, str, RouteHandler]] = []
         self._reset_hooks: List[Callable[[], None]] = []
         self.eviction_hooks: List[EvictionHook] = []
+        self._controllers: Dict[str, Any] = {}
         for spec in self.config.faults:
             self.faults.add(spec)
         from . import builtin_admission, eviction
 
         builtin_admission.register(self)
         eviction.register(self)
+
+    # ------------------------------------------------------------------ controller registry
+    def register_controller(self, controller: Any) -> None:
+        """Make ``controller`` findable by its ``name`` (see ``clustersim.controller``)."""
+        if not controller.name:
+            raise ValueError(f"{type(controller).__name__} has no name")
+        if controller.name in self._controllers:
+            raise ValueError(f"a controller named {controller.name!r} is already registered")
+        self._controllers[controller.name] = controller
+
+    def controller(self, name: str) -> Any:
+        """The registered controller ``name``; LookupError when that operator is not loaded."""
+        try:
+            return self._controllers[name]
+        except KeyError:
+            raise LookupError(f"no simulated controller named {name!r} is loaded") from None
+
+    def has_controller(self, name: str) -> bool:
+        return name in self._controllers
 
     # ------------------------------------------------------------------ extension points
     def on_change(self, key: str, fn: ChangeHandler) -> None:

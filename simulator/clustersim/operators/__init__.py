@@ -1,10 +1,10 @@
 """Simulated operators, discovered automatically.
 
 Every module in this package is imported at start-up (``core`` first, then alphabetical).  A
-module takes part by defining either
-
-* ``setup(cluster)`` — a function called once with the :class:`clustersim.cluster.Cluster`, or
-* ``OPERATOR`` — an object with a ``setup(cluster)`` method.
+module takes part by listing its controller classes in ``CONTROLLERS`` (subclasses of
+:class:`clustersim.controller.Controller`); each is built with the cluster, registered under its
+``name`` and installed, in the listed order.  (A legacy ``setup(cluster)`` function is still
+called while modules move to that shape.)
 
 Nothing else needs registering: drop ``operators/<name>.py`` in and it runs.  Restrict the set
 with ``--operators a,b`` / ``SIM_OPERATORS`` (``core`` always loads).  A module that fails to
@@ -40,6 +40,11 @@ def load_operators(cluster: "Cluster") -> None:
             continue
         try:
             module = importlib.import_module(f"{__name__}.{name}")
+            controllers = getattr(module, "CONTROLLERS", None)
+            if controllers is not None:
+                install_controllers(cluster, controllers)
+                cluster.operators.append(name)
+                continue
             setup = getattr(module, "setup", None)
             operator = getattr(module, "OPERATOR", None)
             if setup is None and operator is not None:
@@ -54,3 +59,12 @@ def load_operators(cluster: "Cluster") -> None:
             print(text, file=sys.stderr, flush=True)
             if strict:
                 raise
+
+
+def install_controllers(cluster: "Cluster", classes: "List[type]") -> None:
+    """Build, register and install each controller class (the module's ``CONTROLLERS``)."""
+    built = [cls(cluster) for cls in classes]
+    for controller in built:
+        cluster.register_controller(controller)
+    for controller in built:
+        controller.install()
