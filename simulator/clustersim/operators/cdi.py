@@ -34,6 +34,7 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..cluster import HttpRequest
+from ..controller import Controller, serves_route, watches
 from ..util import now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -106,16 +107,23 @@ def _annotated(obj: Dict[str, Any], annotation: str) -> bool:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(annotation, "")).lower() == "true"
 
 
-class CdiStorage:
+class CdiStorage(Controller):
+    """CDI's StorageProfile controller and its alert rules.
+
+    Public interface: :meth:`active_alerts` (the alert rules evaluated now)."""
+
+    name = "cdi"
+
     def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+        super().__init__(cluster)
         self.active_since: Dict[Tuple[str, str], str] = {}
         self.active_clock: Dict[Tuple[str, str], float] = {}
         self.started = now_rfc3339()
 
     # ------------------------------------------------------------------ StorageProfiles
+    @watches(STORAGE_CLASS_KEY)
     def on_storage_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        store = self.cluster.store
+        store = self.store
         if event == "DELETED" or new is None:
             name = (old or {}).get("metadata", {}).get("name")
             if name and store.peek(PROFILE_KEY, name) is not None:
@@ -124,13 +132,14 @@ class CdiStorage:
             self.reconcile(new["metadata"]["name"])
         self.evaluate_alerts()
 
+    @watches(PROFILE_KEY)
     def on_profile(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is not None and (old is None or new.get("spec") != old.get("spec")):
             self.reconcile(new["metadata"]["name"])
         self.evaluate_alerts()
 
     def reconcile(self, name: str) -> None:
-        store = self.cluster.store
+        store = self.store
         storage_class = store.peek(STORAGE_CLASS_KEY, name)
         if storage_class is None:
             return
@@ -171,8 +180,20 @@ class CdiStorage:
             status["snapshotClass"] = snapshot_class
         return status
 
+    @watches(SNAPSHOT_CLASS_KEY)
+    def on_snapshot_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        # A profile's clone strategy and snapshot class follow the VolumeSnapshotClasses; smart-clone
+        # health (an alert input) reads them too.
+        for storage_class in self.store.list(STORAGE_CLASS_KEY):
+            self.reconcile(storage_class["metadata"]["name"])
+        self.evaluate_alerts()
+
+    @watches(CSI_DRIVER_KEY)
+    def on_csi_driver(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        self.evaluate_alerts()  # smart-clone health reads CSIDrivers directly
+
     def _snapshot_class(self, provisioner: str) -> Optional[str]:
-        for snapshot_class in self.cluster.store.list(SNAPSHOT_CLASS_KEY, copy=False):
+        for snapshot_class in self.store.list(SNAPSHOT_CLASS_KEY, copy=False):
             if snapshot_class.get("driver") == provisioner:
                 return snapshot_class["metadata"]["name"]
         return None
@@ -180,7 +201,7 @@ class CdiStorage:
     # ------------------------------------------------------------------ metrics and alerts
     def profile_info(self) -> List[Dict[str, Any]]:
         """The ``kubevirt_cdi_storageprofile_info`` series: one label set per StorageProfile."""
-        store = self.cluster.store
+        store = self.store
         series = []
         for profile in store.list(PROFILE_KEY, copy=False):
             status = profile.get("status") or {}
@@ -203,13 +224,14 @@ class CdiStorage:
         if strategy == "copy":
             return False
         if strategy == "csi-clone":
-            return self.cluster.store.peek(CSI_DRIVER_KEY, provisioner) is not None
+            return self.store.peek(CSI_DRIVER_KEY, provisioner) is not None
         return self._snapshot_class(provisioner) is not None
 
     def pending_data_volumes(self) -> int:
         """``kubevirt_cdi_datavolume_pending``: DataVolumes waiting for a default class."""
-        return sum(1 for dv in self.cluster.store.list(DATA_VOLUME_KEY, copy=False) if _waits_for_default(dv))
+        return sum(1 for dv in self.store.list(DATA_VOLUME_KEY, copy=False) if _waits_for_default(dv))
 
+    @watches(DATA_VOLUME_KEY)
     def on_data_volume(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         # DataVolumes only feed the pending count; every other input of the alert rules
         # (profiles, classes, snapshot classes, CSI drivers) re-evaluates on its own change.  So
@@ -247,6 +269,8 @@ class CdiStorage:
                 self.active_since[key] = now_rfc3339()
                 self.active_clock[key] = time.monotonic()
 
+    @serves_route("GET", ALERTS_PATH)
+    @serves_route("GET", PROMETHEUS_ALERTS_PATH)
     def alerts_answer(self, request: HttpRequest) -> Dict[str, Any]:
         with self.cluster.lock:
             self.evaluate_alerts()
@@ -272,17 +296,4 @@ class CdiStorage:
         self.active_clock.clear()
 
 
-def setup(cluster: "Cluster") -> None:
-    cdi = CdiStorage(cluster)
-    cluster.cdi_storage = cdi  # type: ignore[attr-defined]
-    cluster.on_change(STORAGE_CLASS_KEY, cdi.on_storage_class)
-    cluster.on_change(PROFILE_KEY, cdi.on_profile)
-    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: [cdi.reconcile(sc["metadata"]["name"])
-                                                      for sc in cluster.store.list(STORAGE_CLASS_KEY)])
-    # Smart-clone health reads snapshot classes and CSI drivers directly: re-evaluate on them too.
-    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: cdi.evaluate_alerts())
-    cluster.on_change(CSI_DRIVER_KEY, lambda *_: cdi.evaluate_alerts())
-    cluster.on_change(DATA_VOLUME_KEY, cdi.on_data_volume)
-    cluster.add_route("GET", ALERTS_PATH, cdi.alerts_answer)
-    cluster.add_route("GET", PROMETHEUS_ALERTS_PATH, cdi.alerts_answer)
-    cluster.on_reset(cdi.reset)
+CONTROLLERS = [CdiStorage]

@@ -36,6 +36,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..admission import AdmissionRequest
+from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
 from ..util import dig, set_condition
 
@@ -90,26 +91,50 @@ def _claim_users(pod: Dict[str, Any], running_only: bool) -> List[Tuple[str, int
         return []
 
 
-class StorageControllers:
-    def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
-        cluster.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
-        cluster.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
+class StorageController(Controller):
+    """The PVC binder, the expander and the kubelet's part of a resize.
+
+    Public interface for other controllers: :meth:`storage_class_of`, :meth:`bind_for_consumer`
+    (through the module-level :func:`bind_for_consumer`)."""
+
+    name = "storage"
+
+    def setup(self) -> None:
+        self.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
+        self.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
+
+    # ------------------------------------------------------------------ public interface
+    def storage_class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The StorageClass the claim names (stored dict, read-only), or None."""
+        name = dig(pvc, "spec", "storageClassName")
+        return self.store.peek(STORAGE_CLASS_KEY, name) if name else None
+
+    def bind_for_consumer(self, namespace: str, claim: str, node: Optional[str] = None) -> None:
+        """A consumer now uses ``claim`` on ``node``: provision and bind it there (lock held)."""
+        pvc = self.store.peek(PVC_KEY, claim, namespace)
+        if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
+            return
+        if self.storage_class_of(pvc) is None:
+            return
+        self.cluster.after(self.cluster.duration("pvc_bind", 0.02), self.provision, namespace, claim,
+                           node or self._any_worker())
 
     # ------------------------------------------------------------------ admission
+    @admits(PVC_KEY, mutating=True)
     def default_class(self, req: AdmissionRequest) -> None:
         if req.operation != "CREATE" or req.obj is None:
             return
         spec = req.obj.setdefault("spec", {})
         if spec.get("storageClassName") is not None or spec.get("volumeName"):
             return
-        defaults = [sc for sc in self.cluster.store.list(STORAGE_CLASS_KEY, copy=False)
+        defaults = [sc for sc in self.store.list(STORAGE_CLASS_KEY, copy=False)
                     if str(dig(sc, "metadata", "annotations", CLUSTER_DEFAULT, default="")).lower() == "true"]
         if defaults:
             defaults.sort(key=lambda sc: (sc["metadata"].get("creationTimestamp", ""), sc["metadata"]["name"]))
             spec["storageClassName"] = defaults[-1]["metadata"]["name"]
 
     # ------------------------------------------------------------------ binding
+    @watches(PVC_KEY)
     def on_claim(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None:
             if old is not None:
@@ -121,7 +146,7 @@ class StorageControllers:
         ns, name = new["metadata"]["namespace"], new["metadata"]["name"]
         phase = dig(new, "status", "phase")
         if phase in (None, "Pending") and not dig(new, "spec", "volumeName"):
-            storage_class = self._class_of(new)
+            storage_class = self.storage_class_of(new)
             if storage_class is None:
                 return
             if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
@@ -138,6 +163,7 @@ class StorageControllers:
         if phase == "Bound":
             self._maybe_expand(new)
 
+    @watches(POD_KEY)
     def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None or dig(new, "status", "phase") in ("Succeeded", "Failed"):
             pod = new or old
@@ -147,57 +173,53 @@ class StorageControllers:
             return
         ns = new["metadata"]["namespace"]
         for claim in claims_of(new):
-            pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
+            pvc = self.store.peek(PVC_KEY, claim, ns)
             if pvc is None:
                 continue
             if dig(pvc, "status", "phase") != "Bound":
-                bind_for_consumer(self.cluster, ns, claim, dig(new, "spec", "nodeName"))
+                self.bind_for_consumer(ns, claim, dig(new, "spec", "nodeName"))
             elif dig(new, "status", "phase") == "Running" and self._fs_pending(pvc):
                 self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, claim)
 
     # ------------------------------------------------------------------ protection and reclaim
     def _release_if_unused(self, ns: str, claim: str) -> None:
         """The pvc-protection controller: a terminating claim goes once no live pod mounts it."""
-        pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
-        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
+        pvc = self.store.peek(PVC_KEY, claim, ns)
+        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
             return
-        self.cluster.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
+        self.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
 
     def _reclaim(self, pvc: Dict[str, Any]) -> None:
         pv_name = dig(pvc, "spec", "volumeName")
-        pv = self.cluster.store.peek(PV_KEY, pv_name) if pv_name else None
+        pv = self.store.peek(PV_KEY, pv_name) if pv_name else None
         if pv is None:
             return
         if dig(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete":
-            self.cluster.store.delete(PV_KEY, pv_name)
-            self.cluster.store.remove_finalizer(PV_KEY, pv_name, PV_PROTECTION)
+            self.store.delete(PV_KEY, pv_name)
+            self.store.remove_finalizer(PV_KEY, pv_name, PV_PROTECTION)
         else:
-            self.cluster.store.mutate(PV_KEY, pv_name, lambda obj: obj.setdefault("status", {}).update(phase="Released"))
-
-    def _class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        name = dig(pvc, "spec", "storageClassName")
-        return self.cluster.store.peek(STORAGE_CLASS_KEY, name) if name else None
+            self.store.mutate(PV_KEY, pv_name, lambda obj: obj.setdefault("status", {}).update(phase="Released"))
 
     def _consumer(self, ns: str, claim: str) -> Optional[Dict[str, Any]]:
-        if not self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
+        if not self.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
             return None
-        for pod in self.cluster.store.list(POD_KEY, ns, copy=False):
+        for pod in self.store.list(POD_KEY, ns, copy=False):
             if claim in claims_of(pod) and dig(pod, "status", "phase") not in ("Succeeded", "Failed"):
                 return pod
         return None
 
     def _any_worker(self) -> str:
-        for node in self.cluster.store.list(NODE_KEY, copy=False):
+        for node in self.store.list(NODE_KEY, copy=False):
             if "node-role.kubernetes.io/worker" in (node["metadata"].get("labels") or {}):
                 return node["metadata"]["name"]
         return ""
 
     def provision(self, ns: str, name: str, node: Optional[str]) -> None:
-        store = self.cluster.store
+        store = self.store
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
             return
-        storage_class = self._class_of(pvc)
+        storage_class = self.storage_class_of(pvc)
         if storage_class is None:
             return
         uid = pvc["metadata"]["uid"]
@@ -256,11 +278,11 @@ class StorageControllers:
             conditions = status.setdefault("conditions", [])
             conditions[:] = [c for c in conditions if c.get("type") not in ("FileSystemResizePending", "ControllerResizeError")]
             set_condition(conditions, "Resizing", "True", "", "")
-        self.cluster.store.mutate(PVC_KEY, name, start, ns)
+        self.store.mutate(PVC_KEY, name, start, ns)
         self.cluster.after(self.cluster.duration("pvc_resize", 0.05), self.finish_controller_resize, ns, name, size)
 
     def finish_controller_resize(self, ns: str, name: str, size: str) -> None:
-        store = self.cluster.store
+        store = self.store
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None:
             return
@@ -294,7 +316,7 @@ class StorageControllers:
             self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
 
     def _mounted_by_running_pod(self, ns: str, claim: str) -> bool:
-        return bool(self.cluster.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
+        return bool(self.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
 
     def finish_fs_resize(self, ns: str, name: str) -> None:
         def node_done(obj: Dict[str, Any]) -> Any:
@@ -305,25 +327,16 @@ class StorageControllers:
             status.pop("allocatedResourceStatuses", None)
             status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "FileSystemResizePending"]
             return None
-        self.cluster.store.mutate(PVC_KEY, name, node_done, ns)
+        self.store.mutate(PVC_KEY, name, node_done, ns)
 
 
 def bind_for_consumer(cluster: "Cluster", namespace: str, claim: str, node: Optional[str] = None) -> None:
     """A consumer (Pod, or a VMI through the KubeVirt plug-in) now uses ``claim`` on ``node``:
     a WaitForFirstConsumer claim gets its selected node and is provisioned. Call with the lock held
-    (any simulated-operator callback has it)."""
-    controllers: StorageControllers = cluster.storage_controllers  # type: ignore[attr-defined]
-    pvc = cluster.store.peek(PVC_KEY, claim, namespace)
-    if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
-        return
-    if controllers._class_of(pvc) is None:
-        return
-    cluster.after(cluster.duration("pvc_bind", 0.02), controllers.provision, namespace, claim, node or controllers._any_worker())
+    (any simulated-operator callback has it). Nothing happens when the storage operator is not
+    loaded (``--operators`` without ``storage``): nothing binds claims then."""
+    if cluster.has_controller(StorageController.name):
+        cluster.controller(StorageController.name).bind_for_consumer(namespace, claim, node)
 
 
-def setup(cluster: "Cluster") -> None:
-    controllers = StorageControllers(cluster)
-    cluster.storage_controllers = controllers  # type: ignore[attr-defined]
-    cluster.add_admission(PVC_KEY, controllers.default_class, mutating=True)
-    cluster.on_change(PVC_KEY, controllers.on_claim)
-    cluster.on_change(POD_KEY, controllers.on_pod)
+CONTROLLERS = [StorageController]
