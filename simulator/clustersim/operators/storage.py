@@ -7,18 +7,28 @@ What it simulates
   annotated ``storageclass.kubernetes.io/is-default-class: "true"`` (the newest when several are).
 * **Binding**: a Pending claim on an ``Immediate`` class is provisioned after ``pvc_bind`` seconds
   (default 0.02): a PersistentVolume ``pvc-<uid>`` with the claim's size, modes and the CSI driver
-  is created and the claim gets ``spec.volumeName``, ``status.phase: Bound``, ``capacity`` and
-  ``accessModes``. A claim on a ``WaitForFirstConsumer`` class stays Pending until a consumer
-  exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
+  is created and the claim gets ``spec.volumeName``, ``status.phase: Bound``, ``capacity`` (a
+  Portworx volume's size rounded up to whole GiB) and ``accessModes``. A claim on a
+  ``WaitForFirstConsumer`` class stays Pending until a consumer exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
   KubeVirt plug-in, when a VMI uses the claim); the chosen node goes into the annotation
   ``volume.kubernetes.io/selected-node``. Claims whose class does not exist stay Pending.
 * **Expansion** of a Bound claim whose request grows beyond its capacity (the apiserver already
-  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing`` and
-  ``status.allocatedResources`` at once; after ``pvc_resize`` seconds (default 0.05) the PV has the
-  new size and ``Resizing`` is gone. A Block claim then gets the new ``status.capacity``. A
-  Filesystem claim gets ``FileSystemResizePending`` ("Waiting for user to (re-)start a pod to
-  finish file system resize of volume on node."); when a Running pod mounts it (now or later), the
-  kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated, condition gone.
+  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing``,
+  ``status.allocatedResources`` and ``allocatedResourceStatuses: ControllerResizeInProgress`` at
+  once; after ``pvc_resize`` seconds (default 0.05) the PV has the new size and ``Resizing`` is
+  gone. What follows depends on the CSI driver's answer (``_csi_drivers.py``):
+  - Portworx (``pxd.portworx.com``, and the in-tree ``kubernetes.io/portworx-volume`` migrated to
+    it) needs no node step (``NodeExpansionRequired: false``): the claim gets the new
+    ``status.capacity`` (rounded up to whole GiB, as Portworx reports it), its
+    ``allocatedResourceStatuses`` entry goes and it is annotated
+    ``volume.kubernetes.io/node-expansion-not-required: "true"`` — Block or Filesystem, whether or
+    not a pod mounts it (external-resizer ``markOverallExpansionAsFinished``).
+  - any other driver needs the kubelet's ``NodeExpandVolume``: ``FileSystemResizePending``
+    ("Waiting for user to (re-)start a pod to finish file system resize of volume on node.") and
+    ``allocatedResourceStatuses: NodeResizePending``; when a Running pod mounts the claim (now or
+    later), the kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated,
+    condition gone. (The simulator drops ``Resizing`` here, as the resizer's legacy path does; with
+    ``RecoverVolumeExpansionFailure`` the resizer keeps it next to ``FileSystemResizePending``.)
 * **Operator fault** ``pvc-resize-fail`` (target ``<namespace>/<claim>``): the next controller
   expansion fails: ``Resizing`` is replaced by ``ControllerResizeError`` with the driver's message
   and the capacity stays.
@@ -39,6 +49,7 @@ from ..admission import AdmissionRequest
 from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
 from ..util import dig, set_condition
+from ._csi_drivers import node_expansion_required, reported_capacity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -53,6 +64,8 @@ SELECTED_NODE = "volume.kubernetes.io/selected-node"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
 FS_PENDING_MESSAGE = "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
+# The external-resizer marks a claim whose expansion needed no node step, so the kubelet skips it.
+NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required"
 
 
 def _size(value: Any) -> Optional[float]:
@@ -224,9 +237,9 @@ class StorageController(Controller):
             return
         uid = pvc["metadata"]["uid"]
         pv_name = f"pvc-{uid}"
-        size = _request(pvc)
         modes = list(dig(pvc, "spec", "accessModes", default=[]) or [])
         driver = storage_class.get("provisioner") or ""
+        size = reported_capacity(driver, _request(pvc))
         if store.peek(PV_KEY, pv_name) is None:
             store.create(PV_KEY, {
                 "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": driver},
@@ -272,6 +285,7 @@ class StorageController(Controller):
         size = _request(pvc)
 
         def start(obj: Dict[str, Any]) -> None:
+            (obj["metadata"].get("annotations") or {}).pop(NODE_EXPANSION_NOT_REQUIRED, None)
             status = obj.setdefault("status", {})
             status["allocatedResources"] = {"storage": size}
             status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
@@ -297,23 +311,35 @@ class StorageController(Controller):
             store.mutate(PVC_KEY, name, failed, ns)
             return
         pv_name = dig(pvc, "spec", "volumeName")
-        if pv_name and store.peek(PV_KEY, pv_name) is not None:
-            store.mutate(PV_KEY, pv_name, lambda pv: pv["spec"]["capacity"].update(storage=size))
-        block = dig(pvc, "spec", "volumeMode", default="Filesystem") == "Block"
+        pv = store.peek(PV_KEY, pv_name) if pv_name else None
+        driver = self.driver_of(pvc, pv)
+        capacity = reported_capacity(driver, size)
+        if pv is not None:
+            store.mutate(PV_KEY, pv_name, lambda obj: obj["spec"]["capacity"].update(storage=capacity))
+        node_step = node_expansion_required(driver)
 
         def controller_done(obj: Dict[str, Any]) -> None:
             status = obj.setdefault("status", {})
             conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
-            if block:
-                status["capacity"] = {"storage": size}
-                status.pop("allocatedResourceStatuses", None)
-            else:
+            if node_step:
                 status["allocatedResourceStatuses"] = {"storage": "NodeResizePending"}
                 set_condition(conditions, "FileSystemResizePending", "True", "", FS_PENDING_MESSAGE)
+            else:
+                status["capacity"] = {"storage": capacity}
+                status.pop("allocatedResourceStatuses", None)
+                obj["metadata"].setdefault("annotations", {})[NODE_EXPANSION_NOT_REQUIRED] = "true"
             status["conditions"] = conditions
         store.mutate(PVC_KEY, name, controller_done, ns)
-        if not block and self._mounted_by_running_pod(ns, name):
+        if node_step and self._mounted_by_running_pod(ns, name):
             self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
+
+    def driver_of(self, pvc: Dict[str, Any], pv: Optional[Dict[str, Any]]) -> str:
+        """The CSI driver serving the claim: the PV's, else its class's provisioner."""
+        driver = dig(pv, "spec", "csi", "driver") if pv is not None else None
+        if not driver:
+            storage_class = self.storage_class_of(pvc)
+            driver = (storage_class or {}).get("provisioner")
+        return driver or ""
 
     def _mounted_by_running_pod(self, ns: str, claim: str) -> bool:
         return bool(self.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
