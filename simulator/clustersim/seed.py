@@ -23,6 +23,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
+from .operators._csi_drivers import provisioner_identity, volume_attributes
 from .util import clone, now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -400,7 +401,7 @@ def _seed_vms(cluster: "Cluster", workers: List[str]) -> None:
         store.create_owned("kubevirt.io/virtualmachines", vm)
         store.create_owned("cdi.kubevirt.io/datavolumes", _vm_data_volume(disk, vm))
         store.create_owned("persistentvolumeclaims", _vm_claim(disk))
-        store.create_owned("persistentvolumes", _vm_volume(disk))
+        store.create_owned("persistentvolumes", _vm_volume(disk, cluster.config.seed))
 
 
 def _vm(disk: _VmDisk) -> Dict[str, Any]:
@@ -480,7 +481,9 @@ def _vm_claim(disk: _VmDisk) -> Dict[str, Any]:
     }
 
 
-def _vm_volume(disk: _VmDisk) -> Dict[str, Any]:
+def _vm_volume(disk: _VmDisk, seed: int) -> Dict[str, Any]:
+    attributes = volume_attributes(PX_PROVISIONER, provisioner_identity(seed, PX_PROVISIONER), {"repl": "3"},
+                                   [disk.access_mode], disk.volume_mode)
     return {
         "metadata": {"name": disk.pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": PX_PROVISIONER},
                      "finalizers": ["kubernetes.io/pv-protection"]},
@@ -489,6 +492,6 @@ def _vm_volume(disk: _VmDisk) -> Dict[str, Any]:
                  "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": disk.name,
                               "namespace": VM_NAMESPACE, "uid": disk.pvc_uid},
                  "csi": {"driver": PX_PROVISIONER, "volumeHandle": str(int(disk.pvc_uid.replace("-", "")[:15], 16)),
-                         "fsType": "ext4", "volumeAttributes": {"repl": "3"}}},
+                         "fsType": "ext4", "volumeAttributes": attributes}},
         "status": {"phase": "Bound"},
     }

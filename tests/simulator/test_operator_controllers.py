@@ -124,3 +124,41 @@ def test_no_function_is_longer_than_80_lines(module):
     long = [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(tree)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80]
     assert long == []
+
+
+# --------------------------------------------------------------------------- the Portworx CSI volume context
+def test_rwx_filesystem_claim_becomes_a_sharedv4_volume_and_rwo_is_not_shared():
+    from clustersim.operators._csi_drivers import volume_attributes
+
+    rwx = volume_attributes("pxd.portworx.com", "id", {"repl": "3"}, ["ReadWriteMany"], "Filesystem")
+    assert (rwx["sharedv4"], rwx["shared"]) == ("true", "false")
+    assert rwx["storage.kubernetes.io/csiProvisionerIdentity"] == "id" and "repl" not in rwx
+    # resolveSharedSpec sets sharedv4 from the access mode, even on a sharedv4 class
+    rwo = volume_attributes("pxd.portworx.com", "id", {"sharedv4": "true", "secure": "true"}, ["ReadWriteOnce"], "Filesystem")
+    assert (rwo["sharedv4"], rwo["secure"]) == ("false", "true")
+    legacy = volume_attributes("pxd.portworx.com", "id", {"shared": "true"}, ["ReadWriteMany"], "Filesystem")
+    assert (legacy["shared"], legacy["sharedv4"]) == ("true", "false")
+    pure = volume_attributes("pxd.portworx.com", "id", {"backend": "pure_file"}, ["ReadWriteMany"], "Filesystem")
+    assert pure["sharedv4"] == "false"
+    block = volume_attributes("pxd.portworx.com", "id", {"repl": "3"}, ["ReadWriteMany"], "Block")
+    assert block["sharedv4"] == "false"  # RWX Block is Portworx Enterprise's own (non-public) path
+    other = volume_attributes("csi.example.com", "id", {"tier": "gold"}, ["ReadWriteMany"], "Filesystem")
+    assert other == {"storage.kubernetes.io/csiProvisionerIdentity": "id", "tier": "gold"}
+
+
+def test_provisioned_rwx_filesystem_volume_carries_the_portworx_context():
+    cluster = bare_cluster(StorageController)
+    try:
+        cluster.store.create(PVC, {"metadata": {"name": "shared", "namespace": NS}, "spec": {
+            "accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem", "storageClassName": "later",
+            "resources": {"requests": {"storage": "1Gi"}}}}, internal=False)
+        assert cluster.settle()
+        with cluster.lock:
+            bind_for_consumer(cluster, NS, "shared", "worker-7")
+        assert cluster.settle()
+        pv_name = cluster.store.get(PVC, "shared", NS)["spec"]["volumeName"]
+        attributes = cluster.store.get("persistentvolumes", pv_name)["spec"]["csi"]["volumeAttributes"]
+        assert attributes["sharedv4"] == "true" and attributes["state"] == "VOLUME_STATE_DETACHED"
+        assert attributes["storage.kubernetes.io/csiProvisionerIdentity"].endswith("-pxd.portworx.com")
+    finally:
+        cluster.stop()

@@ -49,7 +49,7 @@ from ..admission import AdmissionRequest
 from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
 from ..util import dig, set_condition
-from ._csi_drivers import node_expansion_required, reported_capacity
+from ._csi_drivers import node_expansion_required, provisioner_identity, reported_capacity, volume_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -240,18 +240,21 @@ class StorageController(Controller):
         modes = list(dig(pvc, "spec", "accessModes", default=[]) or [])
         driver = storage_class.get("provisioner") or ""
         size = reported_capacity(driver, _request(pvc))
+        volume_mode = dig(pvc, "spec", "volumeMode", default="Filesystem")
         if store.peek(PV_KEY, pv_name) is None:
             store.create(PV_KEY, {
                 "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": driver},
                              "finalizers": [PV_PROTECTION]},
                 "spec": {"capacity": {"storage": size}, "accessModes": modes,
-                         "volumeMode": dig(pvc, "spec", "volumeMode", default="Filesystem"),
+                         "volumeMode": volume_mode,
                          "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
                          "storageClassName": storage_class["metadata"]["name"],
                          "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
                                       "namespace": ns, "uid": uid},
                          "csi": {"driver": driver, "volumeHandle": str(int(hashlib.md5(uid.encode()).hexdigest()[:15], 16)),
-                                 "fsType": "ext4", "volumeAttributes": dict(storage_class.get("parameters") or {})}},
+                                 "fsType": "ext4", "volumeAttributes": volume_attributes(
+                                     driver, provisioner_identity(self.cluster.config.seed, driver),
+                                     storage_class.get("parameters") or {}, modes, volume_mode)}},
                 "status": {"phase": "Bound"},
             })
 
