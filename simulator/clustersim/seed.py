@@ -37,6 +37,8 @@ VM_NAMESPACE = "vms"
 RWX_BLOCK_CLASS = "px-rwx-block-kubvirt"
 PX_PROVISIONER = "pxd.portworx.com"
 NODE_HINT_ANNOTATION = "clustersim.io/node"
+# The default IngressController's domain; routes get <name>-<namespace>.<APPS_DOMAIN> as host.
+APPS_DOMAIN = "apps.clustersim.example.com"
 
 NAMESPACES = ["default", "kube-system", "kube-public", "openshift-cnv", "openshift-image-registry",
               "openshift-monitoring", "openshift-mtv", "openshift-workload-availability", "openshift-operators",
@@ -70,6 +72,7 @@ def seed_default(cluster: "Cluster") -> None:
     for name in NAMESPACES:
         store.create_owned("namespaces", {"metadata": {"name": name}})
     _seed_openshift(cluster)
+    cluster.store.create_owned("route.openshift.io/routes", thanos_querier_route())
     workers = _seed_nodes(cluster)
     _seed_portworx(cluster, workers)
     _seed_storage_classes(cluster)
@@ -121,6 +124,28 @@ def _seed_openshift(cluster: "Cluster") -> None:
                 "relatedObjects": [],
             },
         })
+
+
+def thanos_querier_route() -> Dict[str, Any]:
+    """The Route the cluster-monitoring-operator creates for the Thanos querier's ``/api``
+    (openshift/cluster-monitoring-operator ``assets/thanos-querier/route.yaml``), admitted."""
+    host = f"thanos-querier-openshift-monitoring.{APPS_DOMAIN}"
+    labels = {"app.kubernetes.io/component": "query-layer", "app.kubernetes.io/instance": "thanos-querier",
+              "app.kubernetes.io/managed-by": "cluster-monitoring-operator", "app.kubernetes.io/name": "thanos-query",
+              "app.kubernetes.io/part-of": "openshift-monitoring"}
+    return {
+        "apiVersion": "route.openshift.io/v1", "kind": "Route",
+        "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring", "labels": labels,
+                     "annotations": {"openshift.io/description":
+                                     "Expose the `/api` endpoints of the `thanos-querier` service via a router."}},
+        "spec": {"host": host, "path": "/api", "port": {"targetPort": "web"},
+                 "tls": {"insecureEdgeTerminationPolicy": "Redirect", "termination": "Reencrypt"},
+                 "to": {"kind": "Service", "name": "thanos-querier", "weight": 100}, "wildcardPolicy": "None"},
+        "status": {"ingress": [{"host": host, "routerName": "default", "wildcardPolicy": "None",
+                                "routerCanonicalHostname": f"router-default.{APPS_DOMAIN}",
+                                "conditions": [{"type": "Admitted", "status": "True",
+                                                "lastTransitionTime": now_rfc3339()}]}]},
+    }
 
 
 def _node(name: str, index: int, role: str, vendor: str = "Intel") -> Dict[str, Any]:

@@ -49,7 +49,7 @@ def loaded():
 
 def test_every_operator_registers_its_controllers_and_patches_nothing_onto_the_cluster(loaded):
     assert loaded.operator_errors == []
-    for name in ("storage", "cdi", "datavolume", "hco", "cdi-config", "image_registry", "portworx"):
+    for name in ("storage", "cdi", "datavolume", "hco", "cdi-config", "image_registry", "monitoring", "portworx"):
         assert loaded.has_controller(name), name
     assert not {"storage_controllers", "cdi_storage"} & set(vars(loaded))
 

@@ -22,9 +22,7 @@ What it simulates
   ``kubevirt_cdi_storageprofile_info`` labels (``default``, ``virtdefault``, ``rwx``,
   ``smartclone``; ``degraded`` = not (rwx and smartclone)), plus ``CDIStorageProfilesIncomplete``.
   They are pending for ``cdi_alert_for`` seconds (the rules' ``for: 5m``, default 0.05) and then
-  firing, and are served in the Prometheus ``/api/v1/alerts`` format on the Thanos querier service
-  proxy path a cluster user reaches through the API server
-  (:data:`ALERTS_PATH`), also under ``prometheus-k8s``.
+  firing; the ``monitoring`` plug-in serves them where OpenShift's Thanos querier does.
 
 Durations: ``cdi_alert_for``.
 """
@@ -33,8 +31,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ..cluster import HttpRequest
-from ..controller import Controller, serves_route, watches
+from ..controller import Controller, watches
 from ..util import now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,8 +44,6 @@ SNAPSHOT_CLASS_KEY = "snapshot.storage.k8s.io/volumesnapshotclasses"
 CSI_DRIVER_KEY = "storage.k8s.io/csidrivers"
 VIRT_DEFAULT = "storageclass.kubevirt.io/is-default-virt-class"
 CLUSTER_DEFAULT = "storageclass.kubernetes.io/is-default-class"
-ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:web/proxy/api/v1/alerts"
-PROMETHEUS_ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:prometheus-k8s:web/proxy/api/v1/alerts"
 RUNBOOK = "https://github.com/openshift/runbooks/blob/master/alerts/openshift-virtualization-operator/{0}.md"
 
 RWX, RWO, ROX = "ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"
@@ -110,7 +105,7 @@ def _annotated(obj: Dict[str, Any], annotation: str) -> bool:
 class CdiStorage(Controller):
     """CDI's StorageProfile controller and its alert rules.
 
-    Public interface: :meth:`active_alerts` (the alert rules evaluated now)."""
+    Public interface: :meth:`alerts` (the alerts pending or firing, in the Prometheus API shape)."""
 
     name = "cdi"
 
@@ -118,7 +113,6 @@ class CdiStorage(Controller):
         super().__init__(cluster)
         self.active_since: Dict[Tuple[str, str], str] = {}
         self.active_clock: Dict[Tuple[str, str], float] = {}
-        self.started = now_rfc3339()
 
     # ------------------------------------------------------------------ StorageProfiles
     @watches(STORAGE_CLASS_KEY)
@@ -269,16 +263,14 @@ class CdiStorage(Controller):
                 self.active_since[key] = now_rfc3339()
                 self.active_clock[key] = time.monotonic()
 
-    @serves_route("GET", ALERTS_PATH)
-    @serves_route("GET", PROMETHEUS_ALERTS_PATH)
-    def alerts_answer(self, request: HttpRequest) -> Dict[str, Any]:
+    def alerts(self) -> List[Dict[str, Any]]:
+        """The CDI alerts pending or firing now, as Prometheus's ``/api/v1/alerts`` lists them.
+
+        Public interface: the monitoring controller serves them (``operators/monitoring.py``)."""
         with self.cluster.lock:
             self.evaluate_alerts()
             hold = self.cluster.duration("cdi_alert_for", 0.05)
-            # Prometheus always serves the Watchdog alert; clients must filter for what they want.
-            alerts = [{"labels": {"alertname": "Watchdog", "namespace": "openshift-monitoring", "severity": "none"},
-                       "annotations": {"summary": "An alert that should always be firing to certify that Alertmanager is working properly."},
-                       "state": "firing", "activeAt": self.started, "value": "1e+00"}]
+            alerts = []
             for (name, storage_class), since in sorted(self.active_since.items()):
                 labels = {"alertname": name, "namespace": "openshift-cnv", "severity": "info" if name == "CDIStorageProfilesIncomplete" else "warning",
                           "operator_health_impact": "none", "kubernetes_operator_part_of": "kubevirt",
@@ -289,7 +281,7 @@ class CdiStorage(Controller):
                 alerts.append({"labels": labels,
                                "annotations": {"summary": ALERT_SUMMARIES[name], "runbook_url": RUNBOOK.format(name)},
                                "state": state, "activeAt": since, "value": "1e+00"})
-        return {"status": "success", "data": {"alerts": alerts}}
+        return alerts
 
     def reset(self) -> None:
         self.active_since.clear()
