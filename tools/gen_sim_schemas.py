@@ -154,6 +154,8 @@ class Sources:
         if source.get("ref") and not source.get("local"):
             record["version"] = source["ref"]
             record["commit"] = self.commit(source["repository"], source["ref"])
+        if source.get("local"):
+            record["readFrom"] = f"../shared/crds/{source['local']}"
         if source.get("manual"):
             record["transcribedTo"] = f"tools/sim_schemas/manual/{source['manual']}"
         return record

@@ -220,11 +220,9 @@ def _fix_status_kind(kind: Kind) -> Kind:
 EVICTION_SCHEMA: Dict[str, Any] = must_schema("policy/eviction")
 
 
-def builtin_kinds() -> List[Kind]:
-    """Every kind served by a fresh simulator.  Field names follow the upstream types/CRDs."""
-    scale = Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
-    k: List[Kind] = [
-        # --- core/v1 -------------------------------------------------------------------------
+def _core_kinds() -> List[Kind]:
+    """core/v1 (the kube-apiserver's legacy group)."""
+    return [
         Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), builtin=True,
              verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
              subresources=_status(Subresource("finalize", "", ("update",))),
@@ -255,7 +253,13 @@ def builtin_kinds() -> List[Kind]:
              verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
              subresources=_status(Subresource("proxy", "ServiceProxyOptions", ("create", "delete", "get", "patch", "update")))),
         Kind("", "v1", "endpoints", "Endpoints", short_names=("ep",), builtin=True),
-        # --- apps/v1, batch/v1 ----------------------------------------------------------------
+    ]
+
+
+def _workload_kinds() -> List[Kind]:
+    """apps/v1 and batch/v1."""
+    scale = Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
+    return [
         Kind("apps", "v1", "deployments", "Deployment", short_names=("deploy",), categories=("all",), builtin=True,
              subresources=_status(scale)),
         Kind("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), categories=("all",), builtin=True,
@@ -268,7 +272,12 @@ def builtin_kinds() -> List[Kind]:
              field_selectors=BASE_FIELD_SELECTORS | {"status.successful"}),
         Kind("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",), builtin=True,
              subresources=_status()),
-        # --- storage ----------------------------------------------------------------------------
+    ]
+
+
+def _storage_kinds() -> List[Kind]:
+    """storage.k8s.io/v1 and the CSI snapshot CRDs."""
+    return [
         Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short_names=("sc",), builtin=True),
         Kind("storage.k8s.io", "v1", "csidrivers", "CSIDriver", namespaced=False, builtin=True),
         Kind("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", namespaced=False, builtin=True,
@@ -279,14 +288,24 @@ def builtin_kinds() -> List[Kind]:
              subresources=_status()),
         Kind("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent", namespaced=False,
              short_names=("vsc", "vscs"), subresources=_status()),
-        # --- policy, rbac -----------------------------------------------------------------------
+    ]
+
+
+def _policy_and_rbac_kinds() -> List[Kind]:
+    """policy/v1 and rbac.authorization.k8s.io/v1."""
+    return [
         Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
              subresources=_status()),
         Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False, builtin=True),
-        # --- OpenShift --------------------------------------------------------------------------
+    ]
+
+
+def _openshift_kinds() -> List[Kind]:
+    """OpenShift config, image registry, routes and OLM."""
+    return [
         Kind("config.openshift.io", "v1", "clusterversions", "ClusterVersion", namespaced=False, subresources=_status()),
         Kind("config.openshift.io", "v1", "clusteroperators", "ClusterOperator", namespaced=False, short_names=("co",),
              subresources=_status()),
@@ -300,7 +319,12 @@ def builtin_kinds() -> List[Kind]:
              categories=("olm",), subresources=_status()),
         Kind("operators.coreos.com", "v1", "operatorgroups", "OperatorGroup", short_names=("og",),
              categories=("olm",), subresources=_status()),
-        # --- OpenShift Virtualization -----------------------------------------------------------
+    ]
+
+
+def _virtualization_kinds() -> List[Kind]:
+    """OpenShift Virtualization: HCO, CDI, KubeVirt, NMO."""
+    return [
         Kind("hco.kubevirt.io", "v1beta1", "hyperconvergeds", "HyperConverged", short_names=("hco", "hcos"),
              categories=("all",), subresources=_status()),
         Kind("cdi.kubevirt.io", "v1beta1", "cdiconfigs", "CDIConfig", namespaced=False, subresources=_status()),
@@ -323,19 +347,39 @@ def builtin_kinds() -> List[Kind]:
              subresources=_status()),
         Kind("nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", "NodeMaintenance", namespaced=False,
              short_names=("nm",), subresources=_status()),
-        # --- Portworx ---------------------------------------------------------------------------
+    ]
+
+
+def _portworx_kinds() -> List[Kind]:
+    """Portworx operator and Autopilot."""
+    return [
         Kind("core.libopenstorage.org", "v1", "storageclusters", "StorageCluster", short_names=("stc",),
              subresources=_status()),
         Kind("core.libopenstorage.org", "v1", "storagenodes", "StorageNode", short_names=("sn",), subresources=_status()),
-        Kind("autopilot.libopenstorage.org", "v1alpha1", "autopilotrules", "AutopilotRule", namespaced=False),
-        # --- MTV (Forklift) ---------------------------------------------------------------------
+        Kind("autopilot.libopenstorage.org", "v1alpha1", "autopilotrules", "AutopilotRule", namespaced=False,
+             short_names=("ar",)),  # AutopilotRuleResourceShortName (autopilot-api v1alpha1)
+    ]
+
+
+def _forklift_kinds() -> List[Kind]:
+    """MTV (Forklift)."""
+    return [
         Kind("forklift.konveyor.io", "v1beta1", "storagemaps", "StorageMap", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "networkmaps", "NetworkMap", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "providers", "Provider", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "plans", "Plan", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "migrations", "Migration", subresources=_status()),
     ]
-    return [_with_schema(_fix_status_kind(kind)) for kind in k]
+
+
+def builtin_kinds() -> List[Kind]:
+    """Every kind served by a fresh simulator.  Names follow the upstream types/CRDs; the
+    schemas come from ``clustersim/schemas``."""
+    kinds: List[Kind] = []
+    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _openshift_kinds,
+                  _virtualization_kinds, _portworx_kinds, _forklift_kinds):
+        kinds.extend(group())
+    return [_with_schema(_fix_status_kind(kind)) for kind in kinds]
 
 
 def _with_schema(kind: Kind) -> Kind:
