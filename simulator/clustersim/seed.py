@@ -300,7 +300,7 @@ HCO_DEFAULT_SPEC: Dict[str, Any] = {
     "workloadUpdateStrategy": {"batchEvictionInterval": "1m0s", "batchEvictionSize": 10,
                                "workloadUpdateMethods": ["LiveMigrate"]},
     "infra": {},
-    "workloads": {},
+    "workload": {},
 }
 
 
@@ -331,7 +331,7 @@ def _seed_virtualization(cluster: "Cluster") -> None:
     })
     store.create_owned("cdi.kubevirt.io/cdis", {
         "metadata": {"name": "cdi-kubevirt-hyperconverged", "labels": {"app": "kubevirt-hyperconverged"}},
-        "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}, "workloads": {}},
+        "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}, "workload": {}},
         "status": {"phase": "Deployed", "observedVersion": "v1.62.0", "targetVersion": "v1.62.0",
                    "conditions": [_condition("Available", "True"), _condition("Progressing", "False"),
                                   _condition("Degraded", "False")]},

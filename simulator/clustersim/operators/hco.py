@@ -111,7 +111,7 @@ def operands_touched(new: Dict[str, Any], old: Optional[Dict[str, Any]]) -> List
 
 def _condition(ctype: str, status: str, reason: str, message: str) -> Dict[str, Any]:
     return {"type": ctype, "status": status, "reason": reason, "message": message,
-            "lastTransitionTime": now_rfc3339(), "lastHeartbeatTime": now_rfc3339()}
+            "lastTransitionTime": now_rfc3339()}
 
 
 def _set_conditions(obj: Dict[str, Any], wanted: List[Dict[str, Any]]) -> None:
