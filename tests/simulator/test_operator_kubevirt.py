@@ -1,4 +1,4 @@
-"""The simulated KubeVirt (simulator/clustersim/operators/kubevirt.py), over HTTP.
+"""The simulated KubeVirt (simulator/clustersim/operators/kubevirt/), over HTTP.
 
 Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on worker-1, vm-002 on
 worker-2; vm-002 has an RWO disk, vm-003 ``evictionStrategy: None``.

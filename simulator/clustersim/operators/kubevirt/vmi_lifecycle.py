@@ -1,0 +1,128 @@
+"""virt-controller's VM controller: a VM meant to run gets a placed VMI and its virt-launcher pod.
+
+A stopped VM loses its VMI; missing ``dataVolumeTemplates`` DataVolumes are created, owned by the
+VM; when the VMI's own launcher pod disappears the guest is gone, and a VM that should run starts
+a new VMI after ``vm_restart``.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Any, Dict, Optional
+
+from ...controller import Controller, watches
+from ...util import clone, dig, new_uid
+from .model import (DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_volume_from_template, launcher_memory,
+                    launcher_pod, new_vmi, should_run)
+from .objects import delete_quietly, launchers_of, refresh_migratable, vmi_named_by_launcher
+from .placement import Placement
+
+
+def launcher_suffix() -> str:
+    return secrets.token_hex(3)[:5]
+
+
+class VmiLifecycle(Controller):
+    name = "kubevirt-vmi"
+
+    def setup(self) -> None:
+        self.placement = Placement(self.store)
+
+    def step(self, name: str, default: float) -> float:
+        return self.cluster.duration(name, default)
+
+    # --- watches ---------------------------------------------------------------------------
+    @watches(VMS)
+    def on_vm(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        vm = new or old
+        namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
+        if event == "DELETED" or (new and new["metadata"].get("deletionTimestamp")):
+            self.stop_vmi(namespace, name)
+            if new is not None and new["metadata"].get("finalizers"):
+                self.store.mutate(VMS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
+            return
+        self.create_template_data_volumes(new)
+        if not should_run(new):
+            self.cluster.after(self.step("vm_stop", 0.02), self.stop_vmi, namespace, name)
+        elif self.store.peek(VMIS, name, namespace) is None:
+            self.cluster.after(self.step("vm_start", 0.02), self.start_vmi, namespace, name)
+
+    @watches(PODS)
+    def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        if event != "DELETED":
+            return
+        vmi = self.vmi_of_launcher(old)
+        if vmi is None or dig(vmi, "status", "nodeName") != dig(old, "spec", "nodeName"):
+            return  # not a launcher, or a migration source or target pod: the VMI lives elsewhere
+        # The VMI's own launcher pod is gone: the guest is shut down.
+        namespace, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
+        self.remove_vmi(namespace, name)
+        self.set_vm_status(namespace, name, "Stopped", False)
+        vm = self.store.peek(VMS, name, namespace)
+        if vm is not None and should_run(vm):
+            self.cluster.after(self.step("vm_restart", 0.1), self.start_vmi, namespace, name)
+
+    # --- public to the other KubeVirt controllers ------------------------------------------
+    def vmi_of_launcher(self, pod: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The VMI a virt-launcher pod runs (by its ``kubevirt.io/domain`` annotation and creator uid)."""
+        vmi = vmi_named_by_launcher(self.store, pod)
+        if vmi is None or vmi["metadata"]["uid"] != (pod["metadata"].get("labels") or {}).get("kubevirt.io/created-by"):
+            return None
+        return vmi
+
+    def create_launcher(self, vmi: Dict[str, Any], node: str) -> Dict[str, Any]:
+        pod = launcher_pod(vmi, node, launcher_suffix())
+        self.store.create(PODS, pod)
+        return pod
+
+    # --- VM → VMI --------------------------------------------------------------------------
+    def start_vmi(self, namespace: str, name: str) -> None:
+        vm = self.store.peek(VMS, name, namespace)
+        if vm is None or vm["metadata"].get("deletionTimestamp") or not should_run(vm):
+            return
+        if self.store.peek(VMIS, name, namespace) is not None:
+            return
+        template = dig(vm, "spec", "template") or {}
+        spec = clone(template.get("spec") or {})
+        hint = dig(template, "metadata", "annotations", NODE_HINT_ANNOTATION)
+        node = self.placement.pick_node(launcher_memory({"spec": spec}), hint)
+        if node is None:
+            self.set_vm_status(namespace, name, "ErrorUnschedulable", False)
+            self.cluster.after(self.step("vm_restart", 0.2), self.start_vmi, namespace, name)
+            return
+        vmi = new_vmi(vm, spec, node, new_uid())
+        refresh_migratable(self.store)(vmi)
+        self.store.create(VMIS, vmi)
+        self.create_launcher(vmi, node)
+        self.set_vm_status(namespace, name, "Running", True)
+
+    def set_vm_status(self, namespace: str, name: str, printable: str, ready: bool) -> None:
+        def change(vm: Dict[str, Any]) -> None:
+            status = vm.setdefault("status", {})
+            status["printableStatus"] = printable
+            status["ready"] = ready
+            status["created"] = printable == "Running"
+        self.store.mutate(VMS, name, change, namespace)
+
+    def stop_vmi(self, namespace: str, name: str) -> None:
+        vmi = self.store.peek(VMIS, name, namespace)
+        if vmi is None:
+            return
+        for pod in launchers_of(self.store, vmi):
+            delete_quietly(self.store, PODS, pod["metadata"]["name"], namespace)
+        self.remove_vmi(namespace, name)
+        self.set_vm_status(namespace, name, "Stopped", False)
+
+    def remove_vmi(self, namespace: str, name: str) -> None:
+        if self.store.peek(VMIS, name, namespace) is None:
+            return
+        self.store.mutate(VMIS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
+        delete_quietly(self.store, VMIS, name, namespace)
+
+    def create_template_data_volumes(self, vm: Dict[str, Any]) -> None:
+        """virt-controller creates each missing ``dataVolumeTemplates`` DataVolume, owned by the VM,
+        whether the VM runs or not."""
+        namespace = vm["metadata"]["namespace"]
+        for template in dig(vm, "spec", "dataVolumeTemplates") or []:
+            name = dig(template, "metadata", "name")
+            if name and self.store.peek(DATA_VOLUMES, name, namespace) is None:
+                self.store.create(DATA_VOLUMES, data_volume_from_template(vm, template))

@@ -1,0 +1,210 @@
+"""The KubeVirt and NMO controllers in-process, one piece at a time (no HTTP server, no seed).
+
+The pure rules (placement, eviction verdict, migratability, hot-plug option checks) are called
+directly; the controllers run in a bare ``Cluster`` with only the controllers under test installed.
+"""
+import pytest
+
+from clustersim import eviction
+from clustersim.cluster import Cluster, HttpRequest, SubresourceRequest
+from clustersim.config import Config
+from clustersim.errors import ApiError
+from clustersim.operators import install_controllers
+from clustersim.operators.kubevirt import CONTROLLERS
+from clustersim.operators.kubevirt.eviction import eviction_verdict
+from clustersim.operators.kubevirt.model import (migratability, next_hotplug_phase, next_migration_phase,
+                                                 verify_add_volume, verify_remove_volume)
+from clustersim.operators.kubevirt.placement import choose_node
+from clustersim.operators.nmo import NodeMaintenance
+
+VMS, VMIS, MIGRATIONS = "kubevirt.io/virtualmachines", "kubevirt.io/virtualmachineinstances", \
+    "kubevirt.io/virtualmachineinstancemigrations"
+
+
+# --- pure rules -----------------------------------------------------------------------------
+
+def vmi_on(node, evacuating=None):
+    status = {"nodeName": node}
+    if evacuating:
+        status["evacuationNodeName"] = evacuating
+    return {"metadata": {"name": "v", "namespace": "ns"}, "status": status}
+
+
+POD_ON_A = {"spec": {"nodeName": "a"}}
+
+
+@pytest.mark.parametrize("strategy,migratable,allow,mark,message", [
+    ("LiveMigrate", False, False, False, "VMI v is configured with an eviction strategy but is not live-migratable"),
+    ("LiveMigrate", True, False, True, 'Eviction triggered evacuation of VMI "ns/v"'),
+    ("LiveMigrateIfPossible", True, False, True, 'Eviction triggered evacuation of VMI "ns/v"'),
+    ("LiveMigrateIfPossible", False, True, False, ""),
+    ("External", False, False, True, 'Eviction triggered evacuation of VMI "ns/v"'),
+    ("None", True, True, False, ""),
+    (None, True, True, False, ""),
+])
+def test_eviction_verdict_follows_the_strategy(strategy, migratable, allow, mark, message):
+    verdict = eviction_verdict(strategy, migratable, vmi_on("a"), POD_ON_A)
+    assert (verdict.allow, verdict.mark, verdict.message) == (allow, mark, message)
+
+
+def test_eviction_verdict_refuses_during_evacuation_and_for_a_target_pod():
+    assert eviction_verdict("LiveMigrate", True, vmi_on("a", evacuating="a"), POD_ON_A).message.startswith(
+        "Evacuation in progress")
+    verdict = eviction_verdict("LiveMigrate", True, vmi_on("b"), POD_ON_A)
+    assert (verdict.allow, verdict.mark, verdict.message) == (False, False, "Eviction request for target Pod")
+
+
+def test_choose_node_prefers_the_hint_then_the_most_free_memory():
+    workers = [("a", 10), ("b", 10), ("c", 10)]
+    assert choose_node(workers, {"a": 1, "b": 5}, 4, hint="b") == "b"
+    assert choose_node(workers, {"a": 1, "b": 5}, 4) == "c"
+    assert choose_node(workers, {"a": 1, "b": 5}, 4, exclude="c") == "a"
+    assert choose_node(workers, {"a": 9, "b": 9, "c": 9}, 4) is None
+
+
+def test_migratability_names_the_unshared_claim_or_the_bridge():
+    vmi = {"spec": {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "rwo"}}]}}
+    rwo = migratability(vmi, lambda name: {"spec": {"accessModes": ["ReadWriteOnce"]}})
+    assert (rwo["status"], rwo["reason"]) == ("False", "DisksNotLiveMigratable") and "PVC rwo" in rwo["message"]
+    assert migratability(vmi, lambda name: {"spec": {"accessModes": ["ReadWriteMany"]}})["status"] == "True"
+    bridged = {"spec": {"networks": [{"name": "n", "pod": {}}], "domain": {"devices": {"interfaces": [{"name": "n", "bridge": {}}]}}}}
+    assert migratability(bridged, lambda name: None)["reason"] == "InterfaceNotLiveMigratable"
+
+
+def test_volume_option_checks_are_conflicts():
+    volumes = [{"name": "root", "dataVolume": {"name": "root-dv"}},
+               {"name": "hot", "persistentVolumeClaim": {"claimName": "hot-pvc", "hotpluggable": True}}]
+    for add in ({"name": "root", "volumeSource": {"persistentVolumeClaim": {"claimName": "x"}}},
+                {"name": "new", "volumeSource": {"persistentVolumeClaim": {"claimName": "root-dv"}}}):
+        with pytest.raises(ApiError) as info:
+            verify_add_volume("vm", volumes, add)
+        assert info.value.code == 409
+    verify_add_volume("vm", volumes, {"name": "new", "volumeSource": {"persistentVolumeClaim": {"claimName": "new"}}})
+    assert verify_remove_volume("vm", volumes, "hot-pvc")["name"] == "hot"
+    for name, text in (("root", "not hotpluggable"), ("ghost", "does not exist")):
+        with pytest.raises(ApiError, match=text):
+            verify_remove_volume("vm", volumes, name)
+
+
+def test_phases_advance_in_order_and_stop_at_the_end():
+    assert next_hotplug_phase("Pending") == "Bound" and next_hotplug_phase("Ready") is None
+    assert next_hotplug_phase("Detaching") is None
+    assert next_migration_phase("TargetReady") == "Running" and next_migration_phase("Succeeded") is None
+    assert next_migration_phase("Failed") is None
+
+
+# --- controllers in-process -----------------------------------------------------------------
+
+def node(name):
+    return {"metadata": {"name": name, "labels": {"kubevirt.io/schedulable": "true"}},
+            "status": {"allocatable": {"memory": "16Gi"}, "conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+def vm(name, node_hint, claim, strategy="LiveMigrate"):
+    return {"metadata": {"name": name},
+            "spec": {"runStrategy": "Always", "template": {
+                "metadata": {"annotations": {"clustersim.io/node": node_hint}},
+                "spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}}, "evictionStrategy": strategy,
+                         "volumes": [{"name": "root", "persistentVolumeClaim": {"claimName": claim}}]}}}}
+
+
+def claim(name, mode="ReadWriteMany"):
+    return {"metadata": {"name": name}, "spec": {"accessModes": [mode], "resources": {"requests": {"storage": "1Gi"}}},
+            "status": {"phase": "Bound"}}
+
+
+@pytest.fixture()
+def cluster():
+    built = Cluster(Config(time_scale=0.1))
+    install_controllers(built, CONTROLLERS + [NodeMaintenance])
+    built.start()
+    store = built.store
+    store.create("namespaces", {"metadata": {"name": "ns"}})
+    for name in ("a", "b"):
+        store.create("nodes", node(name))
+    for name, mode in (("shared", "ReadWriteMany"), ("hot", "ReadWriteMany"), ("local", "ReadWriteOnce")):
+        store.create("persistentvolumeclaims", claim(name, mode), "ns")
+    store.create(VMS, vm("mover", "a", "shared"), "ns")
+    store.create(VMS, vm("stuck", "b", "local"), "ns")
+    assert built.settle()
+    yield built
+    built.stop()
+
+
+def launchers(cluster, vmi):
+    return [
+        p for p in cluster.store.list("pods", "ns")
+        if p["metadata"]["labels"].get("kubevirt.io/created-by") == vmi["metadata"]["uid"]
+        and p["metadata"]["labels"].get("kubevirt.io") == "virt-launcher"]
+
+
+def test_lifecycle_places_the_vmi_on_the_hinted_node_with_one_launcher(cluster):
+    vmi = cluster.store.get(VMIS, "mover", "ns")
+    assert vmi["status"]["nodeName"] == "a"
+    assert [p["spec"]["nodeName"] for p in launchers(cluster, vmi)] == ["a"]
+    conditions = {c["type"]: c["status"] for c in vmi["status"]["conditions"]}
+    assert conditions == {"Ready": "True", "LiveMigratable": "True"}
+    assert cluster.store.get(VMS, "stuck", "ns")["status"]["printableStatus"] == "Running"
+
+
+def test_migration_controller_moves_the_vmi(cluster):
+    cluster.store.create(MIGRATIONS, {"metadata": {"name": "m"}, "spec": {"vmiName": "mover"}}, "ns")
+    assert cluster.settle()
+    migration = cluster.store.get(MIGRATIONS, "m", "ns")
+    assert [t["phase"] for t in migration["status"]["phaseTransitionTimestamps"]] == [
+        "Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running", "Succeeded"]
+    assert cluster.store.get(VMIS, "mover", "ns")["status"]["nodeName"] == "b"
+
+
+def test_migration_admission_refuses_a_non_migratable_vmi(cluster):
+    with pytest.raises(ApiError, match="Reason: DisksNotLiveMigratable"):
+        cluster.store.create(MIGRATIONS, {"metadata": {"name": "m"}, "spec": {"vmiName": "stuck"}}, "ns")
+
+
+def test_eviction_layer_runs_the_kubevirt_hook_then_the_evacuation_migrates(cluster):
+    pod = launchers(cluster, cluster.store.get(VMIS, "mover", "ns"))[0]
+    with pytest.raises(ApiError) as info:
+        eviction.evict_pod(cluster, pod)
+    assert info.value.code == 429 and 'Eviction triggered evacuation of VMI "ns/mover"' in info.value.message
+    assert cluster.settle()
+    moved = cluster.store.get(VMIS, "mover", "ns")
+    assert moved["status"]["nodeName"] == "b" and "evacuationNodeName" not in moved["status"]
+    assert [m["metadata"]["generateName"] for m in cluster.store.list(MIGRATIONS, "ns")] == ["kubevirt-evacuation-"]
+
+
+def put(cluster, vm_name, action, body):
+    http = HttpRequest("PUT", "/", {}, {})
+    request = SubresourceRequest(cluster, "PUT", VMS, cluster.kinds.get(VMS), "ns", vm_name, action, body, False, http)
+    with cluster.lock:
+        return cluster.subresource_handler(VMS, action)(request)
+
+
+def test_hotplug_controller_attaches_and_detaches(cluster):
+    answer = put(cluster, "mover", "addvolume", {"name": "hot", "disk": {"disk": {"bus": "scsi"}},
+                                                  "volumeSource": {"persistentVolumeClaim": {"claimName": "hot"}}})
+    assert answer.code == 202
+    assert cluster.settle()
+    entry = [e for e in cluster.store.get(VMIS, "mover", "ns")["status"]["volumeStatus"] if e["name"] == "hot"][0]
+    assert entry["phase"] == "Ready" and entry["hotplugVolume"]["attachPodName"].startswith("hp-volume-")
+    assert cluster.store.get("pods", entry["hotplugVolume"]["attachPodName"], "ns")["spec"]["nodeName"] == "a"
+    put(cluster, "mover", "removevolume", {"name": "hot"})
+    assert cluster.settle()
+    assert all(e["name"] != "hot" for e in cluster.store.get(VMIS, "mover", "ns")["status"]["volumeStatus"])
+    assert cluster.store.get("pods", entry["hotplugVolume"]["attachPodName"], "ns") is None
+
+
+def test_nmo_drains_through_the_eviction_layer(cluster):
+    cluster.store.create("nodemaintenance.medik8s.io/nodemaintenances", {"metadata": {"name": "a"}, "spec": {"nodeName": "a"}})
+    assert cluster.settle()
+    status = cluster.store.get("nodemaintenance.medik8s.io/nodemaintenances", "a")["status"]
+    assert (status["phase"], status["drainProgress"], status["lastError"]) == ("Succeeded", 100, "")
+    assert cluster.store.get(VMIS, "mover", "ns")["status"]["nodeName"] == "b"
+    assert cluster.store.get("nodes", "a")["spec"]["unschedulable"] is True
+
+
+def test_nmo_reports_a_refused_eviction_and_keeps_retrying(cluster):
+    cluster.store.create("nodemaintenance.medik8s.io/nodemaintenances", {"metadata": {"name": "b"}, "spec": {"nodeName": "b"}})
+    cluster.settle(timeout=0.5)  # the drain retries forever: it never settles
+    with cluster.lock:
+        status = cluster.store.get("nodemaintenance.medik8s.io/nodemaintenances", "b")["status"]
+    assert status["phase"] == "Running" and "is not live-migratable" in status["lastError"]
