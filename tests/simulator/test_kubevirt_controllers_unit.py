@@ -153,7 +153,24 @@ def test_migration_controller_moves_the_vmi(cluster):
     migration = cluster.store.get(MIGRATIONS, "m", "ns")
     assert [t["phase"] for t in migration["status"]["phaseTransitionTimestamps"]] == [
         "Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running", "Succeeded"]
-    assert cluster.store.get(VMIS, "mover", "ns")["status"]["nodeName"] == "b"
+    moved = cluster.store.get(VMIS, "mover", "ns")
+    assert moved["status"]["nodeName"] == "b"
+    phases = sorted((p["spec"]["nodeName"], p["status"]["phase"]) for p in launchers(cluster, moved))
+    assert phases == [("a", "Succeeded"), ("b", "Running")]
+
+
+def test_a_migrated_vmi_keeps_its_hotplugged_volume_attached_on_the_target(cluster):
+    put(cluster, "mover", "addvolume", {"name": "hot", "disk": {"disk": {"bus": "scsi"}},
+                                        "volumeSource": {"persistentVolumeClaim": {"claimName": "hot"}}})
+    assert cluster.settle()
+    cluster.store.create(MIGRATIONS, {"metadata": {"name": "m"}, "spec": {"vmiName": "mover"}}, "ns")
+    assert cluster.settle()
+    [entry] = [e for e in cluster.store.get(VMIS, "mover", "ns")["status"]["volumeStatus"] if e["name"] == "hot"]
+    attachment = cluster.store.get("pods", entry["hotplugVolume"]["attachPodName"], "ns")
+    assert entry["phase"] == "Ready" and attachment["spec"]["nodeName"] == "b"
+    owner = cluster.store.get("pods", attachment["metadata"]["ownerReferences"][0]["name"], "ns")
+    assert (owner["spec"]["nodeName"], owner["status"]["phase"]) == ("b", "Running")
+    assert [p for p in cluster.store.list("pods", "ns") if p["metadata"]["labels"].get("kubevirt.io") == "hotplug-disk"] == [attachment]
 
 
 def test_migration_admission_refuses_a_non_migratable_vmi(cluster):
@@ -200,6 +217,8 @@ def test_nmo_drains_through_the_eviction_layer(cluster):
     assert (status["phase"], status["drainProgress"], status["lastError"]) == ("Succeeded", 100, "")
     assert cluster.store.get(VMIS, "mover", "ns")["status"]["nodeName"] == "b"
     assert cluster.store.get("nodes", "a")["spec"]["unschedulable"] is True
+    # the completed source launcher pod was evicted too (a finished pod passes KubeVirt's webhook)
+    assert cluster.store.list("pods", field_selector="spec.nodeName=a") == []
 
 
 def test_nmo_reports_a_refused_eviction_and_keeps_retrying(cluster):

@@ -157,8 +157,16 @@ def test_migration_walks_its_phases_and_moves_the_vmi(client):
     assert in_order(seen, MIGRATION_PHASES), seen
     moved = vmi(client, "vm-001")
     assert moved["status"]["nodeName"] != "worker-1" and moved["status"]["migrationState"]["completed"] is True
-    assert [p["spec"]["nodeName"] for p in launchers(client, moved)] == [moved["status"]["nodeName"]]
-    assert read(client, "v1", "Pod", old_pod, "vms") is None
+    running = [p["spec"]["nodeName"] for p in launchers(client, moved) if p["status"]["phase"] == "Running"]
+    assert running == [moved["status"]["nodeName"]]
+    # The source launcher pod stays on its node, completed, until the VMI goes.
+    source = read(client, "v1", "Pod", old_pod, "vms")
+    assert (source["spec"]["nodeName"], source["status"]["phase"]) == ("worker-1", "Succeeded")
+    assert source["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").patch(
+        namespace="vms", name="vm-001", body={"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    eventually("both launcher pods gone with the VMI", lambda: read(client, "v1", "Pod", old_pod, "vms") is None
+               and not launchers(client, moved))
 
 
 def test_migration_fail_fault_fails_the_migration_and_the_vmi_stays(sim, client):

@@ -19,7 +19,7 @@ from ... import errors
 from ...controller import Controller, eviction_hook
 from ...errors import ApiError
 from ...util import dig
-from .model import MIGRATIONS, VMIS
+from .model import MIGRATIONS, VMIS, is_final_pod
 from .objects import live_migratability, vmi_named_by_launcher
 
 EVICTION_WEBHOOK = 'admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: '
@@ -73,6 +73,8 @@ class Evacuation(Controller):
 
     @eviction_hook
     def on_eviction(self, _cluster: Any, pod: Dict[str, Any], eviction: Dict[str, Any], dry_run: bool) -> Optional[bool]:
+        if is_final_pod(pod):
+            return None  # a completed launcher (a migration source) is evicted like any finished pod
         vmi = vmi_named_by_launcher(self.store, pod)
         if vmi is None:
             return None

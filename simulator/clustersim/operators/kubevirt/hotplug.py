@@ -21,7 +21,7 @@ from ...controller import Controller, serves_subresource
 from ...util import clone, dig
 from ..storage import bind_for_consumer
 from .model import (CLAIMS, DATA_VOLUMES, PODS, VMIS, VMS, check_add_volume_options, hotplug_disk, hotplug_volume,
-                    next_hotplug_phase, owner_reference, validate_disk, verify_add_volume, verify_remove_volume,
+                    is_final_pod, next_hotplug_phase, owner_reference, validate_disk, verify_add_volume, verify_remove_volume,
                     volume_status_entry)
 from .objects import delete_quietly, launchers_of, refresh_migratable
 
@@ -171,7 +171,7 @@ class Hotplug(Controller):
         launcher pod there; returns the volume status fields that name it."""
         namespace, node, volume_name = vmi["metadata"]["namespace"], dig(vmi, "status", "nodeName"), entry["name"]
         pod_name = f"hp-volume-{secrets.token_hex(3)[:5]}"
-        launchers = [p for p in launchers_of(self.store, vmi) if dig(p, "spec", "nodeName") == node]
+        launchers = [p for p in launchers_of(self.store, vmi) if dig(p, "spec", "nodeName") == node and not is_final_pod(p)]
         owner = [owner_reference("Pod", launchers[0], "v1")] if launchers else []
         self.store.create(PODS, {
             "metadata": {"name": pod_name, "namespace": namespace, "ownerReferences": owner,
@@ -185,6 +185,18 @@ class Hotplug(Controller):
         })
         return {"hotplugVolume": {"attachPodName": pod_name}, "reason": "SuccessfulCreate",
                 "message": f"Created hotplug attachment pod {pod_name}, for volume {volume_name}"}
+
+    def follow_migration(self, namespace: str, vmi_name: str) -> None:
+        """After a migration the VMI's hot-plugged volumes are attached on the target node: a new
+        attachment pod there (owned by the target launcher) replaces the source node's one."""
+        vmi = self.store.peek(VMIS, vmi_name, namespace)
+        for entry in dig(vmi, "status", "volumeStatus") or []:
+            old_pod = dig(entry, "hotplugVolume", "attachPodName")
+            if not old_pod:
+                continue
+            delete_quietly(self.store, PODS, old_pod, namespace)
+            fields = self.create_attachment_pod(vmi, entry)
+            self.set_volume_phase(namespace, vmi_name, entry["name"], entry["phase"], hotplugVolume=fields["hotplugVolume"])
 
     def detach(self, namespace: str, vmi_name: str, volume_name: str) -> None:
         vmi = self.store.peek(VMIS, vmi_name, namespace)

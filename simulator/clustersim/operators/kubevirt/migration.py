@@ -14,8 +14,8 @@ from ... import errors
 from ...controller import Controller, admits, watches
 from ...errors import ApiError
 from ...util import dig, now_rfc3339
-from .model import (MIGRATION_WEBHOOK, MIGRATIONS, PODS, VMIS, condition_of, launcher_memory,
-                    next_migration_phase)
+from .model import (MIGRATION_WEBHOOK, MIGRATIONS, PODS, VMIS, completed_pod_status, condition_of, is_final_pod,
+                    launcher_memory, next_migration_phase)
 from .objects import delete_quietly, launchers_of
 
 FINISHED = ("Succeeded", "Failed")
@@ -125,13 +125,18 @@ class Migration(Controller):
         return True
 
     def complete(self, migration: Dict[str, Any], vmi: Dict[str, Any]) -> bool:
-        """Succeeded: the VMI runs on the target node; the source launcher pod goes."""
+        """Succeeded: the VMI runs on the target node.  The source launcher pod's guest has left:
+        it stays on the source node in phase Succeeded (virt-controller's migration controller never
+        deletes it, kubevirt/kubevirt v1.6 pkg/virt-controller/watch/migration/migration.go) until
+        the VMI goes (``deleteAllMatchingPods`` in pkg/virt-controller/watch/vmi/lifecycle.go, or
+        the garbage collector through its ownerReference)."""
         namespace, vmi_name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
         source = dig(vmi, "status", "nodeName")
         target = dig(migration, "status", "migrationState", "targetNode")
         for pod in launchers_of(self.store, vmi):
-            if dig(pod, "spec", "nodeName") == source:
-                delete_quietly(self.store, PODS, pod["metadata"]["name"], namespace)
+            if dig(pod, "spec", "nodeName") == source and not is_final_pod(pod):
+                self.store.mutate(PODS, pod["metadata"]["name"],
+                                  lambda o: o.__setitem__("status", completed_pod_status(o)), namespace)
 
         def moved(o: Dict[str, Any]) -> None:
             status = o.setdefault("status", {})
@@ -141,6 +146,7 @@ class Migration(Controller):
             status.setdefault("migrationState", {}).update(
                 {"completed": True, "endTimestamp": now_rfc3339(), "targetNodeDomainDetected": True})
         self.store.mutate(VMIS, vmi_name, moved, namespace)
+        self.cluster.controller("kubevirt-hotplug").follow_migration(namespace, vmi_name)
         self.set_phase(namespace, migration["metadata"]["name"], "Succeeded")
         return True
 

@@ -166,6 +166,24 @@ def launcher_pod(vmi: Dict[str, Any], node: str, suffix: str) -> Dict[str, Any]:
     }
 
 
+def is_final_pod(pod: Optional[Dict[str, Any]]) -> bool:
+    return dig(pod, "status", "phase") in ("Succeeded", "Failed")
+
+
+def completed_pod_status(pod: Dict[str, Any]) -> Dict[str, Any]:
+    """The status of a launcher pod whose guest left (migration source): phase Succeeded, every
+    container terminated with exit code 0, Ready False with reason PodCompleted, as the kubelet
+    reports a pod whose containers all exited successfully."""
+    stamp = now_rfc3339()
+    started = dig(pod, "status", "startTime") or stamp
+    containers = [{"name": c.get("name"), "image": c.get("image"), "ready": False, "restartCount": 0, "started": False,
+                   "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": stamp}}}
+                  for c in dig(pod, "spec", "containers") or []]
+    return {"phase": "Succeeded", "startTime": started, "containerStatuses": containers,
+            "conditions": [{"type": "Ready", "status": "False", "reason": "PodCompleted", "lastTransitionTime": stamp},
+                           {"type": "ContainersReady", "status": "False", "reason": "PodCompleted", "lastTransitionTime": stamp}]}
+
+
 def data_volume_from_template(vm: Dict[str, Any], template: Dict[str, Any]) -> Dict[str, Any]:
     """A ``dataVolumeTemplates`` entry as the DataVolume virt-controller creates, owned by the VM."""
     metadata = clone(template.get("metadata") or {})

@@ -11,8 +11,8 @@ from typing import Any, Dict, Optional
 
 from ...controller import Controller, watches
 from ...util import clone, dig, new_uid
-from .model import (DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_volume_from_template, launcher_memory,
-                    launcher_pod, new_vmi, should_run)
+from .model import (DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_volume_from_template, is_final_pod,
+                    launcher_memory, launcher_pod, new_vmi, should_run)
 from .objects import delete_quietly, launchers_of, refresh_migratable, vmi_named_by_launcher
 from .placement import Placement
 
@@ -51,8 +51,8 @@ class VmiLifecycle(Controller):
         if event != "DELETED":
             return
         vmi = self.vmi_of_launcher(old)
-        if vmi is None or dig(vmi, "status", "nodeName") != dig(old, "spec", "nodeName"):
-            return  # not a launcher, or a migration source or target pod: the VMI lives elsewhere
+        if vmi is None or is_final_pod(old) or dig(vmi, "status", "nodeName") != dig(old, "spec", "nodeName"):
+            return  # not a launcher, a completed migration source, or a target pod: the VMI lives elsewhere
         # The VMI's own launcher pod is gone: the guest is shut down.
         namespace, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
         self.remove_vmi(namespace, name)
