@@ -1,7 +1,9 @@
 """``pods/eviction`` as the apiserver serves it: hooks, then the PodDisruptionBudget check.
 
-Eviction hooks (``cluster.add_eviction_hook``) run first so KubeVirt can answer 429
-"Eviction triggered evacuation of VMI" for migratable virt-launcher pods, as its webhook does.
+Eviction hooks (``cluster.add_eviction_hook``) run first, as validating webhooks on
+``pods/eviction`` do: KubeVirt answers 429 "Eviction triggered evacuation of VMI" for
+virt-launcher pods it evacuates.  ``evict_pod`` is the one eviction path: the HTTP subresource and
+in-cluster drains (the Node Maintenance Operator) both use it.
 Then every PDB of the namespace whose selector matches the pod must allow one disruption;
 otherwise 429 "Cannot evict pod as it would violate the pod's disruption budget.".  Budgets are
 computed from the live pods on each call (the disruption controller's ``status`` may be stale

@@ -227,3 +227,36 @@ def test_nmo_reports_a_refused_eviction_and_keeps_retrying(cluster):
     with cluster.lock:
         status = cluster.store.get("nodemaintenance.medik8s.io/nodemaintenances", "b")["status"]
     assert status["phase"] == "Running" and "is not live-migratable" in status["lastError"]
+
+
+def test_cluster_wide_external_strategy_marks_without_migrating(cluster):
+    cluster.store.create("kubevirt.io/kubevirts", {"metadata": {"name": "kv"},
+                                                    "spec": {"configuration": {"evictionStrategy": "External"}}}, "ns")
+    cluster.store.create(VMS, vm("outside", "a", "shared", strategy=None), "ns")
+    assert cluster.settle()
+    pod = launchers(cluster, cluster.store.get(VMIS, "outside", "ns"))[0]
+    with pytest.raises(ApiError, match='Eviction triggered evacuation of VMI "ns/outside"'):
+        eviction.evict_pod(cluster, pod)
+    assert cluster.settle()
+    assert cluster.store.get(VMIS, "outside", "ns")["status"]["evacuationNodeName"] == "a"
+    assert cluster.store.list(MIGRATIONS, "ns") == []
+
+
+def test_a_launcher_without_its_vmi_and_a_hotplug_pod_in_use_are_refused(cluster):
+    orphan = {"metadata": {"name": "virt-launcher-ghost-x", "labels": {"kubevirt.io": "virt-launcher"},
+                           "annotations": {"kubevirt.io/domain": "ghost"}},
+              "spec": {"nodeName": "a", "containers": [{"name": "compute"}]}, "status": {"phase": "Running"}}
+    cluster.store.create("pods", orphan, "ns")
+    with pytest.raises(ApiError) as info:
+        eviction.evict_pod(cluster, cluster.store.get("pods", "virt-launcher-ghost-x", "ns"))
+    assert info.value.code == 429 and info.value.to_status()["message"] == (
+        'admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: '
+        'kubevirt failed getting the vmi: virtualmachineinstances.kubevirt.io "ghost" not found')
+    put(cluster, "mover", "addvolume", {"name": "hot", "disk": {"disk": {"bus": "scsi"}},
+                                        "volumeSource": {"persistentVolumeClaim": {"claimName": "hot"}}})
+    assert cluster.settle()
+    [entry] = [e for e in cluster.store.get(VMIS, "mover", "ns")["status"]["volumeStatus"] if e["name"] == "hot"]
+    attachment = cluster.store.get("pods", entry["hotplugVolume"]["attachPodName"], "ns")
+    with pytest.raises(ApiError, match="cannot evict hotplug pod: .* associated with running vmi: mover in namespace ns"):
+        eviction.evict_pod(cluster, attachment)
+    assert "reason" not in info.value.to_status() and "Retry-After" not in info.value.headers

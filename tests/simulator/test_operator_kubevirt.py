@@ -4,6 +4,7 @@ Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on wo
 worker-2; vm-002 has an RWO disk, vm-003 ``evictionStrategy: None``.
 """
 import json
+import time
 
 import pytest
 from kubernetes import client as kube_client
@@ -201,6 +202,39 @@ def test_evicting_a_migratable_launcher_answers_429_and_evacuates(client, core):
     migrations = items(client, VM_API, "VirtualMachineInstanceMigration", "vms")
     assert [m["metadata"]["name"].startswith("kubevirt-evacuation-") for m in migrations] == [True]
     assert "evacuationNodeName" not in vmi(client, "vm-001")["status"]
+
+
+def test_the_webhook_refusal_is_the_apiservers_status_for_a_webhook_429_without_retry_after(client, core):
+    """The apiserver answers a webhook denial with the webhook's code and message only (no reason,
+    no details), so no Retry-After: the client sees the 429 itself instead of retrying."""
+    pod = launchers(client, vmi(client, "vm-001"))[0]["metadata"]["name"]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod)
+    assert json.loads(info.value.body) == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 429,
+        "message": 'admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: '
+                   'Eviction triggered evacuation of VMI "vms/vm-001"'}
+    assert "Retry-After" not in (info.value.headers or {})
+
+
+def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(client, core):
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
+        "metadata": {"name": "external"},
+        "spec": {"runStrategy": "Always", "template": {"spec": {
+            "evictionStrategy": "External", "domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+    instance = eventually("external VMI", lambda: vmi(client, "external"))
+    pod = launchers(client, instance)[0]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod["metadata"]["name"])
+    assert info.value.status == 429
+    assert json.loads(info.value.body)["message"].endswith('Eviction triggered evacuation of VMI "vms/external"')
+    assert vmi(client, "external")["status"]["evacuationNodeName"] == pod["spec"]["nodeName"]
+    time.sleep(0.3)  # an evacuation would start after evacuation_start (0.02 s)
+    assert items(client, VM_API, "VirtualMachineInstanceMigration", "vms") == []
+    assert vmi(client, "external")["status"]["nodeName"] == pod["spec"]["nodeName"]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod["metadata"]["name"])
+    assert "Evacuation in progress" in json.loads(info.value.body)["message"]
 
 
 def test_evicting_a_live_migrate_launcher_that_cannot_migrate_is_refused(client, core):
