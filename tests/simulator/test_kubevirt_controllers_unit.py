@@ -260,3 +260,14 @@ def test_a_launcher_without_its_vmi_and_a_hotplug_pod_in_use_are_refused(cluster
     with pytest.raises(ApiError, match="cannot evict hotplug pod: .* associated with running vmi: mover in namespace ns"):
         eviction.evict_pod(cluster, attachment)
     assert "reason" not in info.value.to_status() and "Retry-After" not in info.value.headers
+
+
+def test_migration_time_follows_guest_memory_durations_and_time_scale():
+    scaled = Cluster(Config(time_scale=2.0, durations={"migration_transfer_per_gib": 0.5, "migration_step": 0.25}))
+    install_controllers(scaled, CONTROLLERS)
+    migration = scaled.controller("kubevirt-migration")
+    guest = {"spec": {"domain": {"resources": {"requests": {"memory": "4Gi"}}}}}
+    assert migration.transfer_delay(guest) == 4.0 and migration.step_delay() == 0.5
+    defaults = Cluster(Config())
+    install_controllers(defaults, CONTROLLERS)
+    assert defaults.controller("kubevirt-migration").transfer_delay(guest) == pytest.approx(0.6)

@@ -282,6 +282,10 @@ def next_hotplug_phase(phase: Optional[str]) -> Optional[str]:
     return HOTPLUG_PHASES[HOTPLUG_PHASES.index(phase) + 1]
 
 
+def guest_memory_gib(vmi: Dict[str, Any]) -> float:
+    return memory_of(vmi.get("spec") or {}) / 2 ** 30
+
+
 def next_migration_phase(phase: Optional[str]) -> Optional[str]:
     if phase not in MIGRATION_PHASES[:-1]:
         return None
