@@ -271,3 +271,52 @@ def test_migration_time_follows_guest_memory_durations_and_time_scale():
     defaults = Cluster(Config())
     install_controllers(defaults, CONTROLLERS)
     assert defaults.controller("kubevirt-migration").transfer_delay(guest) == pytest.approx(0.6)
+
+
+# --- virt-api run strategy rules ------------------------------------------------------------
+
+from clustersim.operators.kubevirt.run_strategy import plan_restart, plan_start, plan_stop, run_strategy  # noqa: E402
+
+
+def a_vm(**spec):
+    return {"metadata": {"name": "v"}, "spec": spec, "status": {}}
+
+
+RUNNING_VMI = {"metadata": {"uid": "u1"}, "status": {"phase": "Running"}}
+
+
+def test_run_strategy_reads_running_then_run_strategy_and_defaults_to_halted():
+    assert [run_strategy(a_vm(running=True)), run_strategy(a_vm(running=False)), run_strategy(a_vm()),
+            run_strategy(a_vm(runStrategy="Manual"))] == ["Always", "Halted", "Halted", "Manual"]
+
+
+def test_start_stop_restart_plans_follow_the_run_strategy():
+    assert plan_start(a_vm(runStrategy="Halted"), None).spec == {"runStrategy": "Always"}
+    assert plan_start(a_vm(running=False), None).spec == {"running": True}
+    assert plan_start(a_vm(runStrategy="Manual"), None).requests == [{"action": "Start"}]
+    assert plan_stop(a_vm(runStrategy="Always"), None).spec == {"runStrategy": "Halted"}
+    assert plan_stop(a_vm(runStrategy="RerunOnFailure"), RUNNING_VMI).requests == [{"action": "Stop", "uid": "u1"}]
+    assert plan_restart(a_vm(runStrategy="Always"), RUNNING_VMI).requests == [
+        {"action": "Stop", "uid": "u1"}, {"action": "Start"}]
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: plan_start(a_vm(runStrategy="Always"), None), "Always does not support manual start requests"),
+    (lambda: plan_start(a_vm(runStrategy="Halted"), RUNNING_VMI), "VM is already running"),
+    (lambda: plan_stop(a_vm(runStrategy="Manual"), None), "VM is not running"),
+    (lambda: plan_stop(a_vm(runStrategy="Halted"), RUNNING_VMI, None), "Halted only supports manual stop requests"),
+    (lambda: plan_restart(a_vm(runStrategy="Once"), RUNNING_VMI), "RunStategy Once does not support manual restart"),
+    (lambda: plan_restart(a_vm(runStrategy="Always"), None), "VM is not running: Halted"),
+])
+def test_unsupported_requests_are_conflicts_on_the_vm(call, message):
+    with pytest.raises(ApiError, match=message) as info:
+        call()
+    assert info.value.code == 409
+
+
+def test_a_second_request_while_one_is_pending_is_refused():
+    pending = a_vm(runStrategy="Manual")
+    pending["status"]["stateChangeRequests"] = [{"action": "Start"}]
+    with pytest.raises(ApiError, match="stop/start already underway"):
+        plan_start(pending, None)
+    assert plan_stop(pending, RUNNING_VMI, None).requests == [{"action": "Stop", "uid": "u1"}]

@@ -15,6 +15,7 @@ from .model import (DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_vo
                     launcher_memory, launcher_pod, new_vmi, should_run)
 from .objects import delete_quietly, launchers_of, refresh_migratable, vmi_named_by_launcher
 from .placement import Placement
+from .run_strategy import run_strategy
 
 
 def launcher_suffix() -> str:
@@ -41,10 +42,30 @@ class VmiLifecycle(Controller):
                 self.store.mutate(VMS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
             return
         self.create_template_data_volumes(new)
-        if not should_run(new):
+        if dig(new, "status", "stateChangeRequests"):
+            self.cluster.after(self.step("vm_start", 0.02), self.carry_out_requests, namespace, name)
+        elif should_run(new):
+            if self.store.peek(VMIS, name, namespace) is None:
+                self.cluster.after(self.step("vm_start", 0.02), self.start_vmi, namespace, name)
+        elif run_strategy(new) == "Halted":
             self.cluster.after(self.step("vm_stop", 0.02), self.stop_vmi, namespace, name)
-        elif self.store.peek(VMIS, name, namespace) is None:
-            self.cluster.after(self.step("vm_start", 0.02), self.start_vmi, namespace, name)
+
+    def carry_out_requests(self, namespace: str, name: str) -> None:
+        """virt-controller's handling of ``status.stateChangeRequests`` (virt-api's start/stop/restart
+        under Manual or RerunOnFailure, and every restart): a Stop for the current VMI stops it, a
+        Start starts one whatever the run strategy; then the requests are cleared."""
+        vm = self.store.peek(VMS, name, namespace)
+        requests = list(dig(vm, "status", "stateChangeRequests") or [])
+        if vm is None or not requests:
+            return
+        vmi = self.store.peek(VMIS, name, namespace)
+        if requests[0].get("action") == "Stop":
+            if vmi is not None and requests[0].get("uid") in (None, vmi["metadata"]["uid"]):
+                self.stop_vmi(namespace, name)
+            requests.pop(0)
+        self.store.mutate(VMS, name, lambda o: o["status"].pop("stateChangeRequests", None), namespace)
+        if requests and requests[0].get("action") == "Start":
+            self.start_vmi(namespace, name, requested=True)
 
     @watches(PODS)
     def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
@@ -75,9 +96,10 @@ class VmiLifecycle(Controller):
         return pod
 
     # --- VM → VMI --------------------------------------------------------------------------
-    def start_vmi(self, namespace: str, name: str) -> None:
+    def start_vmi(self, namespace: str, name: str, requested: bool = False) -> None:
+        """A VMI for the VM (``requested``: a start request, whatever the run strategy)."""
         vm = self.store.peek(VMS, name, namespace)
-        if vm is None or vm["metadata"].get("deletionTimestamp") or not should_run(vm):
+        if vm is None or vm["metadata"].get("deletionTimestamp") or not (requested or should_run(vm)):
             return
         if self.store.peek(VMIS, name, namespace) is not None:
             return
@@ -87,7 +109,7 @@ class VmiLifecycle(Controller):
         node = self.placement.pick_node(launcher_memory({"spec": spec}), hint)
         if node is None:
             self.set_vm_status(namespace, name, "ErrorUnschedulable", False)
-            self.cluster.after(self.step("vm_restart", 0.2), self.start_vmi, namespace, name)
+            self.cluster.after(self.step("vm_restart", 0.2), self.start_vmi, namespace, name, requested)
             return
         vmi = new_vmi(vm, spec, node, new_uid())
         refresh_migratable(self.store)(vmi)
