@@ -143,7 +143,7 @@ def test_lifecycle_places_the_vmi_on_the_hinted_node_with_one_launcher(cluster):
     assert vmi["status"]["nodeName"] == "a"
     assert [p["spec"]["nodeName"] for p in launchers(cluster, vmi)] == ["a"]
     conditions = {c["type"]: c["status"] for c in vmi["status"]["conditions"]}
-    assert conditions == {"Ready": "True", "LiveMigratable": "True"}
+    assert conditions == {"Ready": "True", "LiveMigratable": "True", "AgentConnected": "True"}
     assert cluster.store.get(VMS, "stuck", "ns")["status"]["printableStatus"] == "Running"
 
 
@@ -157,6 +157,11 @@ def test_migration_controller_moves_the_vmi(cluster):
     assert moved["status"]["nodeName"] == "b"
     phases = sorted((p["spec"]["nodeName"], p["status"]["phase"]) for p in launchers(cluster, moved))
     assert phases == [("a", "Succeeded"), ("b", "Running")]
+    [target] = [p for p in launchers(cluster, moved) if p["spec"]["nodeName"] == "b"]
+    assert moved["status"]["activePods"] == {target["metadata"]["uid"]: "b"}
+    state = moved["status"]["migrationState"]
+    assert (state["sourceNode"], state["targetPod"], state["completed"]) == ("a", target["metadata"]["name"], True)
+    assert state["sourcePod"].startswith("virt-launcher-mover-")
 
 
 def test_a_migrated_vmi_keeps_its_hotplugged_volume_attached_on_the_target(cluster):
@@ -320,3 +325,24 @@ def test_a_second_request_while_one_is_pending_is_refused():
     with pytest.raises(ApiError, match="stop/start already underway"):
         plan_start(pending, None)
     assert plan_stop(pending, RUNNING_VMI, None).requests == [{"action": "Stop", "uid": "u1"}]
+
+
+def test_vm_status_mirrors_the_vmi_and_says_why_when_there_is_none(cluster):
+    status = cluster.store.get(VMS, "mover", "ns")["status"]
+    assert (status["printableStatus"], status["ready"], status["created"]) == ("Running", True, True)
+    assert sorted(c["type"] for c in status["conditions"]) == ["AgentConnected", "LiveMigratable", "Ready"]
+    cluster.store.patch(VMS, "mover", {"spec": {"runStrategy": "Halted"}}, "ns")
+    assert cluster.settle()
+    status = cluster.store.get(VMS, "mover", "ns")["status"]
+    assert status["printableStatus"] == "Stopped"
+    assert [(c["type"], c["status"], c["reason"], c["message"]) for c in status["conditions"]] == [
+        ("Ready", "False", "VMINotExists", "VMI does not exist")]
+
+
+def test_a_vmi_annotated_without_guest_agent_reports_no_guest_info(cluster):
+    spec = vm("quiet", "b", "shared")
+    spec["spec"]["template"]["metadata"]["annotations"]["clustersim.io/guest-agent"] = "false"
+    cluster.store.create(VMS, spec, "ns")
+    assert cluster.settle()
+    status = cluster.store.get(VMIS, "quiet", "ns")["status"]
+    assert status["guestOSInfo"] == {} and all(c["type"] != "AgentConnected" for c in status["conditions"])

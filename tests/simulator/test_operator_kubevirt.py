@@ -73,7 +73,36 @@ def test_running_vm_has_vmi_and_launcher_pod_on_its_node(client):
     assert pod["spec"]["nodeName"] == "worker-0" and pod["status"]["phase"] == "Running"
     assert pod["metadata"]["annotations"]["kubevirt.io/domain"] == "vm-000"
     assert pod["spec"]["containers"][0]["resources"]["requests"]["memory"] == "4352Mi"  # 4Gi + launcher overhead
-    assert [v["phase"] for v in instance["status"]["volumeStatus"]] == ["Ready"]
+    # virt-controller sets a phase only on hot-plugged volumes (pkg/virt-controller/watch/vmi/storage.go)
+    [root] = instance["status"]["volumeStatus"]
+    assert (root["name"], root["target"], "phase" in root) == ("rootdisk", "vda", False)
+    assert root["persistentVolumeClaimInfo"]["claimName"] == "vm-000-rootdisk"
+    assert root["persistentVolumeClaimInfo"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_vmi_status_is_what_virt_handler_reports(client):
+    status = vmi(client, "vm-000")["status"]
+    [pod] = launchers(client, vmi(client, "vm-000"))
+    [interface] = status["interfaces"]
+    assert interface["name"] == "default" and interface["ipAddress"] == pod["status"]["podIP"]
+    assert interface["infoSource"] == "domain, guest-agent" and interface["interfaceName"] == "enp1s0"
+    assert status["guestOSInfo"]["id"] == "rhel" and condition({"status": status}, "AgentConnected")["status"] == "True"
+    assert status["activePods"] == {pod["metadata"]["uid"]: "worker-0"}
+    assert status["currentCPUTopology"] == {"cores": 1, "sockets": 2, "threads": 1}
+    assert status["memory"]["guestCurrent"] == "4Gi" and status["qosClass"] == "Burstable"
+
+
+def test_vm_conditions_follow_the_vmi(client):
+    running = read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]
+    assert condition({"status": running}, "Ready")["status"] == "True"
+    assert condition({"status": running}, "LiveMigratable")["status"] == "True"
+    assert condition({"status": running}, "AgentConnected")["status"] == "True"
+    vms = client.resources.get(api_version=VM_API, kind="VirtualMachine")
+    vms.patch(namespace="vms", name="vm-000", body={"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    eventually("VM stopped", lambda: read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]["printableStatus"] == "Stopped")
+    stopped = read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]
+    assert [(c["type"], c["status"], c.get("reason")) for c in stopped["conditions"]] == [("Ready", "False", "VMINotExists")]
+    assert stopped["ready"] is False and stopped["created"] is False and stopped["runStrategy"] == "Halted"
 
 
 def test_stopping_a_vm_removes_its_vmi(client):

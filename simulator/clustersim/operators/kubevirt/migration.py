@@ -19,6 +19,7 @@ from ...util import dig, now_rfc3339
 from .model import (MIGRATION_WEBHOOK, MIGRATIONS, PODS, VMIS, completed_pod_status, condition_of, guest_memory_gib,
                     is_final_pod, launcher_memory, next_migration_phase)
 from .objects import delete_quietly, launchers_of
+from .vmi_status import interfaces
 
 FINISHED = ("Succeeded", "Failed")
 
@@ -113,10 +114,12 @@ class Migration(Controller):
         if target is None:
             self.fail(migration, vmi, "no schedulable node can take the target pod")
             return False
+        sources = [p["metadata"]["name"] for p in launchers_of(self.store, vmi)
+                   if dig(p, "spec", "nodeName") == source and not is_final_pod(p)]
         pod = self.lifecycle.create_launcher(vmi, target)
         self.set_phase(namespace, migration["metadata"]["name"], "Scheduling", migrationState={
-            "sourceNode": source, "targetNode": target, "targetPod": pod["metadata"]["name"],
-            "migrationUid": migration["metadata"]["uid"]})
+            "sourceNode": source, "sourcePod": sources[0] if sources else "", "targetNode": target,
+            "targetPod": pod["metadata"]["name"], "migrationUid": migration["metadata"]["uid"]})
         return True
 
     def start_transfer(self, migration: Dict[str, Any], vmi: Dict[str, Any]) -> bool:
@@ -126,7 +129,7 @@ class Migration(Controller):
             self.fail(migration, vmi, "Live migration failed: simulated operator fault")
             return False
         state = dig(migration, "status", "migrationState") or {}
-        started = {key: state.get(key) for key in ("sourceNode", "targetNode", "targetPod", "migrationUid")}
+        started = {key: state.get(key) for key in ("sourceNode", "sourcePod", "targetNode", "targetPod", "migrationUid")}
         started.update(startTimestamp=now_rfc3339(), mode="PreCopy")
         self.store.mutate(VMIS, vmi_name, lambda o: o.setdefault("status", {}).__setitem__("migrationState", started),
                           namespace)
@@ -147,9 +150,14 @@ class Migration(Controller):
                 self.store.mutate(PODS, pod["metadata"]["name"],
                                   lambda o: o.__setitem__("status", completed_pod_status(o)), namespace)
 
+        target_pod = self.store.peek(PODS, dig(migration, "status", "migrationState", "targetPod") or "", namespace)
+
         def moved(o: Dict[str, Any]) -> None:
             status = o.setdefault("status", {})
             status["nodeName"] = target
+            if target_pod is not None:  # virt-handler on the target now reports the domain
+                status["activePods"] = {target_pod["metadata"]["uid"]: target}
+                status["interfaces"] = interfaces(o, dig(target_pod, "status", "podIP") or "")
             status.pop("evacuationNodeName", None)
             o["metadata"].setdefault("labels", {})["kubevirt.io/nodeName"] = target
             status.setdefault("migrationState", {}).update(

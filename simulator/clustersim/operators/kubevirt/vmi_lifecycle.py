@@ -11,11 +11,12 @@ from typing import Any, Dict, Optional
 
 from ...controller import Controller, watches
 from ...util import clone, dig, new_uid
-from .model import (DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_volume_from_template, is_final_pod,
+from .model import (CLAIMS, DATA_VOLUMES, NODE_HINT_ANNOTATION, PODS, VMIS, VMS, data_volume_from_template, is_final_pod,
                     launcher_memory, launcher_pod, new_vmi, should_run)
 from .objects import delete_quietly, launchers_of, refresh_migratable, vmi_named_by_launcher
 from .placement import Placement
 from .run_strategy import run_strategy
+from .vmi_status import pod_ip, running_status, vm_status
 
 
 def launcher_suffix() -> str:
@@ -77,7 +78,6 @@ class VmiLifecycle(Controller):
         # The VMI's own launcher pod is gone: the guest is shut down.
         namespace, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
         self.remove_vmi(namespace, name)
-        self.set_vm_status(namespace, name, "Stopped", False)
         vm = self.store.peek(VMS, name, namespace)
         if vm is not None and should_run(vm):
             self.cluster.after(self.step("vm_restart", 0.1), self.start_vmi, namespace, name)
@@ -91,9 +91,33 @@ class VmiLifecycle(Controller):
         return vmi
 
     def create_launcher(self, vmi: Dict[str, Any], node: str) -> Dict[str, Any]:
+        return self.store.create(PODS, self.launcher_for(vmi, node))
+
+    def launcher_for(self, vmi: Dict[str, Any], node: str) -> Dict[str, Any]:
+        """A new launcher pod for ``vmi`` on ``node``, its uid and pod IP already chosen."""
         pod = launcher_pod(vmi, node, launcher_suffix())
-        self.store.create(PODS, pod)
+        pod["metadata"]["uid"] = new_uid()
+        address = pod_ip(pod["metadata"]["name"])
+        pod["status"].update(podIP=address, podIPs=[{"ip": address}])
         return pod
+
+    def claim_lookup(self, namespace: str) -> Any:
+        return lambda claim: self.store.peek(CLAIMS, claim, namespace)
+
+    @watches(VMIS)
+    def on_vmi(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        vmi = new or old
+        self.sync_vm_status(vmi["metadata"]["namespace"], vmi["metadata"]["name"])
+
+    def sync_vm_status(self, namespace: str, name: str, unschedulable: bool = False) -> None:
+        """virt-controller's VM status: printableStatus, ready, created, runStrategy, conditions."""
+        vmi = self.store.peek(VMIS, name, namespace)
+
+        def change(vm: Dict[str, Any]) -> None:
+            status = vm.setdefault("status", {})
+            status.update(vm_status(vm, vmi, unschedulable))
+            status["runStrategy"] = run_strategy(vm)
+        self.store.mutate(VMS, name, change, namespace)
 
     # --- VM → VMI --------------------------------------------------------------------------
     def start_vmi(self, namespace: str, name: str, requested: bool = False) -> None:
@@ -108,22 +132,16 @@ class VmiLifecycle(Controller):
         hint = dig(template, "metadata", "annotations", NODE_HINT_ANNOTATION)
         node = self.placement.pick_node(launcher_memory({"spec": spec}), hint)
         if node is None:
-            self.set_vm_status(namespace, name, "ErrorUnschedulable", False)
+            self.sync_vm_status(namespace, name, unschedulable=True)
             self.cluster.after(self.step("vm_restart", 0.2), self.start_vmi, namespace, name, requested)
             return
         vmi = new_vmi(vm, spec, node, new_uid())
+        pod = self.launcher_for(vmi, node)
+        vmi["status"] = running_status(vmi, pod, self.claim_lookup(namespace))
         refresh_migratable(self.store)(vmi)
         self.store.create(VMIS, vmi)
-        self.create_launcher(vmi, node)
-        self.set_vm_status(namespace, name, "Running", True)
-
-    def set_vm_status(self, namespace: str, name: str, printable: str, ready: bool) -> None:
-        def change(vm: Dict[str, Any]) -> None:
-            status = vm.setdefault("status", {})
-            status["printableStatus"] = printable
-            status["ready"] = ready
-            status["created"] = printable == "Running"
-        self.store.mutate(VMS, name, change, namespace)
+        self.store.create(PODS, pod)
+        self.sync_vm_status(namespace, name)
 
     def stop_vmi(self, namespace: str, name: str) -> None:
         vmi = self.store.peek(VMIS, name, namespace)
@@ -132,13 +150,13 @@ class VmiLifecycle(Controller):
         for pod in launchers_of(self.store, vmi):
             delete_quietly(self.store, PODS, pod["metadata"]["name"], namespace)
         self.remove_vmi(namespace, name)
-        self.set_vm_status(namespace, name, "Stopped", False)
 
     def remove_vmi(self, namespace: str, name: str) -> None:
         if self.store.peek(VMIS, name, namespace) is None:
             return
         self.store.mutate(VMIS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
         delete_quietly(self.store, VMIS, name, namespace)
+        self.sync_vm_status(namespace, name)
 
     def create_template_data_volumes(self, vm: Dict[str, Any]) -> None:
         """virt-controller creates each missing ``dataVolumeTemplates`` DataVolume, owned by the VM,
