@@ -64,14 +64,18 @@ def plan_start(vm: Dict[str, Any], vmi: Optional[Dict[str, Any]]) -> StatePlan:
     if strategy == "Halted":
         return StatePlan(spec=running_patch(vm, True))
     if strategy in ("RerunOnFailure", "Manual"):
-        phase = dig(vmi, "status", "phase")
-        if strategy == "RerunOnFailure" and phase == "Failed":
-            raise vm_conflict(vm, "RerunOnFailure does not support starting VM from failed state")
-        restart = vmi is not None and ((strategy == "RerunOnFailure" and phase == "Succeeded") or
-                                       (strategy == "Manual" and is_final(vmi)))
-        start = [{"action": "Start"}]
-        return change_requests(vm, [stop_request(vmi)] + start if restart and vmi is not None else start)
+        return start_requests(vm, vmi, strategy)
     raise vm_conflict(vm, f"{strategy} does not support manual start requests")
+
+
+def start_requests(vm: Dict[str, Any], vmi: Optional[Dict[str, Any]], strategy: str) -> StatePlan:
+    """Manual / RerunOnFailure: a start request, preceded by a stop of a finished VMI."""
+    phase = dig(vmi, "status", "phase")
+    if strategy == "RerunOnFailure" and phase == "Failed":
+        raise vm_conflict(vm, "RerunOnFailure does not support starting VM from failed state")
+    finished = phase == "Succeeded" if strategy == "RerunOnFailure" else is_final(vmi)
+    start = [{"action": "Start"}]
+    return change_requests(vm, [stop_request(vmi)] + start if vmi is not None and finished else start)
 
 
 def plan_stop(vm: Dict[str, Any], vmi: Optional[Dict[str, Any]], grace_period: Optional[int] = None) -> StatePlan:

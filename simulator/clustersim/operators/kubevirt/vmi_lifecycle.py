@@ -38,9 +38,7 @@ class VmiLifecycle(Controller):
         vm = new or old
         namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
         if event == "DELETED" or (new and new["metadata"].get("deletionTimestamp")):
-            self.stop_vmi(namespace, name)
-            if new is not None and new["metadata"].get("finalizers"):
-                self.store.mutate(VMS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
+            self.finalize_vm(namespace, name, new)
             return
         self.create_template_data_volumes(new)
         if dig(new, "status", "stateChangeRequests"):
@@ -50,6 +48,12 @@ class VmiLifecycle(Controller):
                 self.cluster.after(self.step("vm_start", 0.02), self.start_vmi, namespace, name)
         elif run_strategy(new) == "Halted":
             self.cluster.after(self.step("vm_stop", 0.02), self.stop_vmi, namespace, name)
+
+    def finalize_vm(self, namespace: str, name: str, vm: Optional[Dict[str, Any]]) -> None:
+        """A deleted VM: its VMI goes, then the VM's finalizer."""
+        self.stop_vmi(namespace, name)
+        if vm is not None and vm["metadata"].get("finalizers"):
+            self.store.mutate(VMS, name, lambda o: o["metadata"].__setitem__("finalizers", []), namespace)
 
     def carry_out_requests(self, namespace: str, name: str) -> None:
         """virt-controller's handling of ``status.stateChangeRequests`` (virt-api's start/stop/restart
