@@ -115,3 +115,17 @@ def test_version_answers_virt_apis_version_document(sim):
     code, body = raw(sim, "GET", "/apis/subresources.kubevirt.io/v1/version")
     assert code == 200 and body["gitVersion"] == "v1.6.2"
     assert set(body) == {"gitVersion", "gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler", "platform"}
+
+
+def test_guestosinfo_reports_the_agent_or_answers_virt_apis_plain_500(sim, client):
+    code, body = raw(sim, "GET", VMI_PATH.format("vm-000", "guestosinfo"))
+    assert code == 200 and body["os"]["id"] == "rhel" and body["hostname"] == "vm-000"
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
+        "metadata": {"name": "agentless"},
+        "spec": {"runStrategy": "Always", "template": {
+            "metadata": {"annotations": {"clustersim.io/guest-agent": "false"}},
+            "spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+    eventually("agentless VMI", lambda: vmi(client, "agentless"))
+    code, body = raw(sim, "GET", VMI_PATH.format("agentless", "guestosinfo"))
+    assert code == 500 and body == (b'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "agentless": '
+                                    b'VMI does not have guest agent connected')

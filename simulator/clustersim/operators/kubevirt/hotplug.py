@@ -188,7 +188,10 @@ class Hotplug(Controller):
 
     def follow_migration(self, namespace: str, vmi_name: str) -> None:
         """After a migration the VMI's hot-plugged volumes are attached on the target node: a new
-        attachment pod there (owned by the target launcher) replaces the source node's one."""
+        attachment pod there (owned by the target launcher) replaces the source node's one
+        (upstream the migration controller gives the target pod its attachment pods,
+        pkg/virt-controller/watch/migration/migration.go, and the VMI controller removes the
+        source's, pkg/virt-controller/watch/vmi/volume-hotplug.go; here both at completion)."""
         vmi = self.store.peek(VMIS, vmi_name, namespace)
         for entry in dig(vmi, "status", "volumeStatus") or []:
             old_pod = dig(entry, "hotplugVolume", "attachPodName")

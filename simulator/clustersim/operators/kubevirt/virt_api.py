@@ -13,6 +13,8 @@
   paused / is not paused; 403 for a VMI with a liveness probe.
 * ``virtualmachineinstances/freeze|unfreeze`` (PUT, 200) on a running VMI:
   ``status.fsFreezeStatus`` "frozen" while frozen.
+* ``virtualmachineinstances/guestosinfo`` (GET): the guest agent's report; a VMI that does not
+  run or has no agent is virt-api's plain-text 500.
 * ``GET /apis/subresources.kubevirt.io/v1/version``: the version document of virt-api.
 
 ``dryRun: ["All"]`` in the body (or ``?dryRun=All``) validates without changing anything.
@@ -33,6 +35,9 @@ VERSION_PATH = "/apis/subresources.kubevirt.io/v1/version"
 KUBEVIRT_VERSION = "v1.6.2"  # the seeded KubeVirt CR's observedKubeVirtVersion
 KUBEVIRT_COMMIT = "29fd465b6f916287f5ce5bcc263489f694f32553"  # tag v1.6.2 of kubevirt/kubevirt
 KUBEVIRT_BUILD_DATE = "2025-09-30T11:58:30Z"
+GUEST_AGENT_VERSION = "9.0.0"  # qemu-guest-agent of RHEL 9 (not checked against a real guest)
+GUEST_AGENT_COMMANDS = ("guest-exec", "guest-fsfreeze-freeze", "guest-fsfreeze-thaw", "guest-get-osinfo",
+                        "guest-get-users", "guest-info", "guest-network-get-interfaces", "guest-ping")
 
 
 def body_of(req: Any) -> Dict[str, Any]:
@@ -56,6 +61,18 @@ def done() -> HttpResponse:
 
 def vmi_conflict(vmi: Dict[str, Any], message: str) -> ApiError:
     return errors.conflict("virtualmachineinstance", vmi["metadata"]["name"], "kubevirt.io", message)
+
+
+def failure_text(error: ApiError) -> HttpResponse:
+    return HttpResponse(code=500, body=error.message.encode(), content_type="text/plain")
+
+
+def guest_agent_info(vmi: Dict[str, Any]) -> Dict[str, Any]:
+    """``VirtualMachineInstanceGuestAgentInfo`` as the simulated agent reports it."""
+    return {"guestAgentVersion": GUEST_AGENT_VERSION, "hostname": vmi["metadata"]["name"],
+            "os": dict(dig(vmi, "status", "guestOSInfo") or {}), "timezone": "UTC, 0",
+            "fsFreezeStatus": dig(vmi, "status", "fsFreezeStatus") or "thawed",
+            "supportedCommands": [{"name": name, "enabled": True} for name in GUEST_AGENT_COMMANDS]}
 
 
 def version_document(observed: Optional[str]) -> Dict[str, str]:
@@ -187,6 +204,19 @@ class VirtApi(Controller):
         self.running_vmi(req, "VMI is not running")
         self.store.mutate(VMIS, req.name, lambda o: o["status"].pop("fsFreezeStatus", None), req.namespace)
         return done()
+
+    @serves_subresource(VMIS, "guestosinfo", verbs=("get",))
+    def guest_os_info(self, req: Any) -> HttpResponse:
+        """The guest agent's report (``subresource.go`` ``GuestOSInfo``).  virt-api proxies the GET
+        to virt-handler and answers any failure, its own checks included, as a plain-text 500."""
+        if req.method != "GET":
+            raise errors.method_not_allowed()
+        vmi = self.vmi_or_404(req.namespace, req.name)
+        if dig(vmi, "status", "phase") != "Running":
+            return failure_text(vmi_conflict(vmi, "VMI is not running"))
+        if not condition_of(vmi, "AgentConnected"):
+            return failure_text(vmi_conflict(vmi, "VMI does not have guest agent connected"))
+        return HttpResponse(code=200, body=guest_agent_info(vmi))
 
     # --- /version --------------------------------------------------------------------------
     @serves_route("GET", VERSION_PATH)
