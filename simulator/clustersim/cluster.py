@@ -81,7 +81,7 @@ EvictionHook = Callable[["Cluster", Dict[str, Any], Dict[str, Any], bool], Optio
 class Cluster:
     def __init__(self, config: Optional[Config] = None) -> None:
         self.config = config or Config()
-        from . import authn, builtin_admission, eviction
+        from . import authn, builtin_admission, eviction, openapi
 
         self.token = self.config.token or authn.new_admin_token()
         self.lock = threading.RLock()
@@ -107,6 +107,7 @@ class Cluster:
         builtin_admission.register(self)
         eviction.register(self)
         authn.install(self)
+        openapi.install(self)
 
     # ------------------------------------------------------------------ controller registry
     def register_controller(self, controller: Any) -> None:

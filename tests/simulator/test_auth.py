@@ -269,3 +269,69 @@ def test_token_review_reports_the_identity_of_a_token(sim, account):
     code, body = call(sim, "/apis/authentication.k8s.io/v1/tokenreviews", sim.token, "POST",
                       {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": "nope"}})
     assert code == 201 and "authenticated" not in body["status"]
+
+
+# --- protobuf request bodies (what kubectl's typed requests send) --------------------------------
+
+def varint(value):
+    out = bytearray()
+    value &= (1 << 64) - 1
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def pb_field(number, value):
+    """One proto2 field: ints as varints, str/bytes as length-delimited."""
+    if isinstance(value, bool) or isinstance(value, int):
+        return varint(number << 3) + varint(int(value))
+    data = value.encode() if isinstance(value, str) else value
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
+def envelope(api_version, kind, raw_message):
+    type_meta = pb_field(1, api_version) + pb_field(2, kind)
+    return b"k8s\x00" + pb_field(1, type_meta) + pb_field(2, raw_message) + pb_field(3, "") + pb_field(4, "")
+
+
+def post_protobuf(sim, path, body):
+    return raw(sim, "POST", path + "?dryRun=All", body, content_type="application/vnd.kubernetes.protobuf")
+
+
+def test_protobuf_configmap_keeps_set_pointers_and_maps(sim):
+    metadata = pb_field(1, "pb-cm") + pb_field(2, "") + pb_field(8, b"")  # empty name parts, zero time
+    entry = pb_field(1, "k") + pb_field(2, "v")
+    configmap = pb_field(1, metadata) + pb_field(2, entry) + pb_field(4, False)
+    code, body = post_protobuf(sim, "/api/v1/namespaces/default/configmaps", envelope("v1", "ConfigMap", configmap))
+    assert code == 201, body
+    assert body["data"] == {"k": "v"} and body["immutable"] is False  # *bool set to false stays
+    assert body["metadata"]["name"] == "pb-cm" and "generateName" not in body["metadata"]
+
+
+def test_protobuf_deployment_replicas_zero_is_kept(sim):
+    labels = pb_field(11, pb_field(1, "app") + pb_field(2, "x"))
+    selector = pb_field(1, pb_field(1, "app") + pb_field(2, "x"))
+    container = pb_field(1, "c") + pb_field(2, "image:1")
+    template = pb_field(1, labels) + pb_field(2, pb_field(2, container))
+    spec = pb_field(1, 0) + pb_field(2, selector) + pb_field(3, template) + pb_field(7, False)
+    deployment = pb_field(1, pb_field(1, "pb-deploy")) + pb_field(2, spec)
+    code, body = post_protobuf(sim, "/apis/apps/v1/namespaces/default/deployments",
+                               envelope("apps/v1", "Deployment", deployment))
+    assert code == 201, body
+    assert body["spec"]["replicas"] == 0 and "paused" not in body["spec"]
+    assert body["spec"]["template"]["spec"]["containers"][0]["image"] == "image:1"
+
+
+def test_protobuf_body_of_a_custom_resource_is_415(sim):
+    code, body = post_protobuf(sim, "/apis/kubevirt.io/v1/namespaces/default/virtualmachines",
+                               envelope("kubevirt.io/v1", "VirtualMachine", pb_field(1, pb_field(1, "vm"))))
+    assert code == 415
+    assert body["message"] == ("the body of the request was in an unknown format - accepted media types include: "
+                               "application/json, application/yaml")
+
+
+def test_garbage_protobuf_is_400(sim):
+    code, _ = post_protobuf(sim, "/api/v1/namespaces/default/configmaps", b"k8s\x00\xff\xff")
+    assert code == 400
