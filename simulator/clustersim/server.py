@@ -124,8 +124,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         pass  # the request log replaces the access log
 
     def setup(self) -> None:
+        super().setup()  # first, so the handshake already goes out with Nagle off
         tls.handshake(self.request)  # in this connection's thread, not the accept loop
-        super().setup()
 
     # ---------------------------------------------------------------- plumbing
     def do_GET(self) -> None:

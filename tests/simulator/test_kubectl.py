@@ -46,9 +46,9 @@ def kubectl(cluster):
     env = dict(os.environ, KUBECONFIG=str(cluster / "kubeconfig"), KUBECACHEDIR=str(cluster / "kube-cache"))
     env.pop("KUBECTL_EXTERNAL_DIFF", None)
 
-    def run(*args, stdin=None, check=True):
-        completed = subprocess.run([KUBECTL, *args], env=env, input=stdin, capture_output=True, text=True,
-                                   timeout=60)
+    def run(*args, stdin=None, check=True, extra_env=None):
+        completed = subprocess.run([KUBECTL, *args], env=dict(env, **(extra_env or {})), input=stdin,
+                                   capture_output=True, text=True, timeout=60)
         if check:
             assert completed.returncode == 0, f"kubectl {' '.join(args)}: {completed.stderr}"
         return completed
@@ -123,6 +123,18 @@ def test_create_from_standard_input_then_delete(kubectl):
     assert kubectl("delete", "configmap", "from-stdin", "--cascade=foreground").stdout.strip() == \
         'configmap "from-stdin" deleted'
     assert kubectl("get", "configmap", "from-stdin", check=False).returncode == 1
+
+
+def test_edit_through_an_editor(kubectl, tmp_path):
+    kubectl("create", "configmap", "edited", "--from-literal=key=before")
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\n"
+                      "path = sys.argv[1]\n"
+                      "text = open(path).read().replace('key: before', 'key: after')\n"
+                      "open(path, 'w').write(text)\n")
+    out = kubectl("edit", "configmap", "edited", extra_env={"KUBE_EDITOR": f"{sys.executable} {editor}"}).stdout
+    assert out.strip() == "configmap/edited edited"
+    assert kubectl("get", "configmap", "edited", "-o", "jsonpath={.data.key}").stdout == "after"
 
 
 def test_auth_whoami_is_kube_admin(kubectl):
