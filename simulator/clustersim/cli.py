@@ -216,7 +216,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     directory = os.path.abspath(args.dir)
     pid = _read_pid(directory)
     if pid and _alive(pid):
-        url = _read_ready(_paths(directory)["ready.json"])["url"]
+        try:
+            url = _read_ready(_paths(directory)["ready.json"])["url"]
+        except (OSError, ValueError, KeyError):
+            with open(_paths(directory)["port"], encoding="utf-8") as handle:
+                url = f"port {handle.read().strip()}"
         print(f"clustersim running: pid {pid}, {url}, kubeconfig {_paths(directory)['kubeconfig']}")
         return 0
     print("clustersim is not running")
