@@ -178,6 +178,12 @@ def _is_zero(value: Any) -> bool:
         or value == [] or value == {}
 
 
+def _omitted_when_empty(type_: str, flags: str) -> bool:
+    """Go's ``omitempty`` drops zero scalars, empty slices and maps, never a struct (a Quantity or
+    IntOrString of zero is still written)."""
+    return type_ in _SCALARS or "r" in flags or "m" in flags
+
+
 def _map_entry(data: bytes, key_type: str, value_type: str) -> Tuple[Any, Any]:
     key: Any = "" if key_type == "string" else 0
     value: Any = None
@@ -219,7 +225,8 @@ def decode_message(data: bytes, message: str) -> Any:
             continue
         if "i" in flags and isinstance(out[name], dict):
             out.update(out.pop(name))  # an embedded struct: its fields are the parent's in JSON
-        elif out[name] is None or ("o" in flags and "p" not in flags and _is_zero(out[name])):
+        elif out[name] is None or ("o" in flags and "p" not in flags and _omitted_when_empty(type_, flags)
+                                   and _is_zero(out[name])):
             del out[name]
     return out
 

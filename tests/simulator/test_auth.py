@@ -335,3 +335,24 @@ def test_protobuf_body_of_a_custom_resource_is_415(sim):
 def test_garbage_protobuf_is_400(sim):
     code, _ = post_protobuf(sim, "/api/v1/namespaces/default/configmaps", b"k8s\x00\xff\xff")
     assert code == 400
+
+
+def test_protobuf_well_known_messages_render_as_their_json():
+    from clustersim.protobuf import decode_message
+
+    meta = "k8s.io.apimachinery.pkg.apis.meta.v1"
+    assert decode_message(pb_field(1, 1_700_000_000) + pb_field(2, 0), f"{meta}.Time") == "2023-11-14T22:13:20Z"
+    assert decode_message(b"", f"{meta}.Time") is None
+    assert decode_message(pb_field(1, 90 * 10**9), f"{meta}.Duration") == "1m30s"
+    assert decode_message(pb_field(1, 3600 * 10**9 + 500 * 10**6), f"{meta}.Duration") == "1h0m0.5s"
+    int_or_string = "k8s.io.apimachinery.pkg.util.intstr.IntOrString"
+    assert decode_message(pb_field(1, 0) + pb_field(2, 8080), int_or_string) == 8080
+    assert decode_message(pb_field(1, 1) + pb_field(3, "http"), int_or_string) == "http"
+    assert decode_message(pb_field(1, "10Gi"), "k8s.io.apimachinery.pkg.api.resource.Quantity") == "10Gi"
+    port = decode_message(pb_field(1, "") + pb_field(2, "TCP") + pb_field(3, 80)
+                          + pb_field(4, pb_field(1, 0) + pb_field(2, 8080)) + pb_field(5, 0),
+                          "k8s.io.api.core.v1.ServicePort")
+    assert port == {"protocol": "TCP", "port": 80, "targetPort": 8080}  # empty name, zero nodePort: omitempty
+    zero_target = decode_message(pb_field(3, 80) + pb_field(4, pb_field(1, 0) + pb_field(2, 0)),
+                                 "k8s.io.api.core.v1.ServicePort")
+    assert zero_target == {"port": 80, "targetPort": 0}  # a struct is never omitempty-dropped
