@@ -133,10 +133,23 @@ def wrap_listener(httpd: Any, material: ServingMaterial) -> None:
                                                          do_handshake_on_connect=False)
 
 
+# What Go's net/http server (so the kube-apiserver) answers a plain HTTP request on a TLS port.
+PLAIN_HTTP_ANSWER = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+
+
 def handshake(connection: Any) -> None:
     """Complete the TLS handshake of an accepted connection (no-op for plain sockets)."""
-    if isinstance(connection, ssl.SSLSocket):
+    if not isinstance(connection, ssl.SSLSocket):
+        return
+    try:
         connection.do_handshake()
+    except ssl.SSLError as error:
+        if error.reason == "HTTP_REQUEST":  # OpenSSL saw "GET /..." where a ClientHello belongs
+            try:
+                os.write(connection.fileno(), PLAIN_HTTP_ANSWER)
+            except OSError:
+                pass
+        raise
 
 
 def is_client_gone(error: BaseException) -> bool:

@@ -356,3 +356,13 @@ def test_protobuf_well_known_messages_render_as_their_json():
     zero_target = decode_message(pb_field(3, 80) + pb_field(4, pb_field(1, 0) + pb_field(2, 0)),
                                  "k8s.io.api.core.v1.ServicePort")
     assert zero_target == {"port": 80, "targetPort": 0}  # a struct is never omitempty-dropped
+
+
+def test_plain_http_to_the_https_port_gets_go_s_answer(sim):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
+    connection.request("GET", "/version")
+    response = connection.getresponse()
+    assert response.status == 400
+    assert response.read() == b"Client sent an HTTP request to an HTTPS server.\n"
