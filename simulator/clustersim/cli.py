@@ -1,8 +1,11 @@
 """Command line: ``python -m clustersim serve|start|stop|status``.
 
 ``serve`` runs in the foreground; ``start`` launches ``serve`` in the background, writes
-``<dir>/kubeconfig``, ``<dir>/pid``, ``<dir>/port``, ``<dir>/server.log`` and returns once the
-server answers; ``stop`` ends it; ``status`` reports whether it runs.
+``<dir>/kubeconfig``, ``<dir>/ca.crt``, ``<dir>/pid``, ``<dir>/port``, ``<dir>/server.log`` and
+returns once the server answers; ``stop`` ends it; ``status`` reports whether it runs.
+
+The server speaks HTTPS with a certificate signed by a CA made at start (``tls.py``); the
+kubeconfig carries that CA.  ``--insecure-http`` serves plain HTTP instead, for debugging only.
 """
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import argparse
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from .config import Config, load_json_or_path
 
@@ -33,6 +37,8 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (generateName, fault rates)")
     parser.add_argument("--token", help="bearer token (default: random)")
     parser.add_argument("--operators", help="comma-separated operator modules to load (default: all)")
+    parser.add_argument("--insecure-http", action="store_true", default=None,
+                        help="serve plain HTTP instead of HTTPS (debugging only: kubectl sends no token over it)")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
 
 
@@ -45,26 +51,29 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         durations=load_json_or_path(args.durations) if args.durations else None,
         time_scale=args.time_scale, seed=args.seed, token=args.token, faults=faults,
         operators=[o for o in args.operators.split(",") if o] if args.operators else None,
+        insecure_http=args.insecure_http,
     )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from . import tls
     from .cluster import build_cluster
-    from .kubeconfig import write_kubeconfig
+    from .kubeconfig import write_kubeconfig, write_private
     from .server import SimServer
 
     started = time.monotonic()
-    cluster = build_cluster(_config_from_args(args))
-    server = SimServer(cluster, args.host, args.port)
+    config = _config_from_args(args)
+    cluster = build_cluster(config)
+    serving = None if config.insecure_http else tls.generate(tls.serving_hosts(args.host))
+    server = SimServer(cluster, args.host, args.port, serving)
+    ca_pem = serving.ca_pem if serving else None
     if args.kubeconfig:
-        write_kubeconfig(args.kubeconfig, server.url, cluster.token)
+        write_kubeconfig(args.kubeconfig, server.url, cluster.token, ca_pem)
     info = {"url": server.url, "port": server.port, "pid": os.getpid(), "kubeconfig": args.kubeconfig,
             "startup_seconds": round(time.monotonic() - started, 3), "operators": cluster.operators}
     if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(dict(info, token=cluster.token), handle)
-        os.replace(tmp, args.ready_file)
+        ready = dict(info, token=cluster.token, certificate_authority=ca_pem.decode() if ca_pem else None)
+        write_private(args.ready_file, json.dumps(ready).encode())
     print(f"clustersim listening on {server.url} ({json.dumps(info)})", flush=True)
 
     def _terminate(signum: int, frame: object) -> None:
@@ -81,7 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _paths(directory: str) -> dict:
-    return {name: os.path.join(directory, name) for name in ("kubeconfig", "pid", "port", "server.log", "ready.json")}
+    return {name: os.path.join(directory, name)
+            for name in ("kubeconfig", "ca.crt", "pid", "port", "server.log", "ready.json")}
 
 
 def _alive(pid: int) -> bool:
@@ -112,9 +122,12 @@ def cmd_start(args: argparse.Namespace) -> int:
         os.remove(paths["ready.json"])
     forwarded: List[str] = []
     for option in ("host", "port", "workers", "vms", "profile", "state", "faults", "durations", "time_scale",
-                   "seed", "token", "operators"):
+                   "seed", "token", "operators", "insecure_http"):
         value = getattr(args, option)
         if value is None:
+            continue
+        if value is True:
+            forwarded.append(f"--{option.replace('_', '-')}")
             continue
         if option in ("state", "faults", "durations") and not str(value).lstrip().startswith(("{", "[")):
             value = os.path.abspath(value)  # the server runs with --dir as its working directory
@@ -133,13 +146,15 @@ def cmd_start(args: argparse.Namespace) -> int:
             print(f"clustersim exited with {process.returncode}; see {paths['server.log']}", file=sys.stderr)
             return 1
         if os.path.exists(paths["ready.json"]):
-            with open(paths["ready.json"], encoding="utf-8") as handle:
-                info = json.load(handle)
-            if _healthy(info["url"]):
+            info = _read_ready(paths["ready.json"])
+            if _healthy(info):
                 with open(paths["pid"], "w", encoding="utf-8") as handle:
                     handle.write(str(process.pid))
                 with open(paths["port"], "w", encoding="utf-8") as handle:
                     handle.write(str(info["port"]))
+                if info.get("certificate_authority"):
+                    with open(paths["ca.crt"], "w", encoding="utf-8") as handle:
+                        handle.write(info["certificate_authority"])
                 print(f"clustersim started: {info['url']} (pid {process.pid}); "
                       f"export KUBECONFIG={paths['kubeconfig']}")
                 return 0
@@ -149,9 +164,20 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 1
 
 
-def _healthy(url: str) -> bool:
+def _read_ready(path: str) -> Dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _client_context(info: Dict[str, Any]) -> Optional[ssl.SSLContext]:
+    """An SSL context trusting the server's CA (None for a plain HTTP server)."""
+    ca = info.get("certificate_authority")
+    return ssl.create_default_context(cadata=ca) if ca else None
+
+
+def _healthy(info: Dict[str, Any]) -> bool:
     try:
-        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+        with urllib.request.urlopen(info["url"] + "/healthz", timeout=1, context=_client_context(info)) as response:
             return response.status == 200
     except OSError:
         return False
@@ -180,7 +206,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def _cleanup(directory: str) -> None:
-    for name in ("pid", "port", "ready.json"):
+    for name in ("pid", "port", "ready.json", "ca.crt"):
         path = _paths(directory)[name]
         if os.path.exists(path):
             os.remove(path)
@@ -190,9 +216,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     directory = os.path.abspath(args.dir)
     pid = _read_pid(directory)
     if pid and _alive(pid):
-        with open(_paths(directory)["port"], encoding="utf-8") as handle:
-            port = handle.read().strip()
-        print(f"clustersim running: pid {pid}, http://127.0.0.1:{port}, kubeconfig {_paths(directory)['kubeconfig']}")
+        try:
+            url = _read_ready(_paths(directory)["ready.json"])["url"]
+        except (OSError, ValueError, KeyError):
+            with open(_paths(directory)["port"], encoding="utf-8") as handle:
+                url = f"port {handle.read().strip()}"
+        print(f"clustersim running: pid {pid}, {url}, kubeconfig {_paths(directory)['kubeconfig']}")
         return 0
     print("clustersim is not running")
     return 3

@@ -6,7 +6,6 @@ This is the object simulated operators receive in ``setup(cluster)``; see the pa
 from __future__ import annotations
 
 import contextlib
-import secrets
 import sys
 import threading
 import traceback
@@ -38,6 +37,7 @@ class HttpRequest:
     query: Dict[str, List[str]]
     headers: Dict[str, str]
     body: bytes = b""
+    user: Any = None  # the authenticated identity, an ``authn.UserInfo`` (set by the server)
 
     def json(self) -> Any:
         import json
@@ -81,7 +81,9 @@ EvictionHook = Callable[["Cluster", Dict[str, Any], Dict[str, Any], bool], Optio
 class Cluster:
     def __init__(self, config: Optional[Config] = None) -> None:
         self.config = config or Config()
-        self.token = self.config.token or secrets.token_urlsafe(24)
+        from . import authn, builtin_admission, eviction, openapi
+
+        self.token = self.config.token or authn.new_admin_token()
         self.lock = threading.RLock()
         self._api_waiting_guard = threading.Lock()
         self._api_waiting = 0  # HTTP requests queued for the lock; the controller lets them go first
@@ -102,10 +104,10 @@ class Cluster:
         self._controllers: Dict[str, Any] = {}
         for spec in self.config.faults:
             self.faults.add(spec)
-        from . import builtin_admission, eviction
-
         builtin_admission.register(self)
         eviction.register(self)
+        authn.install(self)
+        openapi.install(self)
 
     # ------------------------------------------------------------------ controller registry
     def register_controller(self, controller: Any) -> None:

@@ -41,6 +41,7 @@ class Config:
     token: Optional[str] = None
     operators: Optional[List[str]] = None  # None = every module in clustersim/operators
     watch_history: int = 100_000  # changes kept for watch resumption; older resourceVersions get 410
+    insecure_http: bool = False  # serve plain HTTP (debugging only: client-go sends no token over it)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -51,6 +52,7 @@ class Config:
             time_scale=float(os.environ.get("SIM_TIME_SCALE", "1") or 1),
             seed=_env_int("SIM_SEED", 42),
             watch_history=_env_int("SIM_WATCH_HISTORY", 100_000),
+            insecure_http=os.environ.get("SIM_INSECURE_HTTP", "") in ("1", "true", "yes"),
         )
         env_durations = load_json_or_path(os.environ.get("SIM_DURATIONS"))
         if env_durations:
@@ -74,4 +76,5 @@ class Config:
 
     def to_dict(self) -> Dict[str, Any]:
         return {"workers": self.workers, "vms": self.vms, "profile": self.profile, "durations": self.durations,
-                "time_scale": self.time_scale, "seed": self.seed, "operators": self.operators}
+                "time_scale": self.time_scale, "seed": self.seed, "operators": self.operators,
+                "insecure_http": self.insecure_http}

@@ -18,10 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from . import errors
+from . import errors, protobuf, tls
 from .cluster import HttpRequest, HttpResponse, SubresourceRequest
 from .errors import ApiError
 from .kinds import Kind
+from .request_body import read_body
 from .requestlog import RequestRecord, body_requests_dry_run
 from .schema import check_fields, warning_header
 from .selectors import make_matcher, parse_field_selector, parse_label_selector
@@ -106,6 +107,10 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         super().__init__(address, SimRequestHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not tls.is_client_gone(sys.exc_info()[1]):  # a failed TLS handshake is the client's business
+            super().handle_error(request, client_address)
+
 
 class SimRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the kubernetes client pools connections
@@ -117,6 +122,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature from stdlib
         pass  # the request log replaces the access log
+
+    def setup(self) -> None:
+        super().setup()  # first, so the handshake already goes out with Nagle off
+        tls.handshake(self.request)  # in this connection's thread, not the accept loop
 
     # ---------------------------------------------------------------- plumbing
     def do_GET(self) -> None:
@@ -139,8 +148,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         return self.server.cluster
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        return read_body(self.headers, self.rfile)
 
     def _send(self, code: int, body: Any, content_type: str = "application/json",
               headers: Optional[Dict[str, str]] = None) -> None:
@@ -174,14 +182,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
-        body = self._read_body()
-        request = HttpRequest(method, path, query, {k: v for k, v in self.headers.items()}, body)
         try:
+            body = self._read_body()
+            request = HttpRequest(method, path, query, {k: v for k, v in self.headers.items()}, body)
             if path in ("/healthz", "/readyz", "/livez"):
                 self._send(200, "ok", "text/plain")
                 return
-            if not self._authenticated(path):
-                raise errors.unauthorized()
+            request.user = self._authenticate(path)
             if path.startswith("/_sim"):
                 self._handle_admin(request)
                 return
@@ -202,11 +209,17 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             traceback.print_exc()
             self._send_error(ApiError(500, "InternalError", f"Internal error occurred: {exc}"))
 
-    def _authenticated(self, path: str) -> bool:
-        header = self.headers.get("Authorization") or ""
+    def _authenticate(self, path: str) -> Any:
+        """The caller's identity (``authn.UserInfo``); 401 for a token nobody issued."""
+        header = self.headers.get("Authorization")
         if not header and path in UNAUTHENTICATED_PATHS:
-            return True
-        return header == f"Bearer {self.cluster.token}"
+            from .authn import ANONYMOUS
+
+            return ANONYMOUS
+        user = self.cluster.controller("authentication").authenticate(header)
+        if user is None:
+            raise errors.unauthorized()
+        return user
 
     # ---------------------------------------------------------------- faults + logging
     def _apply_faults(self, verb: str, key: str, namespace: str, name: str, subresource: str) -> None:
@@ -351,6 +364,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if not request.body:
             return None
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if content_type == protobuf.CONTENT_TYPE:
+            return protobuf.decode_body(request.body)
         text = request.body.decode()
         try:
             if content_type in ("application/yaml", "application/apply-patch+yaml"):
@@ -725,16 +740,22 @@ def _tune_thread_switching() -> None:
 class SimServer:
     """Owns the HTTP server thread for a cluster."""
 
-    def __init__(self, cluster: "Cluster", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, cluster: "Cluster", host: str = "127.0.0.1", port: int = 0,
+                 serving: Optional[tls.ServingMaterial] = None) -> None:
+        """``serving``: the certificate to answer HTTPS with; None serves plain HTTP."""
         self.cluster = cluster
         self.httpd = SimHTTPServer((host, port), cluster)
+        if serving is not None:
+            tls.wrap_listener(self.httpd, serving)
+        self.scheme = "https" if serving is not None else "http"
         self.host = host
         self.port = self.httpd.server_address[1]
         self._thread: Optional[threading.Thread] = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self) -> "SimServer":
         _tune_thread_switching()

@@ -7,6 +7,8 @@
         sim.reset_requests()
         ...                                        # run the code under test against sim.kubeconfig
         assert sim.writes() == 0
+        sim.request("GET", "/api/v1/nodes")        # raw HTTPS with the admin token
+        urllib.request.urlopen(sim.url + "/healthz", context=sim.ssl_context)
 
     # conftest.py — one fresh simulator per test module:
     sim = simulator_fixture(scope="module", vms=2)
@@ -14,12 +16,21 @@
 ``Simulator`` runs the server in a subprocess (default; the same code path as ``make sim-start``)
 or, with ``in_process=True``, in a thread of the test process, which exposes ``.cluster`` for
 white-box tests of operators.
+
+The server speaks HTTPS with a certificate from a CA made at start: ``sim.kubeconfig`` carries the
+CA (``certificate-authority-data``), ``sim.ca_file`` is the CA as a PEM file and
+``sim.ssl_context`` an ``ssl.SSLContext`` trusting it, for hand-made requests
+(``sim.connection()`` opens an ``http.client`` connection with it).  ``insecure_http=True``
+serves plain HTTP instead (then ``ssl_context`` is None).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -39,9 +50,11 @@ class Simulator:
     def __init__(self, workers: Optional[int] = None, vms: Optional[int] = None, profile: Optional[str] = None,
                  durations: Optional[Dict[str, float]] = None, faults: Optional[List[Dict[str, Any]]] = None,
                  state: Optional[str] = None, time_scale: Optional[float] = None, operators: Optional[List[str]] = None,
-                 in_process: bool = False, startup_timeout: float = 30.0, env: Optional[Dict[str, str]] = None) -> None:
+                 in_process: bool = False, startup_timeout: float = 30.0, env: Optional[Dict[str, str]] = None,
+                 insecure_http: bool = False) -> None:
         self.options = dict(workers=workers, vms=vms, profile=profile, durations=durations, faults=faults,
                             state=state, time_scale=time_scale, operators=operators)
+        self.insecure_http = insecure_http
         self.in_process = in_process
         self.startup_timeout = startup_timeout
         self.env = env or {}
@@ -50,6 +63,8 @@ class Simulator:
         self.url: str = ""
         self.token: str = ""
         self.port: int = 0
+        self.ca_file: str = ""  # the CA that signed the server's certificate (PEM); "" over plain HTTP
+        self.ssl_context: Optional[ssl.SSLContext] = None
         self.process: Optional[subprocess.Popen] = None
         self.cluster = None  # set when in_process
         self._server = None
@@ -66,6 +81,7 @@ class Simulator:
         return self
 
     def _start_in_process(self) -> None:
+        from . import tls
         from .cluster import build_cluster
         from .config import Config
         from .kubeconfig import write_kubeconfig
@@ -76,9 +92,21 @@ class Simulator:
                                  durations=opts["durations"], faults=opts["faults"], state_file=opts["state"],
                                  time_scale=opts["time_scale"], operators=opts["operators"])
         self.cluster = build_cluster(config)
-        self._server = SimServer(self.cluster).start()
+        serving = None if self.insecure_http else tls.generate()
+        self._server = SimServer(self.cluster, serving=serving).start()
         self.url, self.port, self.token = self._server.url, self._server.port, self.cluster.token
-        write_kubeconfig(self.kubeconfig, self.url, self.token)
+        self._trust(serving.ca_pem.decode() if serving else None)
+        write_kubeconfig(self.kubeconfig, self.url, self.token, serving.ca_pem if serving else None)
+
+    def _trust(self, ca_pem: Optional[str]) -> None:
+        """Remember the server's CA for hand-made requests."""
+        if not ca_pem:
+            return
+        assert self.tmpdir is not None
+        self.ca_file = os.path.join(self.tmpdir, "ca.crt")
+        with open(self.ca_file, "w", encoding="utf-8") as handle:
+            handle.write(ca_pem)
+        self.ssl_context = ssl.create_default_context(cadata=ca_pem)
 
     def _start_subprocess(self) -> None:
         assert self.tmpdir is not None
@@ -95,6 +123,8 @@ class Simulator:
             command += ["--faults", json.dumps(opts["faults"])]
         if opts["operators"] is not None:
             command += ["--operators", ",".join(opts["operators"]) or ","]
+        if self.insecure_http:
+            command.append("--insecure-http")
         env = dict(os.environ, **self.env)
         env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._log_path = os.path.join(self.tmpdir, "server.log")
@@ -112,6 +142,7 @@ class Simulator:
         with open(ready, encoding="utf-8") as handle:
             info = json.load(handle)
         self.url, self.port, self.token = info["url"], info["port"], info["token"]
+        self._trust(info.get("certificate_authority"))
 
     def log(self) -> str:
         path = getattr(self, "_log_path", None)
@@ -167,15 +198,28 @@ class Simulator:
         return DynamicClient(self.api_client(), cache_file=os.path.join(self.tmpdir, "discovery.json"),
                              discoverer=LazyDiscoverer)
 
+    def connection(self, timeout: float = 30.0) -> http.client.HTTPConnection:
+        """A new, connected ``http.client`` connection to the server (HTTPS trusting its CA, or
+        plain HTTP), with Nagle's algorithm off as Go's and urllib3's clients have it (otherwise
+        delayed ACKs add milliseconds to requests on a kept-alive TLS connection)."""
+        if self.ssl_context is None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        else:
+            connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                                     context=self.ssl_context)
+        connection.connect()
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+
     # ---------------------------------------------------------------- admin API
     def request(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
-        """Call the simulator over HTTP with the token; returns decoded JSON (raises on >= 400)."""
+        """Call the simulator with the admin token; returns decoded JSON (raises on >= 400)."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method,
                                          headers={"Authorization": f"Bearer {self.token}",
                                                   "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout, context=self.ssl_context) as response:
                 payload = response.read()
         except urllib.error.HTTPError as error:
             payload = error.read()

@@ -16,7 +16,7 @@ def raw(sim, method, path, body=None, content_type="application/json", token=Non
         "Authorization": f"Bearer {sim.token if token is None else token}", "Content-Type": content_type,
         **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30, context=sim.ssl_context) as response:
             payload, code = response.read(), response.status
     except urllib.error.HTTPError as error:
         payload, code = error.read(), error.code

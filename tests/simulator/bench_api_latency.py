@@ -4,11 +4,10 @@
 
 Starts a simulator subprocess, lets its operators settle (bounded by --settle), then runs
 concurrent clients doing get / list-in-namespace / label-selected lists / field-selected pod lists
-and a few writes, and prints p50/p95/p99 per request kind.  Latency is measured over plain
-keep-alive HTTP connections so client-side deserialisation does not hide server cost.
+and a few writes, and prints p50/p95/p99 per request kind.  Latency is measured over bare
+keep-alive HTTPS connections so client-side deserialisation does not hide server cost.
 """
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -27,8 +26,7 @@ def percentile(values, fraction):
 
 
 def run_client(sim, plan, iterations, results, lock):
-    host, port = sim.url.replace("http://", "").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    connection = sim.connection(timeout=60)
     headers = {"Authorization": f"Bearer {sim.token}", "Content-Type": "application/json"}
     local = {}
     for i in range(iterations):

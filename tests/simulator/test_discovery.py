@@ -9,7 +9,7 @@ from api_helpers import resource
 
 def get_json(sim, path, headers=None):
     request = urllib.request.Request(sim.url + path, headers={"Authorization": f"Bearer {sim.token}", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=sim.ssl_context) as response:
         return response.status, json.loads(response.read())
 
 

@@ -132,8 +132,7 @@ def test_connection_drop(sim):
     import http.client
 
     sim.add_fault(verb="get", resource="namespaces", name="kube-system", drop=True, count=1)
-    host, port = sim.url.replace("http://", "").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection = sim.connection(timeout=10)
     connection.request("GET", "/api/v1/namespaces/kube-system", headers={"Authorization": f"Bearer {sim.token}"})
     with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
         connection.getresponse()

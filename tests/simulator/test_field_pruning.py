@@ -11,7 +11,7 @@ from api_helpers import raw, resource
 def post_with_headers(sim, path, body, query="?dryRun=All"):
     request = urllib.request.Request(sim.url + path + query, data=json.dumps(body).encode(), method="POST",
                                      headers={"Authorization": f"Bearer {sim.token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=sim.ssl_context) as response:
         return response.status, response.headers.get("Warning"), json.loads(response.read())
 
 

@@ -203,7 +203,7 @@ def test_field_validation_strict_warn_ignore(sim):
 
     request = urllib.request.Request(sim.url + path + "?dryRun=All", data=json.dumps(body).encode(), method="POST",
                                      headers={"Authorization": f"Bearer {sim.token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=sim.ssl_context) as response:
         assert 'unknown field' in response.headers["Warning"] and "spec.typo" in response.headers["Warning"]
         assert "typo" not in json.loads(response.read())["spec"]
     code, _ = raw(sim, "POST", path + "?fieldValidation=Ignore&dryRun=All", body)

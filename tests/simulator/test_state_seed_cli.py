@@ -1,6 +1,8 @@
 """State dump/load, reset, the seeded cluster, and the CLI (start/stop/status)."""
+import base64
 import json
 import os
+import ssl
 import subprocess
 import sys
 
@@ -179,11 +181,12 @@ def test_cli_start_status_stop(tmp_path):
     started = cli("start", "--dir", str(directory), "--workers", "2", "--vms", "2", cwd=tmp_path)
     try:
         assert started.returncode == 0, started.stderr
-        for name in ("kubeconfig", "pid", "port", "server.log"):
+        for name in ("kubeconfig", "ca.crt", "pid", "port", "server.log"):
             assert (directory / name).exists(), name
         kubeconfig = yaml.safe_load((directory / "kubeconfig").read_text())
-        server = kubeconfig["clusters"][0]["cluster"]["server"]
-        assert server.endswith(":" + (directory / "port").read_text().strip())
+        cluster = kubeconfig["clusters"][0]["cluster"]
+        assert cluster["server"] == "https://127.0.0.1:" + (directory / "port").read_text().strip()
+        assert base64.b64decode(cluster["certificate-authority-data"]) == (directory / "ca.crt").read_bytes()
         status = cli("status", "--dir", str(directory), cwd=tmp_path)
         assert status.returncode == 0 and "running" in status.stdout
         from kubernetes import config as kube_config
@@ -197,7 +200,7 @@ def test_cli_start_status_stop(tmp_path):
     finally:
         stopped = cli("stop", "--dir", str(directory), cwd=tmp_path)
     assert stopped.returncode == 0
-    assert not (directory / "pid").exists()
+    assert not (directory / "pid").exists() and not (directory / "ca.crt").exists()
     assert cli("status", "--dir", str(directory), cwd=tmp_path).returncode == 3
 
 
@@ -217,7 +220,8 @@ def test_cli_serve_with_fixed_token_and_durations(tmp_path):
             time.sleep(0.02)
         info = json.loads(ready.read_text())
         request = urllib.request.Request(info["url"] + "/_sim/status", headers={"Authorization": "Bearer fixed"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        context = ssl.create_default_context(cadata=info["certificate_authority"])
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             status = json.loads(response.read())
         assert status["config"]["durations"] == {"migration_step": 0.01}
     finally:
