@@ -19,7 +19,7 @@ def get(sim, path, token=None):
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10, context=sim.ssl_context) as answer:
             return answer.status, answer.headers.get("Content-Type"), answer.read().decode()
     except urllib.error.HTTPError as refused:
         return refused.code, refused.headers.get("Content-Type"), refused.read().decode()
