@@ -26,8 +26,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.vm_rule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import is_portworx
 
 
-def _change(rule, path, restart=False):
-    return {"rule": rule, "path": path, "restart": restart}
+def _change(rule, path, old, new, restart=False):
+    return {"rule": rule, "path": path, "old": old, "new": new, "restart": restart}
 
 
 def fix_vm_spec(vm_spec, rules, policy):
@@ -38,17 +38,16 @@ def fix_vm_spec(vm_spec, rules, policy):
         notes = metadata.get("annotations") or {}
         path = "spec.dataVolumeTemplates[{0}].metadata.annotations".format(position)
         if "R4" in rules and policy.populator_rule and str(notes.get(USE_POPULATOR)) != "false":
+            changes.append(_change("R4", path + "." + USE_POPULATOR, notes.get(USE_POPULATOR), "false"))
             notes[USE_POPULATOR] = "false"
-            changes.append(_change("R4", path + "." + USE_POPULATOR))
         if "R3" in rules and BIND_IMMEDIATE in notes:
-            del notes[BIND_IMMEDIATE]
-            changes.append(_change("R3", path + "." + BIND_IMMEDIATE))
+            changes.append(_change("R3", path + "." + BIND_IMMEDIATE, notes.pop(BIND_IMMEDIATE), None))
         if notes or "annotations" in metadata:
             metadata["annotations"] = notes
     strategy = dig(vm_spec, "template", "spec", "evictionStrategy") or policy.cluster_eviction
     if "R7" in rules and strategy not in ACCEPTED_EVICTION:
         vm_spec.setdefault("template", {}).setdefault("spec", {})["evictionStrategy"] = WANTED_EVICTION
-        changes.append(_change("R7", "spec.template.spec.evictionStrategy", restart=True))
+        changes.append(_change("R7", "spec.template.spec.evictionStrategy", strategy, WANTED_EVICTION, restart=True))
     return changes
 
 
@@ -62,10 +61,10 @@ def claim_fixes(vm, index, rules):
         if "R16" in rules and is_pre_created(volume, claim) and is_portworx(index.classes.get(class_name)) \
                 and annotations_of(claim).get(PORTWORX_APP) != "kubevirt":
             notes[PORTWORX_APP] = "kubevirt"
-            changes.append(_change("R16", "metadata.annotations." + PORTWORX_APP))
+            changes.append(_change("R16", "metadata.annotations." + PORTWORX_APP, annotations_of(claim).get(PORTWORX_APP), "kubevirt"))
         if "R3" in rules and BIND_IMMEDIATE in annotations_of(claim):
             notes[BIND_IMMEDIATE] = None
-            changes.append(_change("R3", "metadata.annotations." + BIND_IMMEDIATE))
+            changes.append(_change("R3", "metadata.annotations." + BIND_IMMEDIATE, annotations_of(claim)[BIND_IMMEDIATE], None))
         if changes:
             planned.append((claim["metadata"].get("namespace"), name_of(claim), {"metadata": {"annotations": notes}}, changes))
     return planned
