@@ -69,6 +69,10 @@ options:
     description: Title of the rendered reports.
     type: str
     default: Readiness audit
+  cluster_name:
+    description: Name of the cluster in the JUnit test suites and cases (for example the inventory host).
+    type: str
+    default: cluster
   fail_on:
     description:
       - Fail the task when a finding of this severity or worse exists; C(never) always succeeds.
@@ -168,7 +172,7 @@ class ReadinessInfoModule(OcpVirtModule):
         title = self.params["report_title"]
         rendered = {}
         for name in self.params["reports"]:
-            rendered[name] = render_junit(report, title) if name == "junit" else RENDERERS[name](report, title)
+            rendered[name] = render_junit(report, self.params["cluster_name"]) if name == "junit" else RENDERERS[name](report, title)
         return rendered
 
 
@@ -185,6 +189,7 @@ def main():
             skip_rules=dict(type="list", elements="str", default=[]),
             reports=dict(type="list", elements="str", choices=["markdown", "html", "junit"], default=[]),
             report_title=dict(type="str", default="Readiness audit"),
+            cluster_name=dict(type="str", default="cluster"),
             fail_on=dict(type="str", choices=["critical", "warning", "never"], default="never"),
         )
     ).run()

@@ -18,7 +18,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.render_
 
 
 def render_junit(report, cluster_name="cluster"):
-    root = ElementTree.Element("testsuites", name="readiness audit {0}".format(cluster_name))
+    root = ElementTree.Element("testsuites", name="readiness audit of {0}".format(cluster_name))
     by_rule = {}
     for item in report["findings"]:
         by_rule.setdefault(item["rule"], []).append(item)
