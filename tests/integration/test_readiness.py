@@ -88,3 +88,20 @@ def test_role_with_fail_on_never_succeeds(run_playbook, tmp_path):
                          "vars": {"audit_output_dir": str(tmp_path), "audit_fail_on": "never", "audit_formats": ["junit"]}}])
     assert run.ok, run
     assert [p.name for p in (tmp_path / "localhost").iterdir()] == ["readiness.junit.xml"]
+
+
+def test_day0_preflight_refuses_critical_findings_day0_does_not_fix_and_writes_nothing(sim, tmp_path):
+    import subprocess
+
+    from conftest import ANSIBLE_PLAYBOOK, REPO_ROOT
+
+    env = dict(os.environ, K8S_AUTH_KUBECONFIG=sim.kubeconfig, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    env.pop("ANSIBLE_CONFIG", None)
+    sim.reset_requests()
+    day0 = subprocess.run([ANSIBLE_PLAYBOOK, "playbooks/day0.yml"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert day0.returncode != 0
+    output = day0.stdout + day0.stderr
+    assert "Preflight failed on localhost" in output
+    assert "R10: 2 nodes are in maintenance" in output and "R12: disk shared" in output and "PX-VERSION: Portworx 3.4.1" in output
+    assert "R17" not in output.split("Preflight failed")[1]  # day 0 fixes the scratch class itself
+    assert sim.writes() == 0

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.catalogue import WARNING
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.objects import (
     dig,
     name_of,
@@ -61,9 +60,10 @@ def _check_version(cluster, results):
     text = dig(cluster, "status", "version") or str(dig(cluster, "spec", "image") or "").rpartition(":")[2]
     version = version_tuple(text)
     if version is None:
+        # Unknown is not a pass: a StorageCluster without a version has not finished installing.
         results.add("PX-VERSION", STORAGE_CLUSTER, name_of(cluster), "the Portworx version is unknown",
-                    namespace=namespace_of(cluster), severity=WARNING,
-                    fix="Check status.version of the StorageCluster; the audit cannot confirm 3.5.2 or later.")
+                    namespace=namespace_of(cluster),
+                    fix="Wait until the StorageCluster reports status.version; the audit cannot confirm 3.5.2 or later.")
     elif version < MINIMUM_VERSION:
         results.add("PX-VERSION", STORAGE_CLUSTER, name_of(cluster), "Portworx {0} is older than 3.5.2".format(text),
                     namespace=namespace_of(cluster))

@@ -110,12 +110,12 @@ def test_breaking_one_thing_reports_exactly_its_rule(rule_id):
     assert rules_found(facts) == [rule_id]
 
 
-def test_px_version_unknown_is_a_warning_not_a_pass():
+def test_px_version_unknown_is_critical_not_a_pass():
     facts = clean_facts()
     _px(facts)["status"].pop("version")
     _px(facts)["spec"]["image"] = "portworx/oci-monitor"
     report = run_audit(facts)
-    assert [(f["rule"], f["severity"]) for f in report["findings"]] == [("PX-VERSION", "warning")]
+    assert [(f["rule"], f["severity"]) for f in report["findings"]] == [("PX-VERSION", "critical")]
 
 
 def test_no_default_virt_class_is_critical_without_any_default_and_warning_with_a_cluster_default():
