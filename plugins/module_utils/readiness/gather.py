@@ -96,17 +96,23 @@ def gather(cluster, vm_namespaces=None, label_selector=None, keys=None):
     """The facts of the whole cluster: ``{key: list or dict or None}`` plus ``unserved`` kinds.
 
     ``vm_namespaces`` / ``label_selector`` narrow the VM reads (VMs, their VMIs and claims);
-    ``keys`` reads only those facts (the fleet modules need a few).
+    ``keys`` reads only those facts (the fleet modules need a few). A list the caller may not
+    read (403) counts as unserved, so its rules are skipped instead of failing the whole audit.
     """
     facts = {"unserved": []}
     for key, api_version, kind, options in LISTS:
         if keys is not None and key not in keys:
             continue
+        facts[key] = None
         if not cluster.served(api_version, kind):
-            facts[key] = None
             facts["unserved"].append("{0} {1}".format(api_version, kind))
             continue
-        facts[key] = _list_scoped(cluster, key, api_version, kind, options, vm_namespaces, label_selector)
+        try:
+            facts[key] = _list_scoped(cluster, key, api_version, kind, options, vm_namespaces, label_selector)
+        except ModuleFailure as failure:
+            if failure.status != 403:
+                raise
+            facts["unserved"].append("{0} {1} (forbidden)".format(api_version, kind))
     for key, api_version, kind, name in SINGLES:
         if keys is None or key in keys:
             facts[key] = cluster.get(api_version, kind, name) if cluster.served(api_version, kind) else None

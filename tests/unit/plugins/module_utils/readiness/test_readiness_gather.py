@@ -2,7 +2,7 @@
 
 import json
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.gather import paged_list
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.gather import gather, paged_list
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
 
 
@@ -43,3 +43,28 @@ def test_reads_every_page_as_plain_dicts():
     assert len(resource.calls) == 3
     assert all(c["serialize"] is False and c["limit"] == 500 and c["label_selector"] == "app=x" for c in resource.calls)
     assert [c.get("_continue") for c in resource.calls] == [None, "500", "1000"]
+
+
+class ForbiddenResource(object):
+    def get(self, **options):
+        raise _Forbidden()
+
+
+class _Forbidden(Exception):
+    status = 403
+    reason = "Forbidden"
+    body = '{"kind": "Status", "reason": "Forbidden", "message": "events is forbidden"}'
+
+
+class ServingCluster(Cluster):
+    def served(self, api_version, kind):
+        return True
+
+    def get(self, api_version, kind, name, namespace=None):
+        return None
+
+
+def test_a_forbidden_list_is_unserved_not_fatal():
+    facts = gather(ServingCluster(ForbiddenResource()), keys=("evict_failures",))
+    assert facts["evict_failures"] is None
+    assert facts["unserved"] == ["v1 Event (forbidden)"]
