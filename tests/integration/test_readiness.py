@@ -5,12 +5,15 @@ top of the default cluster, which already breaks the BEFORE_DAY0 rules.
 """
 
 import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit", "plugins", "module_utils", "readiness"))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "unit", "plugins", "module_utils", "readiness"))
 
 from html_check import check_html  # noqa: E402  (the strict HTML5 check of the unit tests)
 
@@ -91,10 +94,6 @@ def test_role_with_fail_on_never_succeeds(run_playbook, tmp_path):
 
 
 def test_day0_preflight_refuses_critical_findings_day0_does_not_fix_and_writes_nothing(sim, tmp_path):
-    import subprocess
-
-    from conftest import ANSIBLE_PLAYBOOK, REPO_ROOT
-
     env = dict(os.environ, K8S_AUTH_KUBECONFIG=sim.kubeconfig, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
     env.pop("ANSIBLE_CONFIG", None)
     sim.reset_requests()

@@ -7,8 +7,10 @@ storage checkup that has not run.
 
 import os
 import subprocess
+import sys
 
-from conftest import ANSIBLE_PLAYBOOK, REPO_ROOT
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 SIMULATOR_OPTIONS = {"vms": 4}
 LEFT_AFTER_DAY0 = {"R4", "R7", "R8", "STORAGE-CHECKUP"}
