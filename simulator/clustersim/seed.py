@@ -24,6 +24,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 from .operators._csi_drivers import provisioner_identity, volume_attributes
+from .seed_platform import seed_misconfigured, seed_platform
 from .util import clone, now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +56,8 @@ def worker_names(count: int) -> List[str]:
 
 
 def seed_profile(cluster: "Cluster", profile: str) -> None:
-    seeders: Dict[str, Callable[["Cluster"], None]] = {"default": seed_default, "empty": seed_empty}
+    seeders: Dict[str, Callable[["Cluster"], None]] = {"default": seed_default, "empty": seed_empty,
+                                                       "misconfigured": seed_misconfigured}
     if profile not in seeders:
         raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(seeders)}")
     with cluster.lock:
@@ -80,6 +82,7 @@ def seed_default(cluster: "Cluster") -> None:
     _seed_registry(cluster)
     _seed_olm(cluster)
     _seed_vms(cluster, workers)
+    seed_platform(cluster)
 
 
 # ---------------------------------------------------------------------------------------------
