@@ -4,7 +4,9 @@
   ``status.phase``, Pod ``status.phase``, Namespace ``spec.finalizers``/``status.phase``;
 * PersistentVolumeClaim update validation and the ``PersistentVolumeClaimResize`` plugin;
 * StorageClass immutable fields;
-* the image registry operator's Config singleton name.
+* the image registry operator's Config singleton name;
+* ``NamespaceLifecycle``: no new content in a missing or terminating namespace
+  (kubernetes/kubernetes release-1.33, ``plugin/pkg/admission/namespace/lifecycle/admission.go``).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the sto
 
 
 def register(cluster: "Cluster") -> None:
+    cluster.admission.add_plugin(namespace_lifecycle)
     cluster.add_admission("storage.k8s.io/storageclasses", default_storageclass, mutating=True)
     cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
     cluster.add_admission("persistentvolumeclaims", default_pvc, mutating=True)
@@ -31,6 +34,22 @@ def register(cluster: "Cluster") -> None:
     cluster.add_admission("pods", default_pod, mutating=True)
     cluster.add_admission("namespaces", default_namespace, mutating=True)
     cluster.add_admission("imageregistry.operator.openshift.io/configs", validate_registry_config_name)
+
+
+def namespace_lifecycle(req: AdmissionRequest) -> None:
+    """Creating in a namespace that does not exist is 404, in one being deleted 403."""
+    if req.operation != "CREATE" or not req.kind.namespaced:
+        return
+    namespace = req.cluster.store.peek("namespaces", req.namespace)
+    if namespace is None:
+        raise errors.not_found("namespaces", req.namespace)
+    if namespace["metadata"].get("deletionTimestamp"):
+        kind = req.kind
+        resource = kind.resource + ("." + kind.group if kind.group else "")
+        raise errors.ApiError(403, "Forbidden",
+                              f'{resource} "{req.name}" is forbidden: unable to create new content in namespace '
+                              f'{req.namespace} because it is being terminated',
+                              name=req.name, kind=kind.resource, group=kind.group)
 
 
 def default_storageclass(req: AdmissionRequest) -> None:
