@@ -4,18 +4,19 @@ collection (``clustersim.garbagecollector``).
 Namespace deletion mirrors kubernetes/kubernetes release-1.33 ``pkg/controller/namespace``
 (``namespace_controller.go``, ``deletion/namespaced_resources_deleter.go``): a namespace with a
 ``deletionTimestamp`` is ``Terminating`` (``store.py`` via the namespace strategy); the
-controller deletes every namespaced object in it (background propagation), looks again while
-objects with finalizers are still going, and once the namespace is empty removes its own
+controller deletes every namespaced object in it (background propagation), looks again when
+an object in it goes (upstream requeues with a delay), and once the namespace is empty removes its own
 ``kubernetes`` token from ``spec.finalizers`` (the ``/finalize`` step); with no finalizer left
 the namespace goes.  Not simulated: the ``NamespaceDeletion*`` status conditions.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from ..controller import Controller, watches
 from ..errors import ApiError
 from ..garbagecollector import GarbageCollector
+from ..watch import WatchEvent
 
 FINALIZER_KUBERNETES = "kubernetes"  # v1.FinalizerKubernetes
 
@@ -23,20 +24,42 @@ FINALIZER_KUBERNETES = "kubernetes"  # v1.FinalizerKubernetes
 class NamespaceController(Controller):
     name = "namespace"
 
+    def setup(self) -> None:
+        self._terminating: Set[str] = set()  # namespaces being emptied
+        self._queued: Set[str] = set()
+        self.store.tracker.add_listener(self._observe)
+
+    def reset(self) -> None:
+        self._terminating.clear()
+        self._queued.clear()
+
+    def _observe(self, event: WatchEvent) -> None:
+        """Inside every commit: an object leaving a terminating namespace may be its last one
+        (the upstream controller requeues and re-lists instead; this needs no polling)."""
+        if event.type == "DELETED" and event.namespace in self._terminating:
+            self._queue(event.namespace)
+
     @watches("namespaces")
     def on_namespace(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        name = (new or old or {}).get("metadata", {}).get("name", "")
         if event == "DELETED" or new is None or not new["metadata"].get("deletionTimestamp"):
+            self._terminating.discard(name)
             return
-        self.cluster.after(self.cluster.duration("namespace_finalize", 0.01), self.finalize, new["metadata"]["name"])
+        self._terminating.add(name)
+        self._queue(name)
+
+    def _queue(self, name: str) -> None:
+        if name not in self._queued:
+            self._queued.add(name)
+            self.cluster.after(self.cluster.duration("namespace_finalize", 0.01), self.finalize, name)
 
     def finalize(self, name: str) -> None:
+        self._queued.discard(name)
         namespace = self.store.peek("namespaces", name)
         if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
             return
         if self._delete_content(name):
-            # Objects with finalizers are still going away; look again shortly.
-            self.cluster.after(self.cluster.duration("namespace_finalize", 0.05), self.finalize, name)
-            return
+            return  # objects with finalizers are still going; their deletion brings us back
 
         def drop_token(obj: Dict[str, Any]) -> Any:
             spec = obj.setdefault("spec", {})
