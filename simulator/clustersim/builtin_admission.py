@@ -86,51 +86,62 @@ def _storage(obj: Dict[str, Any]) -> Any:
 
 
 def validate_pvc(req: AdmissionRequest) -> None:
-    obj = req.obj
-    if obj is None:
+    if req.obj is None:
         return
     if req.operation == "CREATE":
-        causes = []
-        if not dig(obj, "spec", "accessModes"):
-            causes.append(errors.required_field("spec.accessModes"))
-        storage = _storage(obj)
-        if storage is None and not dig(obj, "spec", "dataSourceRef") and not dig(obj, "spec", "dataSource"):
-            causes.append(errors.required_field("spec.resources[storage]"))
-        elif storage is not None:
-            try:
-                if parse_quantity(storage) <= 0:
-                    causes.append(errors.invalid_field("spec.resources[storage]", storage, "must be greater than zero"))
-            except QuantityError as exc:
-                causes.append(errors.invalid_field("spec.resources.requests.storage", storage, str(exc)))
-        if causes:
-            raise errors.invalid("PersistentVolumeClaim", req.name, causes)
-        return
-    if req.operation != "UPDATE" or req.subresource == "status" or req.old is None:
-        return
-    old, bound = req.old, dig(req.old, "status", "phase") == "Bound"
+        _validate_pvc_create(req.name, req.obj)
+    elif req.operation == "UPDATE" and req.subresource != "status" and req.old is not None:
+        _validate_pvc_update(req.name, req.obj, req.old)
+
+
+def _validate_pvc_create(name: str, obj: Dict[str, Any]) -> None:
+    causes = []
+    if not dig(obj, "spec", "accessModes"):
+        causes.append(errors.required_field("spec.accessModes"))
+    storage = _storage(obj)
+    if storage is None and not dig(obj, "spec", "dataSourceRef") and not dig(obj, "spec", "dataSource"):
+        causes.append(errors.required_field("spec.resources[storage]"))
+    elif storage is not None:
+        try:
+            if parse_quantity(storage) <= 0:
+                causes.append(errors.invalid_field("spec.resources[storage]", storage, "must be greater than zero"))
+        except QuantityError as exc:
+            causes.append(errors.invalid_field("spec.resources.requests.storage", storage, str(exc)))
+    if causes:
+        raise errors.invalid("PersistentVolumeClaim", name, causes)
+
+
+def _validate_pvc_update(name: str, obj: Dict[str, Any], old: Dict[str, Any]) -> None:
+    causes = []
+    if _immutable_spec_changed(obj, old):
+        causes.append(errors.forbidden_field(
+            "spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
+    try:
+        new_size, old_size = parse_quantity(_storage(obj) or 0), parse_quantity(_storage(old) or 0)
+    except QuantityError as exc:
+        raise errors.invalid("PersistentVolumeClaim", name,
+                             [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
+    if new_size < old_size:
+        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
+    if causes:
+        raise errors.invalid("PersistentVolumeClaim", name, causes)
+
+
+def _immutable_spec_changed(obj: Dict[str, Any], old: Dict[str, Any]) -> bool:
+    """The spec changed beyond what may change after creation (``ValidatePersistentVolumeClaimUpdate``):
+    ``volumeName`` once (binding), and for a bound claim the storage request and
+    ``volumeAttributesClassName``."""
     new_spec, old_spec = clone(obj.get("spec") or {}), clone(old.get("spec") or {})
     if not old_spec.get("volumeName"):
         old_spec["volumeName"] = new_spec.get("volumeName")  # binding sets volumeName once
-    if bound:
+    if dig(old, "status", "phase") == "Bound":
         new_spec.setdefault("resources", {}).setdefault("requests", {})
         old_requests = (old_spec.get("resources") or {}).get("requests") or {}
         if "storage" in old_requests:
             new_spec["resources"]["requests"]["storage"] = old_requests["storage"]
         new_spec.pop("volumeAttributesClassName", None)
         old_spec.pop("volumeAttributesClassName", None)
-    causes = []
-    if _normalise(new_spec) != _normalise(old_spec):
-        causes.append(errors.forbidden_field(
-            "spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
-    try:
-        new_size, old_size = parse_quantity(_storage(obj) or 0), parse_quantity(_storage(old) or 0)
-    except QuantityError as exc:
-        raise errors.invalid("PersistentVolumeClaim", req.name,
-                             [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
-    if new_size < old_size:
-        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
-    if causes:
-        raise errors.invalid("PersistentVolumeClaim", req.name, causes)
+    return _normalise(new_spec) != _normalise(old_spec)
 
 
 def _normalise(spec: Dict[str, Any]) -> Dict[str, Any]:

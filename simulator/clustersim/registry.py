@@ -91,6 +91,16 @@ def options_dry_run(verb: str, subresource: str, body: Any) -> bool:
             and "All" in (body.get("dryRun") or []))
 
 
+def propagation_policy(options: Dict[str, Any]) -> Optional[str]:
+    """DeleteOptions' ``propagationPolicy``, or the deprecated ``orphanDependents`` it replaced."""
+    if options.get("propagationPolicy"):
+        return options["propagationPolicy"]
+    orphan = options.get("orphanDependents")
+    if orphan is None:
+        return None
+    return "Orphan" if orphan else "Background"
+
+
 def paginate(items: List[Dict[str, Any]], limit: int, token: Optional[str], rv: int, floor_rv: int
              ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """One page of ``items`` (sorted by namespace/name) and the list metadata to answer with.
@@ -264,7 +274,7 @@ class Registry:
 
     def _delete(self, req: RestRequest) -> Answer:
         options = req.body if isinstance(req.body, dict) else {}
-        propagation = options.get("propagationPolicy") or req.param("propagationPolicy")
+        propagation = propagation_policy(options) or req.param("propagationPolicy")
         with self.cluster.api_lock():
             result = self.store.delete(req.kind.key, req.name, req.namespace or None, dry_run=req.dry_run,
                                        internal=False, propagation=propagation,
@@ -279,7 +289,7 @@ class Registry:
             for obj in self.select(req):
                 meta = obj["metadata"]
                 items.append(self.store.delete(kind.key, meta["name"], meta.get("namespace"), dry_run=req.dry_run,
-                                               internal=False, propagation=options.get("propagationPolicy")))
+                                               internal=False, propagation=propagation_policy(options)))
         return 200, {"kind": kind.list_kind, "apiVersion": kind.api_version,
                      "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}, {}
 

@@ -21,6 +21,7 @@ Sources (kubernetes/kubernetes release-1.33 unless noted):
   deleted, answer a DELETE with the pod (``pkg/registry/core/pod/storage/storage.go``);
 * namespaces are held by ``spec.finalizers`` too and turn ``Terminating`` on delete
   (``pkg/registry/core/namespace/storage/storage.go`` ``Delete``);
+* batch/v1 Jobs default to orphaning their pods (``pkg/registry/batch/job/strategy.go``);
 * a DELETE of other built-in kinds that removes the object at once answers a ``Success``
   Status; custom resources answer the object (``store.go`` ``Delete`` / ``ReturnDeletedObject``,
   set by ``customresource/etcd.go``).
@@ -138,6 +139,12 @@ class PodStrategy(Strategy):
     delete_answers_status = False
 
 
+class JobStrategy(Strategy):
+    # batch/v1 Jobs orphan their pods unless told otherwise, for backwards compatibility
+    # (``pkg/registry/batch/job/strategy.go`` ``DefaultGarbageCollectionPolicy``).
+    default_propagation = "Orphan"
+
+
 class NamespaceStrategy(Strategy):
     def pending_finalizers(self, obj: Dict[str, Any]) -> List[str]:
         return super().pending_finalizers(obj) + list((obj.get("spec") or {}).get("finalizers") or [])
@@ -151,6 +158,7 @@ STRATEGIES: Dict[str, Type[Strategy]] = {
     "nodes": NodeStrategy,
     "pods": PodStrategy,
     "namespaces": NamespaceStrategy,
+    "batch/jobs": JobStrategy,
 }
 
 

@@ -142,3 +142,14 @@ def test_namespace_controller_empties_the_namespace_then_drops_its_token(cluster
     assert store.get("namespaces", "doomed")["spec"]["finalizers"] == ["other.io/x"]
     store.mutate("namespaces", "doomed", lambda ns: ns["spec"].update(finalizers=[]))
     assert store.get("namespaces", "doomed") is None
+
+
+def test_jobs_orphan_their_pods_by_default(cluster):
+    store = cluster.store
+    job = store.create("batch/jobs", {"metadata": {"name": "j"}, "spec": {}}, "default")
+    ref = {"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": job["metadata"]["uid"]}
+    store.create("pods", {"metadata": {"name": "j-pod", "ownerReferences": [ref]}, "spec": {}}, "default")
+    store.delete("batch/jobs", "j", "default")
+    assert cluster.settle()
+    assert store.get("batch/jobs", "j", "default") is None
+    assert "ownerReferences" not in store.get("pods", "j-pod", "default")["metadata"]

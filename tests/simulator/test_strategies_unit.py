@@ -154,3 +154,16 @@ def test_pagination_tokens_resume_after_the_last_key_and_expire():
     with pytest.raises(ApiError) as info:
         paginate(items, 2, "not-a-token", rv=1, floor_rv=0)
     assert info.value.code == 400
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({}, None),
+    ({"propagationPolicy": "Foreground"}, "Foreground"),
+    ({"orphanDependents": True}, "Orphan"),
+    ({"orphanDependents": False}, "Background"),
+    ({"propagationPolicy": "Background", "orphanDependents": True}, "Background"),
+])
+def test_delete_options_propagation(options, expected):
+    from clustersim.registry import propagation_policy
+
+    assert propagation_policy(options) == expected
