@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import errors
 from .admission import AdmissionRequest
-from .errors import ApiError
 from .kinds import Kind
 from .patch import apply_patch
 from .schema import prune_object
@@ -418,5 +417,3 @@ def _check_preconditions(kind: Kind, name: str, meta: Dict[str, Any], preconditi
                                   f"Precondition failed: {label} in precondition: {wanted}, "
                                   f"{label} in object meta: {meta.get(field_name)}")
 
-
-__all__ = ["ApiError", "Store"]
