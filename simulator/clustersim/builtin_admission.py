@@ -1,7 +1,6 @@
-"""Admission and defaulting that the kube-apiserver itself performs (not operator webhooks).
+"""Admission that the kube-apiserver itself performs (not operator webhooks; defaulting is in
+``strategies.py``).
 
-* defaulting: StorageClass ``reclaimPolicy``/``volumeBindingMode``, PVC ``volumeMode`` and
-  ``status.phase``, Pod ``status.phase``, Namespace ``spec.finalizers``/``status.phase``;
 * PersistentVolumeClaim update validation and the ``PersistentVolumeClaimResize`` plugin;
 * StorageClass immutable fields;
 * the image registry operator's Config singleton name;
@@ -26,13 +25,9 @@ RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the sto
 
 def register(cluster: "Cluster") -> None:
     cluster.admission.add_plugin(namespace_lifecycle)
-    cluster.add_admission("storage.k8s.io/storageclasses", default_storageclass, mutating=True)
     cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
-    cluster.add_admission("persistentvolumeclaims", default_pvc, mutating=True)
     cluster.add_admission("persistentvolumeclaims", validate_pvc)
     cluster.add_admission("persistentvolumeclaims", admit_pvc_resize)
-    cluster.add_admission("pods", default_pod, mutating=True)
-    cluster.add_admission("namespaces", default_namespace, mutating=True)
     cluster.add_admission("imageregistry.operator.openshift.io/configs", validate_registry_config_name)
 
 
@@ -52,12 +47,6 @@ def namespace_lifecycle(req: AdmissionRequest) -> None:
                               name=req.name, kind=kind.resource, group=kind.group)
 
 
-def default_storageclass(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("reclaimPolicy", "Delete")
-        req.obj.setdefault("volumeBindingMode", "Immediate")
-
-
 def validate_storageclass_update(req: AdmissionRequest) -> None:
     if req.operation != "UPDATE" or req.obj is None or req.old is None:
         return
@@ -72,13 +61,6 @@ def validate_storageclass_update(req: AdmissionRequest) -> None:
         causes.append(errors.invalid_field("volumeBindingMode", req.obj.get("volumeBindingMode"), "field is immutable"))
     if causes:
         raise errors.invalid("StorageClass", req.name, causes, "storage.k8s.io")
-
-
-def default_pvc(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-        if not req.internal or "status" not in req.obj:
-            req.obj["status"] = {"phase": "Pending"}
 
 
 def _storage(obj: Dict[str, Any]) -> Any:
@@ -167,19 +149,6 @@ def admit_pvc_resize(req: AdmissionRequest) -> None:
     storage_class = req.cluster.store.peek("storage.k8s.io/storageclasses", class_name) if class_name else None
     if storage_class is None or not storage_class.get("allowVolumeExpansion"):
         raise errors.forbidden("persistentvolumeclaims", req.name, RESIZE_FORBIDDEN)
-
-
-def default_pod(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None and "status" not in req.obj:
-        req.obj["status"] = {"phase": "Pending"}
-
-
-def default_namespace(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        req.obj.setdefault("status", {}).setdefault("phase", "Active")
-        labels = req.obj["metadata"].setdefault("labels", {})
-        labels.setdefault("kubernetes.io/metadata.name", req.name)
 
 
 def validate_registry_config_name(req: AdmissionRequest) -> None:

@@ -9,7 +9,8 @@ applies the handler-level rules of the apiserver and answers ``(code, body, head
   (``AllowUnconditionalUpdate``, see ``strategies.py``);
 * server-side apply, simplified: create when missing, otherwise merge the applied
   configuration (no field ownership, no conflicts, no removals);
-* the generic ``scale`` subresource of deployments / replicasets / statefulsets;
+* the generic ``scale`` subresource of deployments / replicasets / statefulsets, and
+  ``namespaces/finalize``;
 * DELETE answers: the terminating object while finalizers hold it; else a ``Success`` Status
   for built-in kinds and the object for custom resources and pods (``strategies.py``);
 * list pagination (``limit`` / ``continue``) with the 410 an expired token gets;
@@ -312,6 +313,8 @@ class Registry:
                 raise errors.service_unavailable()  # the aggregated API has no backend
             if req.subresource == "scale" and "scale" in kind.subresources:
                 return self._scale(req)
+            if req.subresource == "finalize" and "finalize" in kind.subresources:
+                return self._finalize(req)
             raise path_not_found()
         sub_request = SubresourceRequest(self.cluster, req.http.method, kind.key, kind, req.namespace, req.name,
                                          req.subresource, req.body, req.dry_run, req.http)
@@ -319,6 +322,17 @@ class Registry:
             result = handler(sub_request)
         response = as_response(result)
         return response.code, response.body, response.headers
+
+    def _finalize(self, req: RestRequest) -> Answer:
+        """``namespaces/{name}/finalize`` (PUT): the one way to change a namespace's
+        ``spec.finalizers`` (``pkg/registry/core/namespace/storage/storage.go`` ``FinalizeREST``)."""
+        if req.http.method != "PUT":
+            raise errors.method_not_allowed()
+        obj = named_body(req.body, req)
+        with self.cluster.api_lock():
+            updated = self.store.update(req.kind.key, obj, req.namespace or None, dry_run=req.dry_run,
+                                        internal=False, subresource="finalize")
+        return 200, updated, {}
 
     def _scale(self, req: RestRequest) -> Answer:
         """The generic ``scale`` subresource of deployments/replicasets/statefulsets."""

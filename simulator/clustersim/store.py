@@ -329,8 +329,8 @@ class Store:
         new["apiVersion"] = new.get("apiVersion") or kind.api_version
         new["kind"] = new.get("kind") or kind.kind
         strategy = self.strategy(kind)
-        if subresource == "status":
-            new = strategy.prepare_for_status_update(new, old)
+        if subresource:
+            new = strategy.prepare_for_subresource_update(subresource, new, old)
         else:
             meta["name"] = name
             if kind.namespaced:

@@ -21,6 +21,10 @@ Sources (kubernetes/kubernetes release-1.33 unless noted):
   deleted, answer a DELETE with the pod (``pkg/registry/core/pod/storage/storage.go``);
 * namespaces are held by ``spec.finalizers`` too and turn ``Terminating`` on delete
   (``pkg/registry/core/namespace/storage/storage.go`` ``Delete``);
+* defaulting of the kinds the collection writes: Pod and PVC ``status.phase: Pending``, PVC
+  ``volumeMode: Filesystem``, StorageClass ``reclaimPolicy``/``volumeBindingMode``, Namespace
+  ``Active`` + ``kubernetes`` finalizer + ``kubernetes.io/metadata.name`` label (the strategies'
+  ``PrepareForCreate`` and ``pkg/apis/*/v1/defaults.go``);
 * batch/v1 Jobs default to orphaning their pods (``pkg/registry/batch/job/strategy.go``);
 * a DELETE of other built-in kinds that removes the object at once answers a ``Success``
   Status; custom resources answer the object (``store.go`` ``Delete`` / ``ReturnDeletedObject``,
@@ -44,6 +48,7 @@ SYSTEM_METADATA = ("uid", "creationTimestamp", "resourceVersion", "generation", 
 PRESERVED_ON_UPDATE = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
 FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
+FINALIZER_KUBERNETES = "kubernetes"  # v1.FinalizerKubernetes: the namespace controller's token
 PROPAGATION_POLICIES = ("Orphan", "Background", "Foreground")
 
 
@@ -100,6 +105,13 @@ class Strategy:
         if spec_changed(old, new):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
 
+    def prepare_for_subresource_update(self, subresource: str, new: Dict[str, Any], old: Dict[str, Any]
+                                       ) -> Dict[str, Any]:
+        """A write to ``/status`` (or another stored subresource): only its part changes."""
+        if subresource != "status":
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        return self.prepare_for_status_update(new, old)
+
     def prepare_for_status_update(self, new: Dict[str, Any], old: Dict[str, Any]) -> Dict[str, Any]:
         """A ``/status`` write: only ``status`` changes, everything else is the stored object."""
         updated = clone(old)
@@ -138,6 +150,27 @@ class PodStrategy(Strategy):
     indexed_fields = ("spec.nodeName",)
     delete_answers_status = False
 
+    def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
+        super().prepare_for_create(obj, internal)
+        obj.setdefault("status", {"phase": "Pending"})  # pod/strategy.go PrepareForCreate
+
+
+class PersistentVolumeClaimStrategy(Strategy):
+    def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
+        super().prepare_for_create(obj, internal)
+        # SetDefaults_PersistentVolumeClaimSpec (pkg/apis/core/v1/defaults.go) and the claim's
+        # initial phase; controllers seeding a claim may bring their own status.
+        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+        if not internal or "status" not in obj:
+            obj["status"] = {"phase": "Pending"}
+
+
+class StorageClassStrategy(Strategy):
+    def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
+        super().prepare_for_create(obj, internal)
+        obj.setdefault("reclaimPolicy", "Delete")  # SetDefaults_StorageClass (pkg/apis/storage/v1/defaults.go)
+        obj.setdefault("volumeBindingMode", "Immediate")
+
 
 class JobStrategy(Strategy):
     # batch/v1 Jobs orphan their pods unless told otherwise, for backwards compatibility
@@ -146,6 +179,39 @@ class JobStrategy(Strategy):
 
 
 class NamespaceStrategy(Strategy):
+    """``pkg/registry/core/namespace/strategy.go``: created ``Active`` with the ``kubernetes``
+    finalizer; ``spec.finalizers`` change only through ``/finalize`` (controllers' internal
+    writes stand in for it), ``status`` only through ``/status``."""
+
+    def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
+        super().prepare_for_create(obj, internal)
+        finalizers = obj.setdefault("spec", {}).setdefault("finalizers", [])
+        if FINALIZER_KUBERNETES not in finalizers:
+            finalizers.append(FINALIZER_KUBERNETES)
+        obj.setdefault("status", {}).setdefault("phase", "Active")
+        # the kubernetes.io/metadata.name label (NamespaceDefaultLabelName, GA in 1.22)
+        obj["metadata"].setdefault("labels", {}).setdefault("kubernetes.io/metadata.name", obj["metadata"]["name"])
+
+    def prepare_for_update(self, new: Dict[str, Any], old: Dict[str, Any], write_status: bool) -> None:
+        if not write_status:
+            old_finalizers = (old.get("spec") or {}).get("finalizers")
+            spec = new.setdefault("spec", {})
+            if old_finalizers is None:
+                spec.pop("finalizers", None)
+            else:
+                spec["finalizers"] = clone(old_finalizers)
+            if not spec and "spec" not in old:
+                new.pop("spec")
+        super().prepare_for_update(new, old, write_status)
+
+    def prepare_for_subresource_update(self, subresource: str, new: Dict[str, Any], old: Dict[str, Any]
+                                       ) -> Dict[str, Any]:
+        if subresource != "finalize":
+            return super().prepare_for_subresource_update(subresource, new, old)
+        updated = clone(old)
+        updated.setdefault("spec", {})["finalizers"] = clone((new.get("spec") or {}).get("finalizers") or [])
+        return updated
+
     def pending_finalizers(self, obj: Dict[str, Any]) -> List[str]:
         return super().pending_finalizers(obj) + list((obj.get("spec") or {}).get("finalizers") or [])
 
@@ -157,6 +223,8 @@ class NamespaceStrategy(Strategy):
 STRATEGIES: Dict[str, Type[Strategy]] = {
     "nodes": NodeStrategy,
     "pods": PodStrategy,
+    "persistentvolumeclaims": PersistentVolumeClaimStrategy,
+    "storage.k8s.io/storageclasses": StorageClassStrategy,
     "namespaces": NamespaceStrategy,
     "batch/jobs": JobStrategy,
 }

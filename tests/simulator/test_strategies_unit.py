@@ -167,3 +167,33 @@ def test_delete_options_propagation(options, expected):
     from clustersim.registry import propagation_policy
 
     assert propagation_policy(options) == expected
+
+
+def test_namespace_finalizers_change_only_through_finalize(cluster):
+    store, registry = cluster.store, Registry(cluster)
+    created = store.create("namespaces", {"metadata": {"name": "fin"}, "spec": {"finalizers": ["other.io/x"]}},
+                           internal=False)
+    assert created["spec"]["finalizers"] == ["other.io/x", "kubernetes"]
+    assert created["status"] == {"phase": "Active"}
+    assert created["metadata"]["labels"]["kubernetes.io/metadata.name"] == "fin"
+    patched = store.patch("namespaces", "fin", {"spec": {"finalizers": []}, "metadata": {"labels": {"a": "b"}}},
+                          internal=False)
+    assert patched["spec"]["finalizers"] == ["other.io/x", "kubernetes"] and patched["metadata"]["labels"]["a"] == "b"
+    http = HttpRequest("PUT", "/", {}, {"Content-Type": "application/json"})
+    body = {"metadata": {"name": "fin"}, "spec": {"finalizers": ["kubernetes"]}}
+    code, answer, _ = registry.handle(RestRequest("update", cluster.kinds.get("namespaces"), "", "fin", "finalize",
+                                                  body, False, http))
+    assert code == 200 and answer["spec"]["finalizers"] == ["kubernetes"]
+    assert answer["metadata"]["labels"]["a"] == "b"
+
+
+def test_defaults_on_create(cluster):
+    store = cluster.store
+    sc = store.create("storage.k8s.io/storageclasses", {"metadata": {"name": "sc"}, "provisioner": "p"})
+    assert sc["reclaimPolicy"] == "Delete" and sc["volumeBindingMode"] == "Immediate"
+    pvc = store.create("persistentvolumeclaims", {"metadata": {"name": "c"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        "status": {"phase": "Bound"}}, "default", internal=False)
+    assert pvc["spec"]["volumeMode"] == "Filesystem" and pvc["status"] == {"phase": "Pending"}
+    pod = store.create("pods", {"metadata": {"name": "p"}, "spec": {}}, "default", internal=False)
+    assert pod["status"] == {"phase": "Pending"}
