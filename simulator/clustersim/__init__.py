@@ -50,7 +50,8 @@ Extension points on ``cluster``
     ``duration(name, default)``            configured simulated delay in seconds (``--durations``).
     ``add_route(method, path_prefix, fn)`` non-Kubernetes endpoint, ``fn(HttpRequest) -> HttpResponse | (code, body)``.
     ``faults.take(name, target) -> dict | None``  consume an armed operator fault ("migration-fail", "ns/vm").
-    ``kinds.extend_schema(key, schema)``   declare more fields kept by pruning (see ``schema.py``).
+    ``kinds.extend_schema(key, schema)``   declare more fields kept by pruning (shorthand of ``schema.py``;
+                                           upstream fields are already kept, see ``clustersim/schemas``).
     ``on_reset(fn)``                       drop private operator state on ``POST /_sim/reset``.
     ``lock``                               the RLock guarding the store; callbacks already hold it.
     ``settle(timeout)``                    wait until no controller work is pending.

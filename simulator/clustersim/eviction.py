@@ -1,7 +1,9 @@
 """``pods/eviction`` as the apiserver serves it: hooks, then the PodDisruptionBudget check.
 
-Eviction hooks (``cluster.add_eviction_hook``) run first so KubeVirt can answer 429
-"Eviction triggered evacuation of VMI" for migratable virt-launcher pods, as its webhook does.
+Eviction hooks (``cluster.add_eviction_hook``) run first, as validating webhooks on
+``pods/eviction`` do: KubeVirt answers 429 "Eviction triggered evacuation of VMI" for
+virt-launcher pods it evacuates.  ``evict_pod`` is the one eviction path: the HTTP subresource and
+in-cluster drains (the Node Maintenance Operator) both use it.
 Then every PDB of the namespace whose selector matches the pod must allow one disruption;
 otherwise 429 "Cannot evict pod as it would violate the pod's disruption budget.".  Budgets are
 computed from the live pods on each call (the disruption controller's ``status`` may be stale
@@ -95,16 +97,21 @@ def evict(req: "SubresourceRequest") -> Tuple[int, Dict[str, Any]]:
         raise errors.bad_request(f"name in URL does not match name in Eviction object")
     options = eviction.get("deleteOptions") or {}
     dry_run = req.dry_run or "All" in (options.get("dryRun") or [])  # DeleteOptions may carry it
-    handled = False
-    for hook in list(cluster.eviction_hooks):
-        if hook(cluster, pod, eviction, dry_run):
-            handled = True
-            break
-    if not handled:
-        terminal = dig(pod, "status", "phase") in ("Succeeded", "Failed")
-        if not terminal:
-            check_disruption_budgets(cluster, pod)
-        cluster.store.delete("pods", req.name, req.namespace, dry_run=dry_run, internal=False,
-                             preconditions=options.get("preconditions"))
+    evict_pod(cluster, pod, eviction, dry_run=dry_run, internal=False, preconditions=options.get("preconditions"))
     return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, \
         warning_header(unknown)
+
+
+def evict_pod(cluster: "Cluster", pod: Dict[str, Any], eviction: Optional[Dict[str, Any]] = None, *,
+              dry_run: bool = False, internal: bool = True, preconditions: Optional[Dict[str, Any]] = None) -> None:
+    """Evict ``pod`` as the eviction subresource does: the eviction hooks (KubeVirt's webhook) may
+    refuse (ApiError) or take it over; else a pod that is not terminal must pass its
+    PodDisruptionBudgets, and the pod is deleted.  The HTTP ``pods/eviction`` path and in-cluster
+    drains (the Node Maintenance Operator) both come here."""
+    for hook in list(cluster.eviction_hooks):
+        if hook(cluster, pod, eviction or {}, dry_run):
+            return
+    if dig(pod, "status", "phase") not in ("Succeeded", "Failed"):
+        check_disruption_budgets(cluster, pod)
+    cluster.store.delete("pods", pod["metadata"]["name"], pod["metadata"]["namespace"], dry_run=dry_run,
+                         internal=internal, preconditions=preconditions)

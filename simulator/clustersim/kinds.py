@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-from .schema import ANY, CONDITIONS, conditions, fields, merge_schema
+from .schema import from_shorthand, merge_schema
+from .schemas import must_schema, schema_for
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 STATUS_VERBS = ("get", "patch", "update")
@@ -42,7 +43,7 @@ class Kind:
     singular: str = ""
     builtin: bool = False  # built-in types accept strategic merge patch; CRDs answer 415
     field_selectors: FrozenSet[str] = BASE_FIELD_SELECTORS
-    schema: Optional[Dict[str, Any]] = None  # pruning schema (None keeps every field)
+    schema: Optional[Dict[str, Any]] = None  # structural schema (None keeps every field)
     list_kind: str = ""
 
     def __post_init__(self) -> None:
@@ -105,8 +106,11 @@ class KindRegistry:
                         "kind": kind, "verbs": list(verbs)})
 
     def extend_schema(self, key: str, extra: Dict[str, Any]) -> None:
+        """Keep more fields of ``key`` through pruning; ``extra`` is the shorthand of ``schema.py``
+        (``{"spec": {"field": None}}``).  Fields the upstream schema already declares need no
+        extension."""
         kind = self.get(key)
-        kind.schema = merge_schema(kind.schema, extra)
+        kind.schema = merge_schema(kind.schema, from_shorthand(extra))
 
     # -- lookup ------------------------------------------------------------------------------
     def get(self, key: str) -> Kind:
@@ -210,142 +214,23 @@ def _fix_status_kind(kind: Kind) -> Kind:
     return kind
 
 
-# --- pruning schemas -------------------------------------------------------------------------
-# Built-in types: the apiserver decodes into Go structs, so a field the struct does not have is
-# dropped (and reported or refused according to ``fieldValidation``).  Field lists follow the
-# Kubernetes API reference (v1.33); deeper subtrees are kept as is.
-EVICTION_SCHEMA: Dict[str, Any] = {
-    "deleteOptions": fields("apiVersion", "kind", "dryRun", "gracePeriodSeconds",
-                            "ignoreStoreReadErrorWithClusterBreakingPotential", "orphanDependents",
-                            "preconditions", "propagationPolicy")}
-_NAMESPACE = {"spec": fields("finalizers"), "status": ANY}
-_NODE = {"spec": fields("configSource", "externalID", "podCIDR", "podCIDRs", "providerID", "taints", "unschedulable"),
-         "status": ANY}
-_POD_SPEC = fields(
-    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy",
-    "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers",
-    "hostname", "hostnameOverride", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os",
-    "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims", "resources",
-    "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext", "serviceAccount",
-    "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
-    "tolerations", "topologySpreadConstraints", "volumes")
-_POD = {"spec": _POD_SPEC, "status": ANY}
-_PVC = {"spec": fields("accessModes", "dataSource", "dataSourceRef", "resources", "selector", "storageClassName",
-                       "volumeAttributesClassName", "volumeMode", "volumeName"),
-        "status": ANY}
-_PV = {"spec": fields(
-    "accessModes", "capacity", "claimRef", "mountOptions", "nodeAffinity", "persistentVolumeReclaimPolicy",
-    "storageClassName", "volumeAttributesClassName", "volumeMode",
-    # the volume sources (PersistentVolumeSource)
-    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "fc", "flexVolume", "flocker",
-    "gcePersistentDisk", "glusterfs", "hostPath", "iscsi", "local", "nfs", "photonPersistentDisk", "portworxVolume",
-    "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume"),
-    "status": ANY}
-_CONFIG_MAP = fields("binaryData", "data", "immutable")
-_SECRET = fields("data", "immutable", "stringData", "type")
-_DEPLOYMENT = {"spec": fields("minReadySeconds", "paused", "progressDeadlineSeconds", "replicas",
-                              "revisionHistoryLimit", "selector", "strategy", "template"),
-               "status": ANY}
-_STORAGE_CLASS = fields("allowVolumeExpansion", "allowedTopologies", "mountOptions", "parameters", "provisioner",
-                        "reclaimPolicy", "volumeBindingMode")
-_PDB = {"spec": fields("maxUnavailable", "minAvailable", "selector", "unhealthyPodEvictionPolicy"), "status": ANY}
-
-# CRD kinds: structural schemas of the upstream CRDs (see /work/shared/crds and the projects'
-# Go types), for the fields the collection writes; deeper subtrees are kept as is.
-_VOLUME_SNAPSHOT_CLASS = fields("deletionPolicy", "driver", "parameters")
-_KUBEVIRT_DISK = fields("blockSize", "bootOrder", "cache", "cdrom", "dedicatedIOThread", "disk", "errorPolicy", "io",
-                        "lun", "name", "serial", "shareable", "tag")
-_KUBEVIRT_VOLUME = fields(
-    "name", "cloudInitConfigDrive", "cloudInitNoCloud", "configMap", "containerDisk", "dataVolume", "downwardAPI",
-    "downwardMetrics", "emptyDisk", "ephemeral", "hostDisk", "memoryDump", "persistentVolumeClaim", "secret",
-    "serviceAccount", "sysprep")
-_KUBEVIRT_DEVICES = {**fields(
-    "autoattachGraphicsDevice", "autoattachInputDevice", "autoattachMemBalloon", "autoattachPodInterface",
-    "autoattachSerialConsole", "autoattachVSOCK", "blockMultiQueue", "clientPassthrough", "disableHotplug",
-    "downwardMetrics", "filesystems", "gpus", "hostDevices", "inputs", "interfaces", "logSerialConsole",
-    "networkInterfaceMultiqueue", "panicDevices", "rng", "sound", "tpm", "useVirtioTransitional", "video",
-    "watchdog"), "disks": [_KUBEVIRT_DISK]}
-_KUBEVIRT_DOMAIN = {**fields("chassis", "clock", "cpu", "features", "firmware", "ioThreads", "ioThreadsPolicy",
-                             "launchSecurity", "machine", "memory", "resources"), "devices": _KUBEVIRT_DEVICES}
-_VMI_SPEC = {**fields(
-    "accessCredentials", "affinity", "architecture", "dnsConfig", "dnsPolicy", "evictionStrategy", "hostname",
-    "livenessProbe", "networks", "nodeSelector", "priorityClassName", "readinessProbe", "resourceClaims",
-    "schedulerName", "startStrategy", "subdomain", "terminationGracePeriodSeconds", "tolerations",
-    "topologySpreadConstraints"), "domain": _KUBEVIRT_DOMAIN, "volumes": [_KUBEVIRT_VOLUME]}
-_VIRTUAL_MACHINE = {
-    "spec": {**fields("dataVolumeTemplates", "instancetype", "preference", "runStrategy", "running",
-                      "updateVolumesStrategy"),
-             "template": {"metadata": ANY, "spec": _VMI_SPEC}},
-    "status": ANY}
-_DATA_VOLUME = {
-    "spec": fields("checkpoints", "contentType", "finalCheckpoint", "preallocation", "priorityClassName", "pvc",
-                   "serviceAccountName", "source", "sourceRef", "storage"),
-    "status": {**fields("claimName", "phase", "progress", "restartCount"),
-               "conditions": conditions("lastHeartbeatTime")}}
-_CDI_CONFIG = {
-    "spec": {**fields("dataVolumeTTLSeconds", "featureGates", "imagePullSecrets", "importProxy", "insecureRegistries",
-                      "logVerbosity", "podResourceRequirements", "preallocation", "scratchSpaceStorageClass",
-                      "tlsSecurityProfile", "uploadProxyURLOverride", "webhookPvcRendering"),
-             "filesystemOverhead": {"global": ANY, "storageClass": {"*": ANY}}},
-    "status": fields("defaultPodResourceRequirements", "filesystemOverhead", "imagePullSecrets", "importProxy",
-                     "preallocation", "scratchSpaceStorageClass", "uploadProxyCA", "uploadProxyURL")}
-# libopenstorage/autopilot pkg/apis/autopilot/v1alpha1 (AutopilotRule has no status).
-_AUTOPILOT_RULE = {"spec": {
-    **fields("actionsCoolDownPeriod", "enforcement", "namespaceSelector", "pollInterval", "selector", "weight"),
-    "conditions": {**fields("for", "provider", "requiredMatches", "type"),
-                   "expressions": [fields("key", "keyAlias", "operator", "values")]},
-    "actions": [fields("name", "params")]}}
-# kubev2v/forklift pkg/apis/forklift/v1beta1 (conditions carry category, durable and items).
-_FORKLIFT_CONDITIONS = conditions("category", "durable", "items")
-_STORAGE_MAP = {
-    "spec": {"provider": fields("source", "destination"),
-             "map": [fields("source", "destination", "offloadPlugin")]},
-    "status": {**fields("observedGeneration", "references"), "conditions": _FORKLIFT_CONDITIONS}}
-_PROVIDER = {
-    "spec": fields("type", "url", "secret", "settings"),
-    "status": {**fields("fingerprint", "observedGeneration", "phase", "service"),
-               "conditions": _FORKLIFT_CONDITIONS}}
+# Pruning schemas are data: generated from upstream into ``clustersim/schemas/*.json`` (see
+# ``clustersim/schemas/__init__.py`` and docs/simulator.md, "Schemas as data").
+# policy/v1 Eviction is a body, not a stored kind: ``pods/eviction`` decodes it like a built-in type.
+EVICTION_SCHEMA: Dict[str, Any] = must_schema("policy/eviction")
 
 
-# libopenstorage/operator StorageCluster (core.libopenstorage.org_storageclusters.yaml), one level deep.
-_STORAGE_CLUSTER_SPEC = {
-    **fields("autoUpdateComponents", "customImageRegistry", "env", "featureGates", "image", "imagePullPolicy",
-             "imagePullSecret", "nodes", "preserveFullCustomImageRegistry", "priorityClassName",
-             "revisionHistoryLimit", "runtimeOptions", "secretsProvider", "startPort", "version", "volumes"),
-    "autopilot": fields("args", "enabled", "env", "gitops", "image", "lockImage", "providers", "resources", "volumes"),
-    "cloudStorage": fields("capacitySpecs", "deviceSpecs", "journalDeviceSpec", "kvdbDeviceSpec", "maxStorageNodes",
-                           "maxStorageNodesPerZone", "maxStorageNodesPerZonePerNodeGroup", "nodePoolLabel",
-                           "provider", "systemMetadataDeviceSpec"),
-    "csi": fields("enabled", "installSnapshotController", "topology"),
-    "deleteStrategy": fields("type"),
-    "kvdb": fields("authSecret", "endpoints", "internal"),
-    "metadata": fields("annotations", "labels"),
-    "monitoring": fields("enableMetrics", "grafana", "prometheus", "telemetry"),
-    "network": fields("dataInterface", "mgmtInterface"),
-    "placement": fields("nodeAffinity", "tolerations"),
-    "pxRepo": fields("enabled", "image"),
-    "resources": fields("limits", "requests"),
-    "security": fields("auth", "enabled", "tls"),
-    "storage": fields("cacheDevices", "devices", "forceUseDisks", "journalDevice", "kvdbDevice",
-                      "systemMetadataDevice", "useAll", "useAllWithPartitions"),
-    "stork": fields("args", "enabled", "env", "hostNetwork", "image", "lockImage", "resources", "volumes"),
-    "updateStrategy": fields("rollingUpdate", "type"),
-    "userInterface": fields("enabled", "env", "image", "lockImage")}
-
-
-def builtin_kinds() -> List[Kind]:
-    """Every kind served by a fresh simulator.  Field names follow the upstream types/CRDs."""
-    scale = Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
-    k: List[Kind] = [
-        # --- core/v1 -------------------------------------------------------------------------
-        Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), builtin=True, schema=_NAMESPACE,
+def _core_kinds() -> List[Kind]:
+    """core/v1 (the kube-apiserver's legacy group)."""
+    return [
+        Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), builtin=True,
              verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
              subresources=_status(Subresource("finalize", "", ("update",))),
              field_selectors=BASE_FIELD_SELECTORS | {"status.phase"}),
-        Kind("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), builtin=True, schema=_NODE,
+        Kind("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), builtin=True,
              subresources=_status(Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update"))),
              field_selectors=BASE_FIELD_SELECTORS | {"spec.unschedulable"}),
-        Kind("", "v1", "pods", "Pod", short_names=("po",), categories=("all",), builtin=True, schema=_POD,
+        Kind("", "v1", "pods", "Pod", short_names=("po",), categories=("all",), builtin=True,
              subresources=_status(Subresource("eviction", "Eviction", ("create",), "policy", "v1"),
                                   Subresource("log", "Pod", ("get",)),
                                   Subresource("binding", "Binding", ("create",))),
@@ -353,24 +238,30 @@ def builtin_kinds() -> List[Kind]:
                                                      "spec.schedulerName", "spec.serviceAccountName",
                                                      "status.podIP", "status.nominatedNodeName"}),
         Kind("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), builtin=True,
-             subresources=_status(), schema=_PVC),
+             subresources=_status()),
         Kind("", "v1", "persistentvolumes", "PersistentVolume", namespaced=False, short_names=("pv",), builtin=True,
-             subresources=_status(), schema=_PV),
+             subresources=_status()),
         Kind("", "v1", "events", "Event", short_names=("ev",), builtin=True,
              field_selectors=BASE_FIELD_SELECTORS | {"involvedObject.kind", "involvedObject.namespace",
                                                      "involvedObject.name", "involvedObject.uid",
                                                      "involvedObject.apiVersion", "involvedObject.resourceVersion",
                                                      "involvedObject.fieldPath", "reason", "type", "source"}),
-        Kind("", "v1", "configmaps", "ConfigMap", short_names=("cm",), builtin=True, schema=_CONFIG_MAP),
-        Kind("", "v1", "secrets", "Secret", builtin=True, schema=_SECRET, field_selectors=BASE_FIELD_SELECTORS | {"type"}),
+        Kind("", "v1", "configmaps", "ConfigMap", short_names=("cm",), builtin=True),
+        Kind("", "v1", "secrets", "Secret", builtin=True, field_selectors=BASE_FIELD_SELECTORS | {"type"}),
         Kind("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), builtin=True),
         Kind("", "v1", "services", "Service", short_names=("svc",), categories=("all",), builtin=True,
              verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
              subresources=_status(Subresource("proxy", "ServiceProxyOptions", ("create", "delete", "get", "patch", "update")))),
         Kind("", "v1", "endpoints", "Endpoints", short_names=("ep",), builtin=True),
-        # --- apps/v1, batch/v1 ----------------------------------------------------------------
+    ]
+
+
+def _workload_kinds() -> List[Kind]:
+    """apps/v1 and batch/v1."""
+    scale = Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1")
+    return [
         Kind("apps", "v1", "deployments", "Deployment", short_names=("deploy",), categories=("all",), builtin=True,
-             subresources=_status(scale), schema=_DEPLOYMENT),
+             subresources=_status(scale)),
         Kind("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), categories=("all",), builtin=True,
              subresources=_status(Subresource("scale", "Scale", STATUS_VERBS, "autoscaling", "v1"))),
         Kind("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), categories=("all",), builtin=True,
@@ -381,49 +272,45 @@ def builtin_kinds() -> List[Kind]:
              field_selectors=BASE_FIELD_SELECTORS | {"status.successful"}),
         Kind("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",), builtin=True,
              subresources=_status()),
-        # --- storage ----------------------------------------------------------------------------
-        Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short_names=("sc",), builtin=True,
-             schema=_STORAGE_CLASS),
+    ]
+
+
+def _storage_kinds() -> List[Kind]:
+    """storage.k8s.io/v1 and the CSI snapshot CRDs."""
+    return [
+        Kind("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short_names=("sc",), builtin=True),
         Kind("storage.k8s.io", "v1", "csidrivers", "CSIDriver", namespaced=False, builtin=True),
         Kind("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", namespaced=False, builtin=True,
              subresources=_status()),
         Kind("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", namespaced=False,
-             short_names=("vsclass", "vsclasses"), schema=_VOLUME_SNAPSHOT_CLASS),
+             short_names=("vsclass", "vsclasses")),
         Kind("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", short_names=("vs",),
              subresources=_status()),
         Kind("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent", namespaced=False,
              short_names=("vsc", "vscs"), subresources=_status()),
-        # --- policy, rbac -----------------------------------------------------------------------
+    ]
+
+
+def _policy_and_rbac_kinds() -> List[Kind]:
+    """policy/v1 and rbac.authorization.k8s.io/v1."""
+    return [
         Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
-             subresources=_status(), schema=_PDB),
+             subresources=_status()),
         Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False, builtin=True),
-        # --- OpenShift --------------------------------------------------------------------------
-        Kind("config.openshift.io", "v1", "clusterversions", "ClusterVersion", namespaced=False, subresources=_status(),
-             schema={"spec": fields("capabilities", "channel", "clusterID", "desiredUpdate", "overrides", "upstream"),
-                     "status": {**fields("availableUpdates", "capabilities", "conditionalUpdates", "desired",
-                                         "history", "observedGeneration", "versionHash"), "conditions": conditions()}}),
+    ]
+
+
+def _openshift_kinds() -> List[Kind]:
+    """OpenShift config, image registry, routes and OLM."""
+    return [
+        Kind("config.openshift.io", "v1", "clusterversions", "ClusterVersion", namespaced=False, subresources=_status()),
         Kind("config.openshift.io", "v1", "clusteroperators", "ClusterOperator", namespaced=False, short_names=("co",),
-             subresources=_status(),
-             schema={"spec": {}, "status": {"conditions": conditions(), "extension": ANY, "relatedObjects": ANY,
-                                            "versions": ANY}}),
-        Kind("imageregistry.operator.openshift.io", "v1", "configs", "Config", namespaced=False, subresources=_status(),
-             schema={"spec": {**fields("affinity", "defaultRoute", "disableRedirect", "httpSecret", "logLevel",
-                                       "logging", "managementState", "nodeSelector", "observedConfig",
-                                       "operatorLogLevel", "proxy", "readOnly", "replicas", "requests", "resources",
-                                       "rolloutStrategy", "routes", "tolerations", "topologySpreadConstraints",
-                                       "unsupportedConfigOverrides"),
-                              "storage": {**fields("azure", "emptyDir", "gcs", "ibmcos", "managementState", "oss",
-                                                   "s3", "swift"), "pvc": fields("claim")}},
-                     "status": {**fields("generations", "latestAvailableRevision", "observedGeneration",
-                                         "readyReplicas", "storage", "storageManaged", "version"),
-                                "conditions": conditions()}}),
-        Kind("route.openshift.io", "v1", "routes", "Route", subresources=_status(),
-             schema={"spec": fields("host", "path", "port", "subdomain", "tls", "to", "alternateBackends",
-                                    "wildcardPolicy", "httpHeaders"),
-                     "status": fields("ingress")}),
+             subresources=_status()),
+        Kind("imageregistry.operator.openshift.io", "v1", "configs", "Config", namespaced=False, subresources=_status()),
+        Kind("route.openshift.io", "v1", "routes", "Route", subresources=_status()),
         Kind("operators.coreos.com", "v1alpha1", "clusterserviceversions", "ClusterServiceVersion",
              short_names=("csv", "csvs"), categories=("olm",), subresources=_status()),
         Kind("operators.coreos.com", "v1alpha1", "subscriptions", "Subscription", short_names=("sub", "subs"),
@@ -432,44 +319,26 @@ def builtin_kinds() -> List[Kind]:
              categories=("olm",), subresources=_status()),
         Kind("operators.coreos.com", "v1", "operatorgroups", "OperatorGroup", short_names=("og",),
              categories=("olm",), subresources=_status()),
-        # --- OpenShift Virtualization -----------------------------------------------------------
+    ]
+
+
+def _virtualization_kinds() -> List[Kind]:
+    """OpenShift Virtualization: HCO, CDI, KubeVirt, NMO."""
+    return [
         Kind("hco.kubevirt.io", "v1beta1", "hyperconvergeds", "HyperConverged", short_names=("hco", "hcos"),
-             categories=("all",), subresources=_status(),
-             schema={"spec": {**fields(
-                 "CommonInstancetypesDeployment", "applicationAwareConfig", "certConfig", "commonBootImageNamespace",
-                 "commonTemplatesNamespace", "dataImportCronTemplates", "defaultCPUModel", "defaultRuntimeClass",
-                 "deployVmConsoleProxy", "enableApplicationAwareQuota", "enableCommonBootImageImport",
-                 "evictionStrategy", "featureGates", "higherWorkloadDensity", "infra", "instancetypeConfig",
-                 "ksmConfiguration", "kubeSecondaryDNSNameServerIP", "liveUpdateConfiguration",
-                 "localStorageClassName", "logVerbosityConfig", "mediatedDevicesConfiguration", "networkBinding",
-                 "obsoleteCPUs", "permittedHostDevices", "resourceRequirements", "scratchSpaceStorageClass",
-                 "storageImport", "tektonPipelinesNamespace", "tektonTasksNamespace", "tlsSecurityProfile",
-                 "tuningPolicy", "uninstallStrategy", "vddkInitImage", "virtualMachineOptions",
-                 "vmStateStorageClass", "workloadUpdateStrategy", "workloads"),
-                 "liveMigrationConfig": fields("allowAutoConverge", "allowPostCopy", "bandwidthPerMigration",
-                                               "completionTimeoutPerGiB", "network", "parallelMigrationsPerCluster",
-                                               "parallelOutboundMigrationsPerNode", "progressTimeout"),
-                 "filesystemOverhead": {"global": ANY, "storageClass": {"*": ANY}}},
-                 "status": {**fields("dataImportCronTemplates", "dataImportSchedule", "infrastructureHighlyAvailable",
-                                     "nodeInfo", "observedGeneration", "relatedObjects", "systemHealthStatus",
-                                     "versions"), "conditions": CONDITIONS}}),
-        Kind("cdi.kubevirt.io", "v1beta1", "cdiconfigs", "CDIConfig", namespaced=False, subresources=_status(),
-             schema=_CDI_CONFIG),
+             categories=("all",), subresources=_status()),
+        Kind("cdi.kubevirt.io", "v1beta1", "cdiconfigs", "CDIConfig", namespaced=False, subresources=_status()),
         Kind("cdi.kubevirt.io", "v1beta1", "cdis", "CDI", namespaced=False, short_names=("cdi", "cdis"),
              subresources=_status()),
-        Kind("cdi.kubevirt.io", "v1beta1", "storageprofiles", "StorageProfile", namespaced=False, subresources=_status(),
-             schema={"spec": fields("claimPropertySets", "cloneStrategy", "dataImportCronSourceFormat",
-                                    "snapshotClass", "minimumSupportedPvcSize"),
-                     "status": fields("claimPropertySets", "cloneStrategy", "dataImportCronSourceFormat",
-                                      "provisioner", "snapshotClass", "storageClass", "minimumSupportedPvcSize")}),
+        Kind("cdi.kubevirt.io", "v1beta1", "storageprofiles", "StorageProfile", namespaced=False, subresources=_status()),
         Kind("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume", short_names=("dv", "dvs"), categories=("all",),
-             subresources=_status(), schema=_DATA_VOLUME),
+             subresources=_status()),
         Kind("cdi.kubevirt.io", "v1beta1", "datasources", "DataSource", short_names=("das",), categories=("all",),
              subresources=_status()),
         Kind("cdi.kubevirt.io", "v1beta1", "dataimportcrons", "DataImportCron", short_names=("dic", "dics"),
              categories=("all",), subresources=_status()),
         Kind("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", short_names=("vm", "vms"), categories=("all",),
-             subresources=_status(), schema=_VIRTUAL_MACHINE),
+             subresources=_status()),
         Kind("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", short_names=("vmi", "vmis"),
              categories=("all",), subresources=_status()),
         Kind("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
@@ -477,32 +346,46 @@ def builtin_kinds() -> List[Kind]:
         Kind("kubevirt.io", "v1", "kubevirts", "KubeVirt", short_names=("kv", "kvs"), categories=("all",),
              subresources=_status()),
         Kind("nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", "NodeMaintenance", namespaced=False,
-             short_names=("nm",), subresources=_status(),
-             schema={"spec": fields("nodeName", "reason"),
-                     "status": fields("drainProgress", "errorOnLeaseCount", "evictionPods", "lastError", "lastUpdate",
-                                      "pendingPods", "pendingPodsRefs", "phase", "totalpods")}),
-        # --- Portworx ---------------------------------------------------------------------------
+             short_names=("nm",), subresources=_status()),
+    ]
+
+
+def _portworx_kinds() -> List[Kind]:
+    """Portworx operator and Autopilot."""
+    return [
         Kind("core.libopenstorage.org", "v1", "storageclusters", "StorageCluster", short_names=("stc",),
-             subresources=_status(),
-             schema={"spec": _STORAGE_CLUSTER_SPEC,
-                     "status": {**fields("clusterName", "clusterUid", "collisionCount", "desiredImages",
-                                         "phase", "reason", "storage", "version"),
-                                "conditions": conditions("source")}}),
-        Kind("core.libopenstorage.org", "v1", "storagenodes", "StorageNode", short_names=("sn",), subresources=_status(),
-             schema={"spec": fields("cloudStorage", "version"),
-                     "status": {**fields("checks", "geography", "kernelVersion", "network",
-                                         "nodeAttributes", "nodeUid", "operatingSystem", "phase", "storage"),
-                                "conditions": conditions()}}),
+             subresources=_status()),
+        Kind("core.libopenstorage.org", "v1", "storagenodes", "StorageNode", short_names=("sn",), subresources=_status()),
         Kind("autopilot.libopenstorage.org", "v1alpha1", "autopilotrules", "AutopilotRule", namespaced=False,
-             schema=_AUTOPILOT_RULE),
-        # --- MTV (Forklift) ---------------------------------------------------------------------
-        Kind("forklift.konveyor.io", "v1beta1", "storagemaps", "StorageMap", subresources=_status(), schema=_STORAGE_MAP),
+             short_names=("ar",)),  # AutopilotRuleResourceShortName (autopilot-api v1alpha1)
+    ]
+
+
+def _forklift_kinds() -> List[Kind]:
+    """MTV (Forklift)."""
+    return [
+        Kind("forklift.konveyor.io", "v1beta1", "storagemaps", "StorageMap", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "networkmaps", "NetworkMap", subresources=_status()),
-        Kind("forklift.konveyor.io", "v1beta1", "providers", "Provider", subresources=_status(), schema=_PROVIDER),
+        Kind("forklift.konveyor.io", "v1beta1", "providers", "Provider", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "plans", "Plan", subresources=_status()),
         Kind("forklift.konveyor.io", "v1beta1", "migrations", "Migration", subresources=_status()),
     ]
-    return [_fix_status_kind(kind) for kind in k]
+
+
+def builtin_kinds() -> List[Kind]:
+    """Every kind served by a fresh simulator.  Names follow the upstream types/CRDs; the
+    schemas come from ``clustersim/schemas``."""
+    kinds: List[Kind] = []
+    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _openshift_kinds,
+                  _virtualization_kinds, _portworx_kinds, _forklift_kinds):
+        kinds.extend(group())
+    return [_with_schema(_fix_status_kind(kind)) for kind in kinds]
+
+
+def _with_schema(kind: Kind) -> Kind:
+    """Attach the generated upstream schema (shared, never modified in place)."""
+    kind.schema = schema_for(kind.key)
+    return kind
 
 
 def default_registry() -> KindRegistry:

@@ -1,24 +1,39 @@
-"""Structural-schema pruning for CRD-backed kinds and the built-in kinds we write.
+"""Structural-schema pruning and ``fieldValidation`` for every kind the simulator serves.
 
-A real apiserver drops fields that a CRD's structural schema does not declare (unless the
-subtree sets ``x-kubernetes-preserve-unknown-fields``), and drops fields a built-in type's Go
-struct does not have when it decodes the body.  Either way ``fieldValidation`` decides whether
-the dropped fields are silent (Ignore), reported in a ``Warning`` header (Warn, the default) or
-refused (Strict).  We keep a small schema per kind for the fields our collection reads and
-writes, written in a tiny DSL:
+A real apiserver drops the fields a CRD's structural schema does not declare (unless the subtree
+sets ``x-kubernetes-preserve-unknown-fields``), and drops the fields a built-in type's Go struct
+does not have when it decodes the body.  Either way ``fieldValidation`` decides whether the
+dropped fields are silent (Ignore), reported in a ``Warning`` header (Warn, the default) or
+refused (Strict).
 
-* ``ANY`` — keep the value as is (scalars, or an object whose content we do not model);
-* ``{"field": node, ...}`` — an object: declared fields are kept (and pruned recursively),
-  undeclared fields are dropped;  ``{"*": node}`` declares a map with arbitrary keys;
-* ``[node]`` — an array whose items follow ``node``.
+The schemas are OpenAPI v3 structural schemas, generated from upstream into
+``clustersim/schemas/*.json`` (see ``clustersim/schemas/__init__.py``).  Pruning follows
+k8s.io/apiextensions-apiserver ``pkg/apiserver/schema/pruning`` (v1.33):
 
-``apiVersion``, ``kind`` and ``metadata`` are always kept.  A kind without a schema keeps
-everything (like a CRD with ``x-kubernetes-preserve-unknown-fields: true`` at the root).
-Operators extend a kind's schema with ``cluster.kinds.extend_schema(key, {...})``.
+* an object node keeps the ``properties`` it declares (pruned recursively); every key of a map
+  (``additionalProperties``) is pruned by that schema; other fields are dropped unless the node
+  sets ``x-kubernetes-preserve-unknown-fields``, which keeps them as they are;
+* an array's items are pruned by ``items``;
+* ``x-kubernetes-embedded-resource`` keeps ``apiVersion``, ``kind`` and ``metadata``;
+* a ``null`` for a property that is not ``nullable`` is dropped, as
+  ``pkg/apiserver/schema/defaulting/prunenulls.go`` does (a built-in type decodes it to the
+  zero value, which is omitted too).  Defaults are not applied.
+
+A value whose JSON type does not match its schema (a string where an object is declared) is
+kept as it is: the simulator does not validate types.  At the root ``apiVersion``, ``kind`` and
+``metadata`` are always kept.  A kind without a schema keeps everything.
+
+Operators may declare more fields with ``cluster.kinds.extend_schema(key, extra)``; ``extra`` is
+written in a small shorthand: ``ANY`` or ``None`` keeps the value as is, ``{"field": node}`` is
+an object, ``{"*": node}`` a map with arbitrary keys, ``[node]`` an array.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
+
+PRESERVE = "x-kubernetes-preserve-unknown-fields"
+EMBEDDED = "x-kubernetes-embedded-resource"
+ALWAYS_KEPT = ("apiVersion", "kind", "metadata")
 
 
 class _Any:
@@ -27,108 +42,135 @@ class _Any:
 
 
 ANY = _Any()
-ALWAYS_KEPT = ("apiVersion", "kind", "metadata")
 
 
-def prune(value: Any, schema: Any) -> Any:
-    if schema is ANY or schema is None:
+# --- pruning ------------------------------------------------------------------------------------
+def _is_object_schema(schema: Dict[str, Any]) -> bool:
+    return schema.get("type") == "object" or "properties" in schema or "additionalProperties" in schema
+
+
+def _property_schema(schema: Dict[str, Any], key: str) -> Optional[Dict[str, Any]]:
+    """The schema of field ``key`` of an object node, or None when the node does not declare it."""
+    declared = schema.get("properties")
+    if declared and key in declared:
+        return declared[key]
+    additional = schema.get("additionalProperties")
+    if isinstance(additional, dict):
+        return additional
+    if key in ALWAYS_KEPT and schema.get(EMBEDDED):
+        return {PRESERVE: True}
+    return None
+
+
+def prune(value: Any, schema: Optional[Dict[str, Any]]) -> Any:
+    """A pruned copy of ``value`` (the input is not modified)."""
+    if not schema:
         return value
-    if isinstance(schema, list):
-        if not isinstance(value, list):
-            return value
-        return [prune(item, schema[0]) for item in value]
-    if isinstance(schema, dict):
-        if not isinstance(value, dict):
-            return value
-        wildcard = schema.get("*")
-        result = {}
-        for key, item in value.items():
-            if key in schema:
-                result[key] = prune(item, schema[key])
-            elif wildcard is not None:
-                result[key] = prune(item, wildcard)
-        return result
-    return value
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [prune(item, items) for item in value] if isinstance(items, dict) else value
+    if not isinstance(value, dict) or not _is_object_schema(schema):
+        return value
+    preserve = schema.get(PRESERVE, False) or schema.get("additionalProperties") is True
+    result = {}
+    for key, item in value.items():
+        child = _property_schema(schema, key)
+        if child is None:
+            if preserve:
+                result[key] = item
+        elif item is not None or child.get("nullable") or child.get(PRESERVE):
+            result[key] = prune(item, child)
+    return result
 
 
 def prune_object(obj: Dict[str, Any], schema: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """Prune a whole object; returns a new dict (input is not modified)."""
-    if schema is None:
+    if not schema or not isinstance(obj, dict):
         return obj
-    result = {k: obj[k] for k in ALWAYS_KEPT if k in obj}
-    for key, value in obj.items():
-        if key in ALWAYS_KEPT:
-            continue
-        if key in schema:
-            result[key] = prune(value, schema[key])
-    return result
+    kept = {k: obj[k] for k in ALWAYS_KEPT if k in obj}
+    rest = prune({k: v for k, v in obj.items() if k not in ALWAYS_KEPT}, schema)
+    return {**kept, **rest}
 
 
-def merge_schema(base: Any, extra: Any) -> Any:
-    """Union of two schema nodes (used by ``extend_schema``)."""
-    if base is None:
-        return extra
-    if base is ANY or extra is ANY:
-        return ANY
-    if isinstance(base, dict) and isinstance(extra, dict):
-        merged = dict(base)
-        for key, node in extra.items():
-            merged[key] = merge_schema(base.get(key), node)
-        return merged
-    if isinstance(base, list) and isinstance(extra, list):
-        return [merge_schema(base[0], extra[0])]
-    return extra
-
-
-def fields(*names: str) -> Dict[str, Any]:
-    """``fields("a", "b")`` == ``{"a": ANY, "b": ANY}``."""
-    return {name: ANY for name in names}
-
-
-def conditions(*extra: str) -> List[Any]:
-    """A condition list with ``type``, ``status``, ``reason``, ``message``, ``lastTransitionTime``
-    and the ``extra`` fields the kind's CRD declares (they differ per kind)."""
-    return [fields("type", "status", "reason", "message", "lastTransitionTime", *extra)]
-
-
-# metav1.Condition (OpenShift config/imageregistry types, HyperConverged).
-CONDITIONS: List[Any] = conditions("observedGeneration")
-
-
+# --- unknown fields (fieldValidation) -----------------------------------------------------------
 def unknown_fields(obj: Any, schema: Optional[Dict[str, Any]]) -> List[str]:
     """Dotted paths of the fields pruning would drop (for ``fieldValidation=Strict|Warn``)."""
-    if schema is None or not isinstance(obj, dict):
+    if not schema or not isinstance(obj, dict):
         return []
     found: List[str] = []
-    for key, value in obj.items():
-        if key in ALWAYS_KEPT or key.startswith("$"):  # strategic-merge directives are not fields
-            continue
-        if key not in schema:
-            found.append(key)
-        else:
-            _walk(value, schema[key], key, found)
+    _walk({k: v for k, v in obj.items() if k not in ALWAYS_KEPT}, schema, "", found)
     return found
 
 
-def _walk(value: Any, schema: Any, path: str, found: List[str]) -> None:
-    if schema is ANY or schema is None:
+def _walk(value: Any, schema: Optional[Dict[str, Any]], path: str, found: List[str]) -> None:
+    if not schema:
         return
-    if isinstance(schema, list) and isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(item, schema[0], f"{path}[{index}]", found)
-    elif isinstance(schema, dict) and isinstance(value, dict):
-        wildcard = schema.get("*")
-        for key, item in value.items():
-            if key.startswith("$"):
-                continue
-            if key in schema:
-                _walk(item, schema[key], f"{path}.{key}", found)
-            elif wildcard is not None:
-                _walk(item, wildcard, f"{path}.{key}", found)
-            else:
-                found.append(f"{path}.{key}")
+    if isinstance(value, list):
+        items = schema.get("items")
+        for index, item in enumerate(value if isinstance(items, dict) else ()):
+            _walk(item, items, f"{path}[{index}]", found)
+        return
+    if not isinstance(value, dict) or not _is_object_schema(schema):
+        return
+    preserve = schema.get(PRESERVE, False) or schema.get("additionalProperties") is True
+    for key, item in value.items():
+        if key.startswith("$"):  # strategic-merge directives are not fields
+            continue
+        child = _property_schema(schema, key)
+        child_path = f"{path}.{key}" if path else key
+        if child is not None:
+            _walk(item, child, child_path, found)
+        elif not preserve:
+            found.append(child_path)
 
 
+# --- extension shorthand ------------------------------------------------------------------------
+def from_shorthand(node: Any) -> Dict[str, Any]:
+    """The structural schema for an ``extend_schema`` shorthand node (see the module docstring)."""
+    if node is None or node is ANY:
+        return {PRESERVE: True}
+    if isinstance(node, list):
+        return {"type": "array", "items": from_shorthand(node[0])}
+    if isinstance(node, dict):
+        out: Dict[str, Any] = {"type": "object",
+                               "properties": {k: from_shorthand(v) for k, v in node.items() if k != "*"}}
+        if "*" in node:
+            out["additionalProperties"] = from_shorthand(node["*"])
+        return out
+    raise TypeError(f"not a schema shorthand node: {node!r}")
+
+
+def _keeps_everything(schema: Dict[str, Any]) -> bool:
+    return bool(schema.get(PRESERVE)) and not schema.get("properties") and "items" not in schema
+
+
+def merge_schema(base: Optional[Dict[str, Any]], extra: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """Union of two structural schema nodes: a field either declares is kept.  Returns new nodes
+    along the merged paths and shares the rest (inputs are not modified)."""
+    if base is None:
+        return extra
+    if extra is None:
+        return base
+    if _keeps_everything(extra) or _keeps_everything(base):
+        return extra if _keeps_everything(extra) else base
+    merged = dict(base)
+    if "properties" in extra:
+        properties = dict(base.get("properties") or {})
+        for key, node in extra["properties"].items():
+            properties[key] = merge_schema(properties.get(key), node)
+        merged["properties"] = properties
+    for key in ("items", "additionalProperties"):
+        if isinstance(extra.get(key), dict):
+            current = base.get(key)
+            merged[key] = merge_schema(current if isinstance(current, dict) else None, extra[key])
+    if extra.get(PRESERVE):
+        merged[PRESERVE] = True
+    if "type" not in merged and "type" in extra:
+        merged["type"] = extra["type"]
+    return merged
+
+
+# --- fieldValidation ----------------------------------------------------------------------------
 FIELD_VALIDATION_MODES = ("Ignore", "Warn", "Strict")
 
 

@@ -23,6 +23,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
+from .operators._csi_drivers import provisioner_identity, volume_attributes
 from .util import clone, now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +37,8 @@ VM_NAMESPACE = "vms"
 RWX_BLOCK_CLASS = "px-rwx-block-kubvirt"
 PX_PROVISIONER = "pxd.portworx.com"
 NODE_HINT_ANNOTATION = "clustersim.io/node"
+# The default IngressController's domain; routes get <name>-<namespace>.<APPS_DOMAIN> as host.
+APPS_DOMAIN = "apps.clustersim.example.com"
 
 NAMESPACES = ["default", "kube-system", "kube-public", "openshift-cnv", "openshift-image-registry",
               "openshift-monitoring", "openshift-mtv", "openshift-workload-availability", "openshift-operators",
@@ -69,6 +72,7 @@ def seed_default(cluster: "Cluster") -> None:
     for name in NAMESPACES:
         store.create_owned("namespaces", {"metadata": {"name": name}})
     _seed_openshift(cluster)
+    cluster.store.create_owned("route.openshift.io/routes", thanos_querier_route())
     workers = _seed_nodes(cluster)
     _seed_portworx(cluster, workers)
     _seed_storage_classes(cluster)
@@ -120,6 +124,28 @@ def _seed_openshift(cluster: "Cluster") -> None:
                 "relatedObjects": [],
             },
         })
+
+
+def thanos_querier_route() -> Dict[str, Any]:
+    """The Route the cluster-monitoring-operator creates for the Thanos querier's ``/api``
+    (openshift/cluster-monitoring-operator ``assets/thanos-querier/route.yaml``), admitted."""
+    host = f"thanos-querier-openshift-monitoring.{APPS_DOMAIN}"
+    labels = {"app.kubernetes.io/component": "query-layer", "app.kubernetes.io/instance": "thanos-querier",
+              "app.kubernetes.io/managed-by": "cluster-monitoring-operator", "app.kubernetes.io/name": "thanos-query",
+              "app.kubernetes.io/part-of": "openshift-monitoring"}
+    return {
+        "apiVersion": "route.openshift.io/v1", "kind": "Route",
+        "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring", "labels": labels,
+                     "annotations": {"openshift.io/description":
+                                     "Expose the `/api` endpoints of the `thanos-querier` service via a router."}},
+        "spec": {"host": host, "path": "/api", "port": {"targetPort": "web"},
+                 "tls": {"insecureEdgeTerminationPolicy": "Redirect", "termination": "Reencrypt"},
+                 "to": {"kind": "Service", "name": "thanos-querier", "weight": 100}, "wildcardPolicy": "None"},
+        "status": {"ingress": [{"host": host, "routerName": "default", "wildcardPolicy": "None",
+                                "routerCanonicalHostname": f"router-default.{APPS_DOMAIN}",
+                                "conditions": [{"type": "Admitted", "status": "True",
+                                                "lastTransitionTime": now_rfc3339()}]}]},
+    }
 
 
 def _node(name: str, index: int, role: str, vendor: str = "Intel") -> Dict[str, Any]:
@@ -274,7 +300,7 @@ HCO_DEFAULT_SPEC: Dict[str, Any] = {
     "workloadUpdateStrategy": {"batchEvictionInterval": "1m0s", "batchEvictionSize": 10,
                                "workloadUpdateMethods": ["LiveMigrate"]},
     "infra": {},
-    "workloads": {},
+    "workload": {},
 }
 
 
@@ -305,7 +331,7 @@ def _seed_virtualization(cluster: "Cluster") -> None:
     })
     store.create_owned("cdi.kubevirt.io/cdis", {
         "metadata": {"name": "cdi-kubevirt-hyperconverged", "labels": {"app": "kubevirt-hyperconverged"}},
-        "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}, "workloads": {}},
+        "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}, "workload": {}},
         "status": {"phase": "Deployed", "observedVersion": "v1.62.0", "targetVersion": "v1.62.0",
                    "conditions": [_condition("Available", "True"), _condition("Progressing", "False"),
                                   _condition("Degraded", "False")]},
@@ -375,95 +401,122 @@ def vm_names(count: int) -> List[str]:
     return [f"vm-{i:0{width}d}" for i in range(count)]
 
 
+class _VmDisk:
+    """What one seeded VM's root disk is: names, UIDs, modes and the node it was placed on."""
+
+    def __init__(self, name: str, index: int, count: int, workers: List[str]) -> None:
+        self.vm = name
+        self.rwo = count >= 2 and index == count - 2
+        self.no_eviction = index == count - 1
+        self.node = workers[index % len(workers)] if workers else ""
+        self.access_mode = "ReadWriteOnce" if self.rwo else "ReadWriteMany"
+        self.volume_mode = "Filesystem" if self.rwo else "Block"
+        self.name = f"{name}-rootdisk"
+        self.size = "30Gi"
+        self.vm_uid, self.dv_uid, self.pvc_uid = _uid("vm", name), _uid("dv", name), _uid("pvc", name)
+        self.pv_name = f"pvc-{self.pvc_uid}"
+
+
 def _seed_vms(cluster: "Cluster", workers: List[str]) -> None:
     store = cluster.store
     names = vm_names(cluster.config.vms)
     for index, name in enumerate(names):
-        rwo = len(names) >= 2 and index == len(names) - 2
-        no_eviction = index == len(names) - 1
-        node = workers[index % len(workers)] if workers else ""
-        access_mode = "ReadWriteOnce" if rwo else "ReadWriteMany"
-        volume_mode = "Filesystem" if rwo else "Block"
-        disk = f"{name}-rootdisk"
-        size = "30Gi"
-        vm_uid, dv_uid, pvc_uid = _uid("vm", name), _uid("dv", name), _uid("pvc", name)
-        vm = {
-            "metadata": {"name": name, "namespace": VM_NAMESPACE, "uid": vm_uid,
-                         "labels": {"app": name, "vm.kubevirt.io/template": "rhel9-server-small"},
-                         "annotations": {"kubevirt.io/latest-observed-api-version": "v1"},
-                         "finalizers": ["kubevirt.io/virtualMachineControllerFinalize"]},
-            "spec": {
-                "runStrategy": "Always",
-                "dataVolumeTemplates": [{
-                    "apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
-                    "metadata": {"name": disk, "annotations": {"cdi.kubevirt.io/storage.usePopulator": "false"}},
-                    "spec": {"sourceRef": {"kind": "DataSource", "name": "rhel9", "namespace": "openshift-virtualization-os-images"},
-                             "storage": {"accessModes": [access_mode], "volumeMode": volume_mode,
-                                         "resources": {"requests": {"storage": size}},
-                                         "storageClassName": RWX_BLOCK_CLASS}},
-                }],
-                "template": {
-                    "metadata": {"labels": {"kubevirt.io/domain": name, "kubevirt.io/size": "small"},
-                                 "annotations": {NODE_HINT_ANNOTATION: node}},
-                    "spec": {
-                        "domain": {"cpu": {"cores": 1, "sockets": 2, "threads": 1}, "memory": {"guest": "4Gi"},
-                                   "resources": {"requests": {"memory": "4Gi"}},
-                                   "firmware": {"bootloader": {"bios": {}}},
-                                   "devices": {"disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}, "bootOrder": 1}],
-                                               "interfaces": [{"name": "default", "masquerade": {}, "model": "virtio"}],
-                                               "rng": {}},
-                                   "machine": {"type": "pc-q35-rhel9.6.0"}},
-                        "evictionStrategy": "None" if no_eviction else "LiveMigrate",
-                        "networks": [{"name": "default", "pod": {}}],
-                        "terminationGracePeriodSeconds": 180,
-                        "volumes": [{"name": "rootdisk", "dataVolume": {"name": disk}}],
-                    },
+        disk = _VmDisk(name, index, len(names), workers)
+        vm = _vm(disk)
+        store.create_owned("kubevirt.io/virtualmachines", vm)
+        store.create_owned("cdi.kubevirt.io/datavolumes", _vm_data_volume(disk, vm))
+        store.create_owned("persistentvolumeclaims", _vm_claim(disk))
+        store.create_owned("persistentvolumes", _vm_volume(disk, cluster.config.seed))
+
+
+def _vm(disk: _VmDisk) -> Dict[str, Any]:
+    name = disk.vm
+    return {
+        "metadata": {"name": name, "namespace": VM_NAMESPACE, "uid": disk.vm_uid,
+                     "labels": {"app": name, "vm.kubevirt.io/template": "rhel9-server-small"},
+                     "annotations": {"kubevirt.io/latest-observed-api-version": "v1"},
+                     "finalizers": ["kubevirt.io/virtualMachineControllerFinalize"]},
+        "spec": {
+            "runStrategy": "Always",
+            "dataVolumeTemplates": [{
+                "apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                "metadata": {"name": disk.name, "annotations": {"cdi.kubevirt.io/storage.usePopulator": "false"}},
+                "spec": {"sourceRef": {"kind": "DataSource", "name": "rhel9", "namespace": "openshift-virtualization-os-images"},
+                         "storage": {"accessModes": [disk.access_mode], "volumeMode": disk.volume_mode,
+                                     "resources": {"requests": {"storage": disk.size}},
+                                     "storageClassName": RWX_BLOCK_CLASS}},
+            }],
+            "template": {
+                "metadata": {"labels": {"kubevirt.io/domain": name, "kubevirt.io/size": "small"},
+                             "annotations": {NODE_HINT_ANNOTATION: disk.node}},
+                "spec": {
+                    "domain": {"cpu": {"cores": 1, "sockets": 2, "threads": 1}, "memory": {"guest": "4Gi"},
+                               "resources": {"requests": {"memory": "4Gi"}},
+                               "firmware": {"bootloader": {"bios": {}}},
+                               "devices": {"disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}, "bootOrder": 1}],
+                                           "interfaces": [{"name": "default", "masquerade": {}, "model": "virtio"}],
+                                           "rng": {}},
+                               "machine": {"type": "pc-q35-rhel9.6.0"}},
+                    "evictionStrategy": "None" if disk.no_eviction else "LiveMigrate",
+                    "networks": [{"name": "default", "pod": {}}],
+                    "terminationGracePeriodSeconds": 180,
+                    "volumes": [{"name": "rootdisk", "dataVolume": {"name": disk.name}}],
                 },
             },
-            "status": {"printableStatus": "Running", "ready": True, "created": True, "runStrategy": "Always",
-                       "volumeSnapshotStatuses": [{"name": "rootdisk", "enabled": True}],
-                       "conditions": [_condition("Ready", "True", "", "")]},
-        }
-        store.create_owned("kubevirt.io/virtualmachines", vm)
-        owner_vm = [{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": name, "uid": vm_uid,
-                     "controller": True, "blockOwnerDeletion": True}]
-        store.create_owned("cdi.kubevirt.io/datavolumes", {
-            "metadata": {"name": disk, "namespace": VM_NAMESPACE, "uid": dv_uid, "ownerReferences": owner_vm,
-                         "annotations": {"cdi.kubevirt.io/storage.usePopulator": "false"},
-                         "labels": {"kubevirt.io/created-by": vm_uid}},
-            "spec": clone(vm["spec"]["dataVolumeTemplates"][0]["spec"]),
-            "status": {"phase": "Succeeded", "progress": "100.0%", "claimName": disk,
-                       "conditions": [_condition("Bound", "True", "Bound", f"PVC {disk} Bound"),
-                                      _condition("Ready", "True"), _condition("Running", "False", "Completed")]},
-        })
-        pv_name = f"pvc-{pvc_uid}"
-        store.create_owned("persistentvolumeclaims", {
-            "metadata": {"name": disk, "namespace": VM_NAMESPACE, "uid": pvc_uid,
-                         "labels": {"app": "containerized-data-importer", "app.kubernetes.io/component": "storage"},
-                         "annotations": {"pv.kubernetes.io/bind-completed": "yes",
-                                         "pv.kubernetes.io/bound-by-controller": "yes",
-                                         "volume.kubernetes.io/storage-provisioner": PX_PROVISIONER,
-                                         "volume.beta.kubernetes.io/storage-provisioner": PX_PROVISIONER,
-                                         "volume.kubernetes.io/selected-node": node,
-                                         "cdi.kubevirt.io/storage.usePopulator": "false",
-                                         "cdi.kubevirt.io/storage.pod.phase": "Succeeded"},
-                         "finalizers": ["kubernetes.io/pvc-protection"],
-                         "ownerReferences": [{"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
-                                              "name": disk, "uid": dv_uid, "controller": True,
-                                              "blockOwnerDeletion": True}]},
-            "spec": {"accessModes": [access_mode], "volumeMode": volume_mode,
-                     "resources": {"requests": {"storage": size}}, "storageClassName": RWX_BLOCK_CLASS,
-                     "volumeName": pv_name},
-            "status": {"phase": "Bound", "accessModes": [access_mode], "capacity": {"storage": size}},
-        })
-        store.create_owned("persistentvolumes", {
-            "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": PX_PROVISIONER},
-                         "finalizers": ["kubernetes.io/pv-protection"]},
-            "spec": {"capacity": {"storage": size}, "accessModes": [access_mode], "volumeMode": volume_mode,
-                     "persistentVolumeReclaimPolicy": "Delete", "storageClassName": RWX_BLOCK_CLASS,
-                     "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": disk,
-                                  "namespace": VM_NAMESPACE, "uid": pvc_uid},
-                     "csi": {"driver": PX_PROVISIONER, "volumeHandle": str(int(pvc_uid.replace("-", "")[:15], 16)),
-                             "fsType": "ext4", "volumeAttributes": {"repl": "3"}}},
-            "status": {"phase": "Bound"},
-        })
+        },
+        "status": {"printableStatus": "Running", "ready": True, "created": True, "runStrategy": "Always",
+                   "volumeSnapshotStatuses": [{"name": "rootdisk", "enabled": True}],
+                   "conditions": [_condition("Ready", "True", "", "")]},
+    }
+
+
+def _vm_data_volume(disk: _VmDisk, vm: Dict[str, Any]) -> Dict[str, Any]:
+    owner_vm = [{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": disk.vm, "uid": disk.vm_uid,
+                 "controller": True, "blockOwnerDeletion": True}]
+    return {
+        "metadata": {"name": disk.name, "namespace": VM_NAMESPACE, "uid": disk.dv_uid, "ownerReferences": owner_vm,
+                     "annotations": {"cdi.kubevirt.io/storage.usePopulator": "false"},
+                     "labels": {"kubevirt.io/created-by": disk.vm_uid}},
+        "spec": clone(vm["spec"]["dataVolumeTemplates"][0]["spec"]),
+        "status": {"phase": "Succeeded", "progress": "100.0%", "claimName": disk.name,
+                   "conditions": [_condition("Bound", "True", "Bound", f"PVC {disk.name} Bound"),
+                                  _condition("Ready", "True"), _condition("Running", "False", "Completed")]},
+    }
+
+
+def _vm_claim(disk: _VmDisk) -> Dict[str, Any]:
+    return {
+        "metadata": {"name": disk.name, "namespace": VM_NAMESPACE, "uid": disk.pvc_uid,
+                     "labels": {"app": "containerized-data-importer", "app.kubernetes.io/component": "storage"},
+                     "annotations": {"pv.kubernetes.io/bind-completed": "yes",
+                                     "pv.kubernetes.io/bound-by-controller": "yes",
+                                     "volume.kubernetes.io/storage-provisioner": PX_PROVISIONER,
+                                     "volume.beta.kubernetes.io/storage-provisioner": PX_PROVISIONER,
+                                     "volume.kubernetes.io/selected-node": disk.node,
+                                     "cdi.kubevirt.io/storage.usePopulator": "false",
+                                     "cdi.kubevirt.io/storage.pod.phase": "Succeeded"},
+                     "finalizers": ["kubernetes.io/pvc-protection"],
+                     "ownerReferences": [{"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                                          "name": disk.name, "uid": disk.dv_uid, "controller": True,
+                                          "blockOwnerDeletion": True}]},
+        "spec": {"accessModes": [disk.access_mode], "volumeMode": disk.volume_mode,
+                 "resources": {"requests": {"storage": disk.size}}, "storageClassName": RWX_BLOCK_CLASS,
+                 "volumeName": disk.pv_name},
+        "status": {"phase": "Bound", "accessModes": [disk.access_mode], "capacity": {"storage": disk.size}},
+    }
+
+
+def _vm_volume(disk: _VmDisk, seed: int) -> Dict[str, Any]:
+    attributes = volume_attributes(PX_PROVISIONER, provisioner_identity(seed, PX_PROVISIONER), {"repl": "3"},
+                                   [disk.access_mode], disk.volume_mode)
+    return {
+        "metadata": {"name": disk.pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": PX_PROVISIONER},
+                     "finalizers": ["kubernetes.io/pv-protection"]},
+        "spec": {"capacity": {"storage": disk.size}, "accessModes": [disk.access_mode], "volumeMode": disk.volume_mode,
+                 "persistentVolumeReclaimPolicy": "Delete", "storageClassName": RWX_BLOCK_CLASS,
+                 "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": disk.name,
+                              "namespace": VM_NAMESPACE, "uid": disk.pvc_uid},
+                 "csi": {"driver": PX_PROVISIONER, "volumeHandle": str(int(disk.pvc_uid.replace("-", "")[:15], 16)),
+                         "fsType": "ext4", "volumeAttributes": attributes}},
+        "status": {"phase": "Bound"},
+    }

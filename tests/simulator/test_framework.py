@@ -197,14 +197,14 @@ def test_store_mutate_apply_and_status_helpers(cluster):
         # update() of the main resource ignores status; update_status() writes only status
         obj = store.get("kubevirt.io/virtualmachineinstances", "fw-vmi", "vms")
         obj["status"]["phase"] = "Failed"
-        obj["spec"]["x"] = 1
+        obj["spec"]["hostname"] = "fw-1"  # a VMI spec field (unknown fields are pruned)
         after = store.update("kubevirt.io/virtualmachineinstances", obj)
-        assert after["status"]["phase"] == "Running" and after["spec"]["x"] == 1 and after["metadata"]["generation"] == 2
+        assert after["status"]["phase"] == "Running" and after["spec"]["hostname"] == "fw-1" and after["metadata"]["generation"] == 2
         obj = store.get("kubevirt.io/virtualmachineinstances", "fw-vmi", "vms")
         obj["status"]["phase"] = "Succeeded"
-        obj["spec"]["x"] = 2
+        obj["spec"]["hostname"] = "fw-2"
         after = store.update_status("kubevirt.io/virtualmachineinstances", obj)
-        assert after["status"]["phase"] == "Succeeded" and after["spec"]["x"] == 1
+        assert after["status"]["phase"] == "Succeeded" and after["spec"]["hostname"] == "fw-1"
         after = store.patch_status("kubevirt.io/virtualmachineinstances", "fw-vmi", {"nodeName": "worker-0"}, "vms")
         assert after["status"] == {"phase": "Succeeded", "nodeName": "worker-0"}
         assert store.get("kubevirt.io/virtualmachineinstances", "missing", "vms") is None

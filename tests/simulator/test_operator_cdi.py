@@ -3,7 +3,7 @@ import pytest
 
 from clustersim.cluster import HttpRequest, build_cluster
 from clustersim.config import Config
-from clustersim.operators.cdi import ALERTS_PATH
+from clustersim.operators.monitoring import ROUTE_ALERTS_PATH
 
 SC = "storage.k8s.io/storageclasses"
 SP = "cdi.kubevirt.io/storageprofiles"
@@ -23,8 +23,8 @@ def sets(cluster, name):
 
 
 def firing(cluster):
-    handler = cluster.find_route("GET", ALERTS_PATH)
-    answer = handler(HttpRequest("GET", ALERTS_PATH, {}, {}))
+    handler = cluster.find_route("GET", ROUTE_ALERTS_PATH)
+    answer = handler(HttpRequest("GET", ROUTE_ALERTS_PATH, {}, {}))
     return sorted(a["labels"]["alertname"] for a in answer["data"]["alerts"] if a["state"] == "firing" and a["labels"]["alertname"] != "Watchdog")
 
 

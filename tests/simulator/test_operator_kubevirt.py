@@ -1,9 +1,10 @@
-"""The simulated KubeVirt (simulator/clustersim/operators/kubevirt.py), over HTTP.
+"""The simulated KubeVirt (simulator/clustersim/operators/kubevirt/), over HTTP.
 
 Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on worker-1, vm-002 on
 worker-2; vm-002 has an RWO disk, vm-003 ``evictionStrategy: None``.
 """
 import json
+import time
 
 import pytest
 from kubernetes import client as kube_client
@@ -72,7 +73,36 @@ def test_running_vm_has_vmi_and_launcher_pod_on_its_node(client):
     assert pod["spec"]["nodeName"] == "worker-0" and pod["status"]["phase"] == "Running"
     assert pod["metadata"]["annotations"]["kubevirt.io/domain"] == "vm-000"
     assert pod["spec"]["containers"][0]["resources"]["requests"]["memory"] == "4352Mi"  # 4Gi + launcher overhead
-    assert [v["phase"] for v in instance["status"]["volumeStatus"]] == ["Ready"]
+    # virt-controller sets a phase only on hot-plugged volumes (pkg/virt-controller/watch/vmi/storage.go)
+    [root] = instance["status"]["volumeStatus"]
+    assert (root["name"], root["target"], "phase" in root) == ("rootdisk", "vda", False)
+    assert root["persistentVolumeClaimInfo"]["claimName"] == "vm-000-rootdisk"
+    assert root["persistentVolumeClaimInfo"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_vmi_status_is_what_virt_handler_reports(client):
+    status = vmi(client, "vm-000")["status"]
+    [pod] = launchers(client, vmi(client, "vm-000"))
+    [interface] = status["interfaces"]
+    assert interface["name"] == "default" and interface["ipAddress"] == pod["status"]["podIP"]
+    assert interface["infoSource"] == "domain, guest-agent" and interface["interfaceName"] == "enp1s0"
+    assert status["guestOSInfo"]["id"] == "rhel" and condition({"status": status}, "AgentConnected")["status"] == "True"
+    assert status["activePods"] == {pod["metadata"]["uid"]: "worker-0"}
+    assert status["currentCPUTopology"] == {"cores": 1, "sockets": 2, "threads": 1}
+    assert status["memory"]["guestCurrent"] == "4Gi" and status["qosClass"] == "Burstable"
+
+
+def test_vm_conditions_follow_the_vmi(client):
+    running = read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]
+    assert condition({"status": running}, "Ready")["status"] == "True"
+    assert condition({"status": running}, "LiveMigratable")["status"] == "True"
+    assert condition({"status": running}, "AgentConnected")["status"] == "True"
+    vms = client.resources.get(api_version=VM_API, kind="VirtualMachine")
+    vms.patch(namespace="vms", name="vm-000", body={"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    eventually("VM stopped", lambda: read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]["printableStatus"] == "Stopped")
+    stopped = read(client, VM_API, "VirtualMachine", "vm-000", "vms")["status"]
+    assert [(c["type"], c["status"], c.get("reason")) for c in stopped["conditions"]] == [("Ready", "False", "VMINotExists")]
+    assert stopped["ready"] is False and stopped["created"] is False and stopped["runStrategy"] == "Halted"
 
 
 def test_stopping_a_vm_removes_its_vmi(client):
@@ -157,8 +187,16 @@ def test_migration_walks_its_phases_and_moves_the_vmi(client):
     assert in_order(seen, MIGRATION_PHASES), seen
     moved = vmi(client, "vm-001")
     assert moved["status"]["nodeName"] != "worker-1" and moved["status"]["migrationState"]["completed"] is True
-    assert [p["spec"]["nodeName"] for p in launchers(client, moved)] == [moved["status"]["nodeName"]]
-    assert read(client, "v1", "Pod", old_pod, "vms") is None
+    running = [p["spec"]["nodeName"] for p in launchers(client, moved) if p["status"]["phase"] == "Running"]
+    assert running == [moved["status"]["nodeName"]]
+    # The source launcher pod stays on its node, completed, until the VMI goes.
+    source = read(client, "v1", "Pod", old_pod, "vms")
+    assert (source["spec"]["nodeName"], source["status"]["phase"]) == ("worker-1", "Succeeded")
+    assert source["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").patch(
+        namespace="vms", name="vm-001", body={"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    eventually("both launcher pods gone with the VMI", lambda: read(client, "v1", "Pod", old_pod, "vms") is None
+               and not launchers(client, moved))
 
 
 def test_migration_fail_fault_fails_the_migration_and_the_vmi_stays(sim, client):
@@ -193,6 +231,39 @@ def test_evicting_a_migratable_launcher_answers_429_and_evacuates(client, core):
     migrations = items(client, VM_API, "VirtualMachineInstanceMigration", "vms")
     assert [m["metadata"]["name"].startswith("kubevirt-evacuation-") for m in migrations] == [True]
     assert "evacuationNodeName" not in vmi(client, "vm-001")["status"]
+
+
+def test_the_webhook_refusal_is_the_apiservers_status_for_a_webhook_429_without_retry_after(client, core):
+    """The apiserver answers a webhook denial with the webhook's code and message only (no reason,
+    no details), so no Retry-After: the client sees the 429 itself instead of retrying."""
+    pod = launchers(client, vmi(client, "vm-001"))[0]["metadata"]["name"]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod)
+    assert json.loads(info.value.body) == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 429,
+        "message": 'admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: '
+                   'Eviction triggered evacuation of VMI "vms/vm-001"'}
+    assert "Retry-After" not in (info.value.headers or {})
+
+
+def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(client, core):
+    client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
+        "metadata": {"name": "external"},
+        "spec": {"runStrategy": "Always", "template": {"spec": {
+            "evictionStrategy": "External", "domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+    instance = eventually("external VMI", lambda: vmi(client, "external"))
+    pod = launchers(client, instance)[0]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod["metadata"]["name"])
+    assert info.value.status == 429
+    assert json.loads(info.value.body)["message"].endswith('Eviction triggered evacuation of VMI "vms/external"')
+    assert vmi(client, "external")["status"]["evacuationNodeName"] == pod["spec"]["nodeName"]
+    time.sleep(0.3)  # an evacuation would start after evacuation_start (0.02 s)
+    assert items(client, VM_API, "VirtualMachineInstanceMigration", "vms") == []
+    assert vmi(client, "external")["status"]["nodeName"] == pod["spec"]["nodeName"]
+    with pytest.raises(ApiException) as info:
+        evict(core, pod["metadata"]["name"])
+    assert "Evacuation in progress" in json.loads(info.value.body)["message"]
 
 
 def test_evicting_a_live_migrate_launcher_that_cannot_migrate_is_refused(client, core):

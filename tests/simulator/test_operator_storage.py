@@ -80,15 +80,47 @@ def test_block_claim_grows_after_resizing(cluster):
     assert cluster.store.get("persistentvolumes", pvc["spec"]["volumeName"])["spec"]["capacity"]["storage"] == "20Gi"
 
 
-def test_filesystem_claim_waits_for_a_running_pod(cluster):
-    claim(cluster, "h", "px-csi-db")
+def node_expanding_class(cluster, name="test-csi"):
+    """A class of a CSI driver whose ControllerExpandVolume leaves the kubelet a node step."""
+    cluster.store.create("storage.k8s.io/storageclasses", {
+        "metadata": {"name": name}, "provisioner": "csi.example.com", "allowVolumeExpansion": True,
+        "volumeBindingMode": "Immediate"}, internal=False)
+    return name
+
+
+def test_filesystem_claim_of_a_node_expanding_driver_waits_for_a_running_pod(cluster):
+    claim(cluster, "h", node_expanding_class(cluster))
     grow(cluster, "h", "20Gi")
     cluster.settle()
     pvc = cluster.store.get(PVC, "h", NS)
     assert types(pvc) == ["FileSystemResizePending"] and pvc["status"]["capacity"]["storage"] == "10Gi"
+    assert pvc["status"]["allocatedResourceStatuses"] == {"storage": "NodeResizePending"}
     pod(cluster, "mounter", "h")
     pvc = cluster.store.get(PVC, "h", NS)
     assert types(pvc) == [] and pvc["status"]["capacity"]["storage"] == "20Gi"
+
+
+def test_portworx_filesystem_claim_grows_without_a_pod(cluster):
+    # Portworx's ControllerExpandVolume answers NodeExpansionRequired: false.
+    claim(cluster, "unmounted", "px-csi-db")
+    grow(cluster, "unmounted", "20Gi")
+    cluster.settle()
+    pvc = cluster.store.get(PVC, "unmounted", NS)
+    assert types(pvc) == [] and pvc["status"]["capacity"]["storage"] == "20Gi"
+    assert "allocatedResourceStatuses" not in pvc["status"]
+    assert pvc["status"]["allocatedResources"] == {"storage": "20Gi"}
+    assert pvc["metadata"]["annotations"]["volume.kubernetes.io/node-expansion-not-required"] == "true"
+
+
+def test_portworx_reports_sizes_rounded_up_to_whole_gib(cluster):
+    pvc = claim(cluster, "odd", "px-csi-db", size="1500Mi")
+    assert pvc["status"]["capacity"]["storage"] == "2Gi"
+    assert cluster.store.get("persistentvolumes", pvc["spec"]["volumeName"])["spec"]["capacity"]["storage"] == "2Gi"
+    grow(cluster, "odd", "2500Mi")
+    cluster.settle()
+    assert cluster.store.get(PVC, "odd", NS)["status"]["capacity"]["storage"] == "3Gi"
+    other = claim(cluster, "exact", node_expanding_class(cluster), size="1500Mi")
+    assert other["status"]["capacity"]["storage"] == "1500Mi"
 
 
 def test_resize_fault_reports_a_controller_error(cluster):

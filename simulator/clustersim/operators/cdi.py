@@ -22,9 +22,7 @@ What it simulates
   ``kubevirt_cdi_storageprofile_info`` labels (``default``, ``virtdefault``, ``rwx``,
   ``smartclone``; ``degraded`` = not (rwx and smartclone)), plus ``CDIStorageProfilesIncomplete``.
   They are pending for ``cdi_alert_for`` seconds (the rules' ``for: 5m``, default 0.05) and then
-  firing, and are served in the Prometheus ``/api/v1/alerts`` format on the Thanos querier service
-  proxy path a cluster user reaches through the API server
-  (:data:`ALERTS_PATH`), also under ``prometheus-k8s``.
+  firing; the ``monitoring`` plug-in serves them where OpenShift's Thanos querier does.
 
 Durations: ``cdi_alert_for``.
 """
@@ -33,7 +31,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ..cluster import HttpRequest
+from ..controller import Controller, watches
 from ..util import now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,8 +44,6 @@ SNAPSHOT_CLASS_KEY = "snapshot.storage.k8s.io/volumesnapshotclasses"
 CSI_DRIVER_KEY = "storage.k8s.io/csidrivers"
 VIRT_DEFAULT = "storageclass.kubevirt.io/is-default-virt-class"
 CLUSTER_DEFAULT = "storageclass.kubernetes.io/is-default-class"
-ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:web/proxy/api/v1/alerts"
-PROMETHEUS_ALERTS_PATH = "/api/v1/namespaces/openshift-monitoring/services/https:prometheus-k8s:web/proxy/api/v1/alerts"
 RUNBOOK = "https://github.com/openshift/runbooks/blob/master/alerts/openshift-virtualization-operator/{0}.md"
 
 RWX, RWO, ROX = "ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"
@@ -106,16 +102,22 @@ def _annotated(obj: Dict[str, Any], annotation: str) -> bool:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(annotation, "")).lower() == "true"
 
 
-class CdiStorage:
+class CdiStorage(Controller):
+    """CDI's StorageProfile controller and its alert rules.
+
+    Public interface: :meth:`alerts` (the alerts pending or firing, in the Prometheus API shape)."""
+
+    name = "cdi"
+
     def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+        super().__init__(cluster)
         self.active_since: Dict[Tuple[str, str], str] = {}
         self.active_clock: Dict[Tuple[str, str], float] = {}
-        self.started = now_rfc3339()
 
     # ------------------------------------------------------------------ StorageProfiles
+    @watches(STORAGE_CLASS_KEY)
     def on_storage_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        store = self.cluster.store
+        store = self.store
         if event == "DELETED" or new is None:
             name = (old or {}).get("metadata", {}).get("name")
             if name and store.peek(PROFILE_KEY, name) is not None:
@@ -124,13 +126,14 @@ class CdiStorage:
             self.reconcile(new["metadata"]["name"])
         self.evaluate_alerts()
 
+    @watches(PROFILE_KEY)
     def on_profile(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is not None and (old is None or new.get("spec") != old.get("spec")):
             self.reconcile(new["metadata"]["name"])
         self.evaluate_alerts()
 
     def reconcile(self, name: str) -> None:
-        store = self.cluster.store
+        store = self.store
         storage_class = store.peek(STORAGE_CLASS_KEY, name)
         if storage_class is None:
             return
@@ -171,8 +174,20 @@ class CdiStorage:
             status["snapshotClass"] = snapshot_class
         return status
 
+    @watches(SNAPSHOT_CLASS_KEY)
+    def on_snapshot_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        # A profile's clone strategy and snapshot class follow the VolumeSnapshotClasses; smart-clone
+        # health (an alert input) reads them too.
+        for storage_class in self.store.list(STORAGE_CLASS_KEY):
+            self.reconcile(storage_class["metadata"]["name"])
+        self.evaluate_alerts()
+
+    @watches(CSI_DRIVER_KEY)
+    def on_csi_driver(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        self.evaluate_alerts()  # smart-clone health reads CSIDrivers directly
+
     def _snapshot_class(self, provisioner: str) -> Optional[str]:
-        for snapshot_class in self.cluster.store.list(SNAPSHOT_CLASS_KEY, copy=False):
+        for snapshot_class in self.store.list(SNAPSHOT_CLASS_KEY, copy=False):
             if snapshot_class.get("driver") == provisioner:
                 return snapshot_class["metadata"]["name"]
         return None
@@ -180,7 +195,7 @@ class CdiStorage:
     # ------------------------------------------------------------------ metrics and alerts
     def profile_info(self) -> List[Dict[str, Any]]:
         """The ``kubevirt_cdi_storageprofile_info`` series: one label set per StorageProfile."""
-        store = self.cluster.store
+        store = self.store
         series = []
         for profile in store.list(PROFILE_KEY, copy=False):
             status = profile.get("status") or {}
@@ -203,13 +218,14 @@ class CdiStorage:
         if strategy == "copy":
             return False
         if strategy == "csi-clone":
-            return self.cluster.store.peek(CSI_DRIVER_KEY, provisioner) is not None
+            return self.store.peek(CSI_DRIVER_KEY, provisioner) is not None
         return self._snapshot_class(provisioner) is not None
 
     def pending_data_volumes(self) -> int:
         """``kubevirt_cdi_datavolume_pending``: DataVolumes waiting for a default class."""
-        return sum(1 for dv in self.cluster.store.list(DATA_VOLUME_KEY, copy=False) if _waits_for_default(dv))
+        return sum(1 for dv in self.store.list(DATA_VOLUME_KEY, copy=False) if _waits_for_default(dv))
 
+    @watches(DATA_VOLUME_KEY)
     def on_data_volume(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         # DataVolumes only feed the pending count; every other input of the alert rules
         # (profiles, classes, snapshot classes, CSI drivers) re-evaluates on its own change.  So
@@ -247,14 +263,14 @@ class CdiStorage:
                 self.active_since[key] = now_rfc3339()
                 self.active_clock[key] = time.monotonic()
 
-    def alerts_answer(self, request: HttpRequest) -> Dict[str, Any]:
+    def alerts(self) -> List[Dict[str, Any]]:
+        """The CDI alerts pending or firing now, as Prometheus's ``/api/v1/alerts`` lists them.
+
+        Public interface: the monitoring controller serves them (``operators/monitoring.py``)."""
         with self.cluster.lock:
             self.evaluate_alerts()
             hold = self.cluster.duration("cdi_alert_for", 0.05)
-            # Prometheus always serves the Watchdog alert; clients must filter for what they want.
-            alerts = [{"labels": {"alertname": "Watchdog", "namespace": "openshift-monitoring", "severity": "none"},
-                       "annotations": {"summary": "An alert that should always be firing to certify that Alertmanager is working properly."},
-                       "state": "firing", "activeAt": self.started, "value": "1e+00"}]
+            alerts = []
             for (name, storage_class), since in sorted(self.active_since.items()):
                 labels = {"alertname": name, "namespace": "openshift-cnv", "severity": "info" if name == "CDIStorageProfilesIncomplete" else "warning",
                           "operator_health_impact": "none", "kubernetes_operator_part_of": "kubevirt",
@@ -265,24 +281,11 @@ class CdiStorage:
                 alerts.append({"labels": labels,
                                "annotations": {"summary": ALERT_SUMMARIES[name], "runbook_url": RUNBOOK.format(name)},
                                "state": state, "activeAt": since, "value": "1e+00"})
-        return {"status": "success", "data": {"alerts": alerts}}
+        return alerts
 
     def reset(self) -> None:
         self.active_since.clear()
         self.active_clock.clear()
 
 
-def setup(cluster: "Cluster") -> None:
-    cdi = CdiStorage(cluster)
-    cluster.cdi_storage = cdi  # type: ignore[attr-defined]
-    cluster.on_change(STORAGE_CLASS_KEY, cdi.on_storage_class)
-    cluster.on_change(PROFILE_KEY, cdi.on_profile)
-    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: [cdi.reconcile(sc["metadata"]["name"])
-                                                      for sc in cluster.store.list(STORAGE_CLASS_KEY)])
-    # Smart-clone health reads snapshot classes and CSI drivers directly: re-evaluate on them too.
-    cluster.on_change(SNAPSHOT_CLASS_KEY, lambda *_: cdi.evaluate_alerts())
-    cluster.on_change(CSI_DRIVER_KEY, lambda *_: cdi.evaluate_alerts())
-    cluster.on_change(DATA_VOLUME_KEY, cdi.on_data_volume)
-    cluster.add_route("GET", ALERTS_PATH, cdi.alerts_answer)
-    cluster.add_route("GET", PROMETHEUS_ALERTS_PATH, cdi.alerts_answer)
-    cluster.on_reset(cdi.reset)
+CONTROLLERS = [CdiStorage]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
+from ..controller import Controller, watches
 from ..errors import ApiError
 from ..quantity import QuantityError, format_bytes, parse_quantity
 from ..util import clone, dig, set_condition
@@ -70,10 +71,11 @@ def clone_source(dv: Dict[str, Any]) -> Optional[Dict[str, str]]:
     return {"namespace": source.get("namespace") or dv["metadata"]["namespace"], "name": source.get("name") or ""}
 
 
-class DataVolumeController:
+class DataVolumeController(Controller):
+    name = "datavolume"
+
     def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
-        self.store = cluster.store
+        super().__init__(cluster)
         # (namespace, claim) of a clone source -> DataVolumes (namespace, name) waiting for it, so
         # that claim events do not scan every DataVolume.
         self.clones_waiting: Dict[Tuple[str, str], Set[Tuple[str, str]]] = {}
@@ -81,13 +83,18 @@ class DataVolumeController:
     def step(self) -> float:
         return self.cluster.duration("datavolume_step", 0.03)
 
+    def reset(self) -> None:
+        self.clones_waiting.clear()
+
     # ------------------------------------------------------------------ events
+    @watches(DV_KEY)
     def on_data_volume(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None or new["metadata"].get("deletionTimestamp"):
             return
         if old is None or new.get("spec") != old.get("spec") or not dig(new, "status", "phase"):
             self.reconcile(new["metadata"]["namespace"], new["metadata"]["name"])
 
+    @watches(PVC_KEY)
     def on_claim(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         claim = new or old
         if claim is None:
@@ -360,8 +367,4 @@ def bound_condition(claim: Optional[Dict[str, Any]]) -> tuple:
     return "False", "Pending", f"PVC {name} Pending"
 
 
-def setup(cluster: "Cluster") -> None:
-    controller = DataVolumeController(cluster)
-    cluster.on_change(DV_KEY, controller.on_data_volume)
-    cluster.on_change(PVC_KEY, controller.on_claim)
-    cluster.on_reset(controller.clones_waiting.clear)
+CONTROLLERS = [DataVolumeController]

@@ -36,6 +36,7 @@ import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from .. import errors
+from ..controller import Controller, admits, watches
 from ..util import now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,26 +62,6 @@ MIGRATION_INTEGERS = ("completionTimeoutPerGiB", "parallelMigrationsPerCluster",
 # HyperConverged liveMigrationConfig fields and KubeVirt's spec.configuration.migrations use the same names.
 MIGRATION_FIELDS = ("allowAutoConverge", "allowPostCopy", "bandwidthPerMigration", "network") + MIGRATION_INTEGERS
 COMPLETED = ("ReconcileCompleted", "Reconcile completed successfully")
-
-
-def setup(cluster: "Cluster") -> None:
-    cluster.add_admission(HCO_KEY, validate_hyperconverged)
-
-    def on_hyperconverged(event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        if event == "DELETED" or new is None:
-            return
-        meta = new["metadata"]
-        if (new.get("status") or {}).get("observedGeneration") == meta.get("generation"):
-            return  # our own status write, or a metadata-only change
-        start_reconcile(cluster, meta["namespace"], meta["name"], operands_touched(new, old))
-
-    def on_storage_class(event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        # CDI's config controller watches StorageClasses: per-class overheads and the scratch fallback move with them.
-        if cluster.store.peek(CDI_CONFIG_KEY, CDI_CONFIG_NAME) is not None:
-            reconcile_cdi_config(cluster)
-
-    cluster.on_change(HCO_KEY, on_hyperconverged)
-    cluster.on_change(STORAGE_CLASS_KEY, on_storage_class)
 
 
 # --------------------------------------------------------------------------- admission (CRD schema)
@@ -130,7 +111,7 @@ def operands_touched(new: Dict[str, Any], old: Optional[Dict[str, Any]]) -> List
 
 def _condition(ctype: str, status: str, reason: str, message: str) -> Dict[str, Any]:
     return {"type": ctype, "status": status, "reason": reason, "message": message,
-            "lastTransitionTime": now_rfc3339(), "lastHeartbeatTime": now_rfc3339()}
+            "lastTransitionTime": now_rfc3339()}
 
 
 def _set_conditions(obj: Dict[str, Any], wanted: List[Dict[str, Any]]) -> None:
@@ -143,54 +124,6 @@ def _set_conditions(obj: Dict[str, Any], wanted: List[Dict[str, Any]]) -> None:
     obj.setdefault("status", {})["conditions"] = wanted
 
 
-def start_reconcile(cluster: "Cluster", namespace: str, name: str, operands: List[str]) -> None:
-    operand = operands[0]
-    message = f"{operand} is progressing: Deploying version"
-
-    def progressing(obj: Dict[str, Any]) -> None:
-        obj.setdefault("status", {})["observedGeneration"] = obj["metadata"].get("generation")
-        _set_conditions(obj, [
-            _condition("ReconcileComplete", "True", *COMPLETED),
-            _condition("Available", "True", *COMPLETED),
-            _condition("Progressing", "True", f"{operand}Progressing", message),
-            _condition("Degraded", "False", *COMPLETED),
-            _condition("Upgradeable", "False", f"{operand}Progressing", message),
-        ])
-
-    cluster.store.mutate(HCO_KEY, name, progressing, namespace)
-    cluster.after(cluster.duration("hco_progressing", 0.05), finish_reconcile, cluster, namespace, name)
-
-
-def finish_reconcile(cluster: "Cluster", namespace: str, name: str) -> None:
-    hco = cluster.store.peek(HCO_KEY, name, namespace)
-    if hco is None:
-        return
-    spec = hco.get("spec") or {}
-    propagate_to_cdi(cluster, spec)
-    propagate_to_kubevirt(cluster, namespace, spec)
-    degraded = cluster.faults.take("hco-operand-degraded", f"{namespace}/{name}")
-
-    def settle(obj: Dict[str, Any]) -> Any:
-        if obj["metadata"].get("generation") != hco["metadata"].get("generation"):
-            return False  # a newer generation is being reconciled; its own task settles it
-        if degraded is not None:
-            text = "CDI is degraded: " + str(degraded.get("message") or "simulated operand failure")
-            _set_conditions(obj, [
-                _condition("ReconcileComplete", "True", *COMPLETED),
-                _condition("Available", "False", "CDIDegraded", text),
-                _condition("Progressing", "False", *COMPLETED),
-                _condition("Degraded", "True", "CDIDegraded", text),
-                _condition("Upgradeable", "False", "CDIDegraded", text),
-            ])
-            return None
-        _set_conditions(obj, [_condition(t, s, *COMPLETED) for t, s in (
-            ("ReconcileComplete", "True"), ("Available", "True"), ("Progressing", "False"),
-            ("Degraded", "False"), ("Upgradeable", "True"))])
-        return None
-
-    cluster.store.mutate(HCO_KEY, name, settle, namespace)
-
-
 def cdi_config_from(spec: Dict[str, Any]) -> Dict[str, Any]:
     """The part of CDI's ``spec.config`` HCO derives from its own spec."""
     config: Dict[str, Any] = {}
@@ -199,35 +132,6 @@ def cdi_config_from(spec: Dict[str, Any]) -> Dict[str, Any]:
     if spec.get("filesystemOverhead"):
         config["filesystemOverhead"] = dict(spec["filesystemOverhead"])
     return config
-
-
-def propagate_to_cdi(cluster: "Cluster", spec: Dict[str, Any]) -> None:
-    managed = cdi_config_from(spec)
-
-    def apply(obj: Dict[str, Any]) -> None:
-        config = obj.setdefault("spec", {}).setdefault("config", {})
-        for field in ("scratchSpaceStorageClass", "filesystemOverhead"):
-            if field in managed:
-                config[field] = managed[field]
-            else:
-                config.pop(field, None)
-
-    if cluster.store.peek(CDI_KEY, CDI_NAME) is not None:
-        cluster.store.mutate(CDI_KEY, CDI_NAME, apply)
-    if cluster.store.peek(CDI_CONFIG_KEY, CDI_CONFIG_NAME) is None:
-        cluster.store.create(CDI_CONFIG_KEY, {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "CDIConfig",
-                                              "metadata": {"name": CDI_CONFIG_NAME}, "spec": {}})
-
-    def apply_config(obj: Dict[str, Any]) -> None:
-        config_spec = obj.setdefault("spec", {})
-        for field in ("scratchSpaceStorageClass", "filesystemOverhead"):
-            if field in managed:
-                config_spec[field] = managed[field]
-            else:
-                config_spec.pop(field, None)
-
-    cluster.store.mutate(CDI_CONFIG_KEY, CDI_CONFIG_NAME, apply_config)
-    reconcile_cdi_config(cluster)
 
 
 def cdi_config_status(config_spec: Dict[str, Any], storage_classes: List[Dict[str, Any]],
@@ -261,32 +165,137 @@ def cdi_config_status(config_spec: Dict[str, Any], storage_classes: List[Dict[st
     return status
 
 
-def reconcile_cdi_config(cluster: "Cluster") -> None:
-    classes = cluster.store.list(STORAGE_CLASS_KEY, copy=False)
 
-    def apply(obj: Dict[str, Any]) -> Any:
-        status = cdi_config_status(obj.get("spec") or {}, classes, obj.get("status"))
-        if status is None:
-            return False
-        obj["status"] = status
-        return None
+# --------------------------------------------------------------------------- controllers
+class HyperConvergedController(Controller):
+    """HCO: validates the CR, reports its conditions and pushes its settings to the operands."""
 
-    cluster.store.mutate(CDI_CONFIG_KEY, CDI_CONFIG_NAME, apply)
+    name = "hco"
+
+    @admits(HCO_KEY)
+    def validate(self, req: Any) -> None:
+        validate_hyperconverged(req)
+
+    @watches(HCO_KEY)
+    def on_hyperconverged(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        if event == "DELETED" or new is None:
+            return
+        meta = new["metadata"]
+        if (new.get("status") or {}).get("observedGeneration") == meta.get("generation"):
+            return  # our own status write, or a metadata-only change
+        self.start_reconcile(meta["namespace"], meta["name"], operands_touched(new, old))
+
+    def start_reconcile(self, namespace: str, name: str, operands: List[str]) -> None:
+        operand = operands[0]
+        message = f"{operand} is progressing: Deploying version"
+
+        def progressing(obj: Dict[str, Any]) -> None:
+            obj.setdefault("status", {})["observedGeneration"] = obj["metadata"].get("generation")
+            _set_conditions(obj, [
+                _condition("ReconcileComplete", "True", *COMPLETED),
+                _condition("Available", "True", *COMPLETED),
+                _condition("Progressing", "True", f"{operand}Progressing", message),
+                _condition("Degraded", "False", *COMPLETED),
+                _condition("Upgradeable", "False", f"{operand}Progressing", message),
+            ])
+
+        self.store.mutate(HCO_KEY, name, progressing, namespace)
+        self.cluster.after(self.cluster.duration("hco_progressing", 0.05), self.finish_reconcile, namespace, name)
+
+    def finish_reconcile(self, namespace: str, name: str) -> None:
+        hco = self.store.peek(HCO_KEY, name, namespace)
+        if hco is None:
+            return
+        spec = hco.get("spec") or {}
+        self.propagate_to_cdi(spec)
+        self.propagate_to_kubevirt(namespace, spec)
+        degraded = self.cluster.faults.take("hco-operand-degraded", f"{namespace}/{name}")
+        generation = hco["metadata"].get("generation")
+
+        def settle(obj: Dict[str, Any]) -> Any:
+            if obj["metadata"].get("generation") != generation:
+                return False  # a newer generation is being reconciled; its own task settles it
+            _set_conditions(obj, settled_conditions(degraded))
+            return None
+
+        self.store.mutate(HCO_KEY, name, settle, namespace)
+
+    def propagate_to_cdi(self, spec: Dict[str, Any]) -> None:
+        """The CDI CR's ``spec.config`` and, through CDI, the CDIConfig's spec (CDI's config
+        controller then derives its status)."""
+        managed = cdi_config_from(spec)
+
+        def apply(config: Dict[str, Any]) -> None:
+            for field in ("scratchSpaceStorageClass", "filesystemOverhead"):
+                if field in managed:
+                    config[field] = managed[field]
+                else:
+                    config.pop(field, None)
+
+        if self.store.peek(CDI_KEY, CDI_NAME) is not None:
+            self.store.mutate(CDI_KEY, CDI_NAME, lambda obj: apply(obj.setdefault("spec", {}).setdefault("config", {})))
+        if self.store.peek(CDI_CONFIG_KEY, CDI_CONFIG_NAME) is None:
+            self.store.create(CDI_CONFIG_KEY, {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "CDIConfig",
+                                               "metadata": {"name": CDI_CONFIG_NAME}, "spec": {}})
+        self.store.mutate(CDI_CONFIG_KEY, CDI_CONFIG_NAME, lambda obj: apply(obj.setdefault("spec", {})))
+        self.cluster.controller(CdiConfigController.name).reconcile()
+
+    def propagate_to_kubevirt(self, namespace: str, spec: Dict[str, Any]) -> None:
+        if self.store.peek(KUBEVIRT_KEY, KUBEVIRT_NAME, namespace) is None:
+            return
+        migrations = dict((f, v) for f, v in (spec.get("liveMigrationConfig") or {}).items() if f in MIGRATION_FIELDS)
+
+        def apply(obj: Dict[str, Any]) -> None:
+            configuration = obj.setdefault("spec", {}).setdefault("configuration", {})
+            if migrations:
+                configuration["migrations"] = migrations
+            for field in ("evictionStrategy", "vmStateStorageClass"):
+                if spec.get(field):
+                    configuration[field] = spec[field]
+                else:
+                    configuration.pop(field, None)
+
+        self.store.mutate(KUBEVIRT_KEY, KUBEVIRT_NAME, apply, namespace)
 
 
-def propagate_to_kubevirt(cluster: "Cluster", namespace: str, spec: Dict[str, Any]) -> None:
-    if cluster.store.peek(KUBEVIRT_KEY, KUBEVIRT_NAME, namespace) is None:
-        return
-    migrations = dict((f, v) for f, v in (spec.get("liveMigrationConfig") or {}).items() if f in MIGRATION_FIELDS)
+def settled_conditions(degraded: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The conditions a finished reconcile reports; ``degraded`` is the armed operand fault, if any."""
+    if degraded is not None:
+        text = "CDI is degraded: " + str(degraded.get("message") or "simulated operand failure")
+        return [_condition("ReconcileComplete", "True", *COMPLETED),
+                _condition("Available", "False", "CDIDegraded", text),
+                _condition("Progressing", "False", *COMPLETED),
+                _condition("Degraded", "True", "CDIDegraded", text),
+                _condition("Upgradeable", "False", "CDIDegraded", text)]
+    return [_condition(t, s, *COMPLETED) for t, s in (
+        ("ReconcileComplete", "True"), ("Available", "True"), ("Progressing", "False"),
+        ("Degraded", "False"), ("Upgradeable", "True"))]
 
-    def apply(obj: Dict[str, Any]) -> None:
-        configuration = obj.setdefault("spec", {}).setdefault("configuration", {})
-        if migrations:
-            configuration["migrations"] = migrations
-        for field in ("evictionStrategy", "vmStateStorageClass"):
-            if spec.get(field):
-                configuration[field] = spec[field]
-            else:
-                configuration.pop(field, None)
 
-    cluster.store.mutate(KUBEVIRT_KEY, KUBEVIRT_NAME, apply, namespace)
+class CdiConfigController(Controller):
+    """CDI's config controller: the CDIConfig ``config`` status from its spec and the StorageClasses.
+
+    Public interface: :meth:`reconcile`."""
+
+    name = "cdi-config"
+
+    @watches(STORAGE_CLASS_KEY)
+    def on_storage_class(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+        # Per-class overheads and the scratch fallback move with the StorageClasses.
+        if self.store.peek(CDI_CONFIG_KEY, CDI_CONFIG_NAME) is not None:
+            self.reconcile()
+
+    def reconcile(self) -> None:
+        classes = self.store.list(STORAGE_CLASS_KEY, copy=False)
+
+        def apply(obj: Dict[str, Any]) -> Any:
+            status = cdi_config_status(obj.get("spec") or {}, classes, obj.get("status"))
+            if status is None:
+                return False
+            obj["status"] = status
+            return None
+
+        self.store.mutate(CDI_CONFIG_KEY, CDI_CONFIG_NAME, apply)
+
+
+CONTROLLERS = [HyperConvergedController, CdiConfigController]

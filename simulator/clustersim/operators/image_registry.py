@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from .. import errors
 from ..admission import AdmissionRequest
+from ..controller import Controller, admits, watches
 from ..util import dig, now_rfc3339, set_condition
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,16 +69,27 @@ def validate_config(req: AdmissionRequest) -> None:
             "spec.replicas", replicas, "spec.replicas in body must be of type integer")], "imageregistry.operator.openshift.io")
 
 
-class RegistryOperator:
+class RegistryOperator(Controller):
+    name = "image_registry"
+
     def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+        super().__init__(cluster)
         self.scheduled = False
 
+    def reset(self) -> None:
+        self.scheduled = False  # the reset cancelled the queued reconcile
+
+    @admits(CONFIG_KEY)
+    def validate(self, req: AdmissionRequest) -> None:
+        validate_config(req)
+
+    @watches(CONFIG_KEY)
     def poke(self, *_: Any) -> None:
         if not self.scheduled:
             self.scheduled = True
             self.cluster.after(0, self.reconcile)
 
+    @watches(PVC_KEY, POD_KEY, DEPLOYMENT_KEY, ROUTE_KEY)
     def on_namespaced(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         obj = new or old or {}
         if obj.get("metadata", {}).get("namespace") == NAMESPACE:
@@ -86,7 +98,7 @@ class RegistryOperator:
     # ------------------------------------------------------------------ reconcile
     def reconcile(self) -> None:
         self.scheduled = False
-        config = self.cluster.store.peek(CONFIG_KEY, "cluster")
+        config = self.store.peek(CONFIG_KEY, "cluster")
         if config is None:
             return
         spec = config.get("spec") or {}
@@ -111,7 +123,7 @@ class RegistryOperator:
         claim = None
         if backends[0] == "pvc":
             claim_name = dig(storage, "pvc", "claim") or DEFAULT_CLAIM
-            claim = self.cluster.store.peek(PVC_KEY, claim_name, NAMESPACE)
+            claim = self.store.peek(PVC_KEY, claim_name, NAMESPACE)
             if claim is None and not dig(storage, "pvc", "claim"):
                 claim = self._create_default_claim()
             if claim is None:
@@ -133,14 +145,14 @@ class RegistryOperator:
                          degraded="The deployment has not completed" if stuck else None, storage=storage)
 
     def _create_default_claim(self) -> Optional[Dict[str, Any]]:
-        return self.cluster.store.create(PVC_KEY, {
+        return self.store.create(PVC_KEY, {
             "metadata": {"name": DEFAULT_CLAIM, "namespace": NAMESPACE,
                          "annotations": {"imageregistry.openshift.io": "true"}},
             "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "100Gi"}}},
         }, internal=False)
 
     def _remove(self) -> None:
-        store = self.cluster.store
+        store = self.store
         for pod in store.list(POD_KEY, NAMESPACE, label_selector="docker-registry=default", copy=False):
             store.delete(POD_KEY, pod["metadata"]["name"], NAMESPACE)
         if store.peek(DEPLOYMENT_KEY, DEPLOYMENT, NAMESPACE) is not None:
@@ -160,7 +172,7 @@ class RegistryOperator:
     def _ensure_deployment(self, replicas: int, strategy: str, claim_name: Optional[str]) -> None:
         spec = {"replicas": replicas, "selector": {"matchLabels": dict(POD_LABELS)},
                 "strategy": {"type": strategy}, "template": self._template(claim_name)}
-        store = self.cluster.store
+        store = self.store
         current = store.peek(DEPLOYMENT_KEY, DEPLOYMENT, NAMESPACE)
         if current is None:
             store.create(DEPLOYMENT_KEY, {"metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": dict(POD_LABELS)},
@@ -171,7 +183,7 @@ class RegistryOperator:
             store.mutate(DEPLOYMENT_KEY, DEPLOYMENT, write, NAMESPACE)
 
     def _ensure_pods(self, replicas: int, claim_name: Optional[str]) -> List[Dict[str, Any]]:
-        store = self.cluster.store
+        store = self.store
         template = self._template(claim_name)
         revision = hashlib.md5(repr(template).encode()).hexdigest()[:10]
         pods = store.list(POD_KEY, NAMESPACE, label_selector="docker-registry=default", copy=False)
@@ -208,7 +220,7 @@ class RegistryOperator:
                 ready += 1
                 continue
             if attachable and not dig(pod, "metadata", "annotations", "clustersim.io/starting"):
-                self.cluster.store.mutate(POD_KEY, pod["metadata"]["name"],
+                self.store.mutate(POD_KEY, pod["metadata"]["name"],
                                           lambda p: p["metadata"].setdefault("annotations", {}).update({"clustersim.io/starting": "true"}),
                                           NAMESPACE)
                 self.cluster.after(self.cluster.duration("registry_rollout", 0.05), self._start_pod, pod["metadata"]["name"])
@@ -222,7 +234,7 @@ class RegistryOperator:
                                             {"type": "ContainersReady", "status": "True", "lastTransitionTime": now_rfc3339()}],
                              "containerStatuses": [{"name": "registry", "ready": True, "started": True, "restartCount": 0,
                                                     "state": {"running": {"startedAt": now_rfc3339()}}}]}
-        self.cluster.store.mutate(POD_KEY, name, run, NAMESPACE)
+        self.store.mutate(POD_KEY, name, run, NAMESPACE)
 
     def _deployment_status(self, replicas: int, ready: int) -> None:
         status = {"observedGeneration": None, "replicas": replicas, "updatedReplicas": replicas,
@@ -239,10 +251,10 @@ class RegistryOperator:
                 return False
             obj["status"] = new
             return None
-        self.cluster.store.mutate(DEPLOYMENT_KEY, DEPLOYMENT, write, NAMESPACE)
+        self.store.mutate(DEPLOYMENT_KEY, DEPLOYMENT, write, NAMESPACE)
 
     def _ensure_route(self, wanted: bool) -> None:
-        store = self.cluster.store
+        store = self.store
         current = store.peek(ROUTE_KEY, ROUTE, NAMESPACE)
         if not wanted:
             if current is not None:
@@ -298,7 +310,7 @@ class RegistryOperator:
                 status["storage"] = storage
                 status["storageManaged"] = False
             return False if status == before else None
-        self.cluster.store.mutate(CONFIG_KEY, "cluster", write_config)
+        self.store.mutate(CONFIG_KEY, "cluster", write_config)
 
         def write_operator(obj: Dict[str, Any]) -> Any:
             status = obj.setdefault("status", {})
@@ -313,14 +325,8 @@ class RegistryOperator:
             status["relatedObjects"] = [{"group": "imageregistry.operator.openshift.io", "resource": "configs", "name": "cluster"},
                                         {"group": "", "resource": "namespaces", "name": NAMESPACE}]
             return None
-        if self.cluster.store.peek(OPERATOR_KEY, "image-registry") is not None:
-            self.cluster.store.mutate(OPERATOR_KEY, "image-registry", write_operator)
+        if self.store.peek(OPERATOR_KEY, "image-registry") is not None:
+            self.store.mutate(OPERATOR_KEY, "image-registry", write_operator)
 
 
-def setup(cluster: "Cluster") -> None:
-    operator = RegistryOperator(cluster)
-    cluster.add_admission(CONFIG_KEY, validate_config)
-    cluster.on_change(CONFIG_KEY, operator.poke)
-    for key in (PVC_KEY, POD_KEY, DEPLOYMENT_KEY, ROUTE_KEY):
-        cluster.on_change(key, operator.on_namespaced)
-    cluster.on_reset(lambda: setattr(operator, "scheduled", False))
+CONTROLLERS = [RegistryOperator]

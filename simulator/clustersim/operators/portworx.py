@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from ..controller import Controller, watches
 from ..util import dig, set_condition
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,18 +24,31 @@ STORAGE_CLUSTERS = "core.libopenstorage.org/storageclusters"
 OFFLINE_FAULT = "storage-node-offline"
 
 
-def setup(cluster: "Cluster") -> None:
-    store = cluster.store
-    held: Dict[str, bool] = {}
+class PortworxNodes(Controller):
+    """The Portworx operator's view of its storage nodes: phases and the StorageCluster phase."""
 
-    def storage_node(node_name: str) -> Optional[Dict[str, Any]]:
-        for candidate in store.list(STORAGE_NODES, copy=False):
+    name = "portworx"
+
+    def __init__(self, cluster: "Cluster") -> None:
+        super().__init__(cluster)
+        self.held: Dict[str, bool] = {}  # node name -> kept Offline by the armed fault
+
+    def setup(self) -> None:
+        self.cluster.after(0.1, self.poll_faults, background=True)
+
+    def reset(self) -> None:
+        # A reset (or a state load) cancels every queued task, the fault poll included.
+        self.held.clear()
+        self.cluster.after(0.1, self.poll_faults, background=True)
+
+    def storage_node(self, node_name: str) -> Optional[Dict[str, Any]]:
+        for candidate in self.store.list(STORAGE_NODES, copy=False):
             if candidate["metadata"]["name"] == node_name:
                 return candidate
         return None
 
-    def set_phase(node_name: str, phase: str) -> None:
-        found = storage_node(node_name)
+    def set_phase(self, node_name: str, phase: str) -> None:
+        found = self.storage_node(node_name)
         if found is None:
             return
 
@@ -43,46 +57,42 @@ def setup(cluster: "Cluster") -> None:
             status["phase"] = phase
             set_condition(status.setdefault("conditions", []), "NodeState", phase,
                           message="" if phase == "Online" else f"Portworx on {node_name} is {phase}")
-        store.mutate(STORAGE_NODES, node_name, change, found["metadata"]["namespace"])
-        refresh_cluster()
+        self.store.mutate(STORAGE_NODES, node_name, change, found["metadata"]["namespace"])
+        self.refresh_cluster()
 
-    def refresh_cluster() -> None:
-        nodes = store.list(STORAGE_NODES, copy=False)
+    def refresh_cluster(self) -> None:
+        nodes = self.store.list(STORAGE_NODES, copy=False)
         phase = "Online" if all(dig(n, "status", "phase") == "Online" for n in nodes) else "Degraded"
-        for stc in store.list(STORAGE_CLUSTERS, copy=False):
+        for stc in self.store.list(STORAGE_CLUSTERS, copy=False):
             if dig(stc, "status", "phase") in ("Online", "Degraded") and dig(stc, "status", "phase") != phase:
-                store.mutate(STORAGE_CLUSTERS, stc["metadata"]["name"],
-                             lambda o: o.setdefault("status", {}).__setitem__("phase", phase), stc["metadata"]["namespace"])
+                self.store.mutate(STORAGE_CLUSTERS, stc["metadata"]["name"],
+                                  lambda o: o.setdefault("status", {}).__setitem__("phase", phase),
+                                  stc["metadata"]["namespace"])
 
-    def back_online(node_name: str) -> None:
-        if not held.get(node_name):
-            set_phase(node_name, "Online")
+    def back_online(self, node_name: str) -> None:
+        if not self.held.get(node_name):
+            self.set_phase(node_name, "Online")
 
-    def on_node(event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
+    @watches("nodes")
+    def on_node(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if event != "MODIFIED" or new is None or old is None:
             return
         if dig(old, "spec", "unschedulable") and not dig(new, "spec", "unschedulable"):
             name = new["metadata"]["name"]
-            if storage_node(name) is not None:
-                set_phase(name, "Initializing")
-                cluster.after(cluster.duration("portworx_node_restart", 0.3), back_online, name)
+            if self.storage_node(name) is not None:
+                self.set_phase(name, "Initializing")
+                self.cluster.after(self.cluster.duration("portworx_node_restart", 0.3), self.back_online, name)
 
-    def poll_faults() -> None:
-        for node in store.list(STORAGE_NODES, copy=False):
+    def poll_faults(self) -> None:
+        for node in self.store.list(STORAGE_NODES, copy=False):
             name = node["metadata"]["name"]
-            armed = cluster.faults.peek(OFFLINE_FAULT, name)
+            armed = self.cluster.faults.peek(OFFLINE_FAULT, name)
             if armed and dig(node, "status", "phase") != "Offline":
-                held[name] = True
-                set_phase(name, "Offline")
-            elif not armed and held.pop(name, False):
-                set_phase(name, "Online")
-        cluster.after(cluster.duration("portworx_poll", 0.1), poll_faults, background=True)
+                self.held[name] = True
+                self.set_phase(name, "Offline")
+            elif not armed and self.held.pop(name, False):
+                self.set_phase(name, "Online")
+        self.cluster.after(self.cluster.duration("portworx_poll", 0.1), self.poll_faults, background=True)
 
-    def restart() -> None:
-        # A reset (or a state load) cancels every queued task, the fault poll included.
-        held.clear()
-        cluster.after(0.1, poll_faults, background=True)
 
-    cluster.on_change("nodes", on_node)
-    cluster.on_reset(restart)
-    cluster.after(0.1, poll_faults, background=True)
+CONTROLLERS = [PortworxNodes]

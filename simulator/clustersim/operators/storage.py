@@ -7,18 +7,28 @@ What it simulates
   annotated ``storageclass.kubernetes.io/is-default-class: "true"`` (the newest when several are).
 * **Binding**: a Pending claim on an ``Immediate`` class is provisioned after ``pvc_bind`` seconds
   (default 0.02): a PersistentVolume ``pvc-<uid>`` with the claim's size, modes and the CSI driver
-  is created and the claim gets ``spec.volumeName``, ``status.phase: Bound``, ``capacity`` and
-  ``accessModes``. A claim on a ``WaitForFirstConsumer`` class stays Pending until a consumer
-  exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
+  is created and the claim gets ``spec.volumeName``, ``status.phase: Bound``, ``capacity`` (a
+  Portworx volume's size rounded up to whole GiB) and ``accessModes``. A claim on a
+  ``WaitForFirstConsumer`` class stays Pending until a consumer exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
   KubeVirt plug-in, when a VMI uses the claim); the chosen node goes into the annotation
   ``volume.kubernetes.io/selected-node``. Claims whose class does not exist stay Pending.
 * **Expansion** of a Bound claim whose request grows beyond its capacity (the apiserver already
-  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing`` and
-  ``status.allocatedResources`` at once; after ``pvc_resize`` seconds (default 0.05) the PV has the
-  new size and ``Resizing`` is gone. A Block claim then gets the new ``status.capacity``. A
-  Filesystem claim gets ``FileSystemResizePending`` ("Waiting for user to (re-)start a pod to
-  finish file system resize of volume on node."); when a Running pod mounts it (now or later), the
-  kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated, condition gone.
+  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing``,
+  ``status.allocatedResources`` and ``allocatedResourceStatuses: ControllerResizeInProgress`` at
+  once; after ``pvc_resize`` seconds (default 0.05) the PV has the new size and ``Resizing`` is
+  gone. What follows depends on the CSI driver's answer (``_csi_drivers.py``):
+  - Portworx (``pxd.portworx.com``, and the in-tree ``kubernetes.io/portworx-volume`` migrated to
+    it) needs no node step (``NodeExpansionRequired: false``): the claim gets the new
+    ``status.capacity`` (rounded up to whole GiB, as Portworx reports it), its
+    ``allocatedResourceStatuses`` entry goes and it is annotated
+    ``volume.kubernetes.io/node-expansion-not-required: "true"`` — Block or Filesystem, whether or
+    not a pod mounts it (external-resizer ``markOverallExpansionAsFinished``).
+  - any other driver needs the kubelet's ``NodeExpandVolume``: ``FileSystemResizePending``
+    ("Waiting for user to (re-)start a pod to finish file system resize of volume on node.") and
+    ``allocatedResourceStatuses: NodeResizePending``; when a Running pod mounts the claim (now or
+    later), the kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated,
+    condition gone. (The simulator drops ``Resizing`` here, as the resizer's legacy path does; with
+    ``RecoverVolumeExpansionFailure`` the resizer keeps it next to ``FileSystemResizePending``.)
 * **Operator fault** ``pvc-resize-fail`` (target ``<namespace>/<claim>``): the next controller
   expansion fails: ``Resizing`` is replaced by ``ControllerResizeError`` with the driver's message
   and the capacity stays.
@@ -36,8 +46,10 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..admission import AdmissionRequest
+from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
 from ..util import dig, set_condition
+from ._csi_drivers import node_expansion_required, provisioner_identity, reported_capacity, volume_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -52,6 +64,8 @@ SELECTED_NODE = "volume.kubernetes.io/selected-node"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
 FS_PENDING_MESSAGE = "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
+# The external-resizer marks a claim whose expansion needed no node step, so the kubelet skips it.
+NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required"
 
 
 def _size(value: Any) -> Optional[float]:
@@ -90,26 +104,50 @@ def _claim_users(pod: Dict[str, Any], running_only: bool) -> List[Tuple[str, int
         return []
 
 
-class StorageControllers:
-    def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
-        cluster.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
-        cluster.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
+class StorageController(Controller):
+    """The PVC binder, the expander and the kubelet's part of a resize.
+
+    Public interface for other controllers: :meth:`storage_class_of`, :meth:`bind_for_consumer`
+    (through the module-level :func:`bind_for_consumer`)."""
+
+    name = "storage"
+
+    def setup(self) -> None:
+        self.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
+        self.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
+
+    # ------------------------------------------------------------------ public interface
+    def storage_class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The StorageClass the claim names (stored dict, read-only), or None."""
+        name = dig(pvc, "spec", "storageClassName")
+        return self.store.peek(STORAGE_CLASS_KEY, name) if name else None
+
+    def bind_for_consumer(self, namespace: str, claim: str, node: Optional[str] = None) -> None:
+        """A consumer now uses ``claim`` on ``node``: provision and bind it there (lock held)."""
+        pvc = self.store.peek(PVC_KEY, claim, namespace)
+        if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
+            return
+        if self.storage_class_of(pvc) is None:
+            return
+        self.cluster.after(self.cluster.duration("pvc_bind", 0.02), self.provision, namespace, claim,
+                           node or self._any_worker())
 
     # ------------------------------------------------------------------ admission
+    @admits(PVC_KEY, mutating=True)
     def default_class(self, req: AdmissionRequest) -> None:
         if req.operation != "CREATE" or req.obj is None:
             return
         spec = req.obj.setdefault("spec", {})
         if spec.get("storageClassName") is not None or spec.get("volumeName"):
             return
-        defaults = [sc for sc in self.cluster.store.list(STORAGE_CLASS_KEY, copy=False)
+        defaults = [sc for sc in self.store.list(STORAGE_CLASS_KEY, copy=False)
                     if str(dig(sc, "metadata", "annotations", CLUSTER_DEFAULT, default="")).lower() == "true"]
         if defaults:
             defaults.sort(key=lambda sc: (sc["metadata"].get("creationTimestamp", ""), sc["metadata"]["name"]))
             spec["storageClassName"] = defaults[-1]["metadata"]["name"]
 
     # ------------------------------------------------------------------ binding
+    @watches(PVC_KEY)
     def on_claim(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None:
             if old is not None:
@@ -121,7 +159,7 @@ class StorageControllers:
         ns, name = new["metadata"]["namespace"], new["metadata"]["name"]
         phase = dig(new, "status", "phase")
         if phase in (None, "Pending") and not dig(new, "spec", "volumeName"):
-            storage_class = self._class_of(new)
+            storage_class = self.storage_class_of(new)
             if storage_class is None:
                 return
             if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
@@ -138,6 +176,7 @@ class StorageControllers:
         if phase == "Bound":
             self._maybe_expand(new)
 
+    @watches(POD_KEY)
     def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None or dig(new, "status", "phase") in ("Succeeded", "Failed"):
             pod = new or old
@@ -147,76 +186,75 @@ class StorageControllers:
             return
         ns = new["metadata"]["namespace"]
         for claim in claims_of(new):
-            pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
+            pvc = self.store.peek(PVC_KEY, claim, ns)
             if pvc is None:
                 continue
             if dig(pvc, "status", "phase") != "Bound":
-                bind_for_consumer(self.cluster, ns, claim, dig(new, "spec", "nodeName"))
+                self.bind_for_consumer(ns, claim, dig(new, "spec", "nodeName"))
             elif dig(new, "status", "phase") == "Running" and self._fs_pending(pvc):
                 self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, claim)
 
     # ------------------------------------------------------------------ protection and reclaim
     def _release_if_unused(self, ns: str, claim: str) -> None:
         """The pvc-protection controller: a terminating claim goes once no live pod mounts it."""
-        pvc = self.cluster.store.peek(PVC_KEY, claim, ns)
-        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
+        pvc = self.store.peek(PVC_KEY, claim, ns)
+        if pvc is None or not pvc["metadata"].get("deletionTimestamp") or self.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
             return
-        self.cluster.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
+        self.store.remove_finalizer(PVC_KEY, claim, PVC_PROTECTION, ns)
 
     def _reclaim(self, pvc: Dict[str, Any]) -> None:
         pv_name = dig(pvc, "spec", "volumeName")
-        pv = self.cluster.store.peek(PV_KEY, pv_name) if pv_name else None
+        pv = self.store.peek(PV_KEY, pv_name) if pv_name else None
         if pv is None:
             return
         if dig(pv, "spec", "persistentVolumeReclaimPolicy") == "Delete":
-            self.cluster.store.delete(PV_KEY, pv_name)
-            self.cluster.store.remove_finalizer(PV_KEY, pv_name, PV_PROTECTION)
+            self.store.delete(PV_KEY, pv_name)
+            self.store.remove_finalizer(PV_KEY, pv_name, PV_PROTECTION)
         else:
-            self.cluster.store.mutate(PV_KEY, pv_name, lambda obj: obj.setdefault("status", {}).update(phase="Released"))
-
-    def _class_of(self, pvc: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        name = dig(pvc, "spec", "storageClassName")
-        return self.cluster.store.peek(STORAGE_CLASS_KEY, name) if name else None
+            self.store.mutate(PV_KEY, pv_name, lambda obj: obj.setdefault("status", {}).update(phase="Released"))
 
     def _consumer(self, ns: str, claim: str) -> Optional[Dict[str, Any]]:
-        if not self.cluster.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
+        if not self.store.tally(POD_KEY, LIVE_USERS).get(f"{ns}/{claim}"):
             return None
-        for pod in self.cluster.store.list(POD_KEY, ns, copy=False):
+        for pod in self.store.list(POD_KEY, ns, copy=False):
             if claim in claims_of(pod) and dig(pod, "status", "phase") not in ("Succeeded", "Failed"):
                 return pod
         return None
 
     def _any_worker(self) -> str:
-        for node in self.cluster.store.list(NODE_KEY, copy=False):
+        for node in self.store.list(NODE_KEY, copy=False):
             if "node-role.kubernetes.io/worker" in (node["metadata"].get("labels") or {}):
                 return node["metadata"]["name"]
         return ""
 
     def provision(self, ns: str, name: str, node: Optional[str]) -> None:
-        store = self.cluster.store
+        store = self.store
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
             return
-        storage_class = self._class_of(pvc)
+        storage_class = self.storage_class_of(pvc)
         if storage_class is None:
             return
         uid = pvc["metadata"]["uid"]
         pv_name = f"pvc-{uid}"
-        size = _request(pvc)
         modes = list(dig(pvc, "spec", "accessModes", default=[]) or [])
         driver = storage_class.get("provisioner") or ""
+        size = reported_capacity(driver, _request(pvc))
+        volume_mode = dig(pvc, "spec", "volumeMode", default="Filesystem")
         if store.peek(PV_KEY, pv_name) is None:
             store.create(PV_KEY, {
                 "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": driver},
                              "finalizers": [PV_PROTECTION]},
                 "spec": {"capacity": {"storage": size}, "accessModes": modes,
-                         "volumeMode": dig(pvc, "spec", "volumeMode", default="Filesystem"),
+                         "volumeMode": volume_mode,
                          "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
                          "storageClassName": storage_class["metadata"]["name"],
                          "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
                                       "namespace": ns, "uid": uid},
                          "csi": {"driver": driver, "volumeHandle": str(int(hashlib.md5(uid.encode()).hexdigest()[:15], 16)),
-                                 "fsType": "ext4", "volumeAttributes": dict(storage_class.get("parameters") or {})}},
+                                 "fsType": "ext4", "volumeAttributes": volume_attributes(
+                                     driver, provisioner_identity(self.cluster.config.seed, driver),
+                                     storage_class.get("parameters") or {}, modes, volume_mode)}},
                 "status": {"phase": "Bound"},
             })
 
@@ -250,17 +288,18 @@ class StorageControllers:
         size = _request(pvc)
 
         def start(obj: Dict[str, Any]) -> None:
+            (obj["metadata"].get("annotations") or {}).pop(NODE_EXPANSION_NOT_REQUIRED, None)
             status = obj.setdefault("status", {})
             status["allocatedResources"] = {"storage": size}
             status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
             conditions = status.setdefault("conditions", [])
             conditions[:] = [c for c in conditions if c.get("type") not in ("FileSystemResizePending", "ControllerResizeError")]
             set_condition(conditions, "Resizing", "True", "", "")
-        self.cluster.store.mutate(PVC_KEY, name, start, ns)
+        self.store.mutate(PVC_KEY, name, start, ns)
         self.cluster.after(self.cluster.duration("pvc_resize", 0.05), self.finish_controller_resize, ns, name, size)
 
     def finish_controller_resize(self, ns: str, name: str, size: str) -> None:
-        store = self.cluster.store
+        store = self.store
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None:
             return
@@ -275,26 +314,38 @@ class StorageControllers:
             store.mutate(PVC_KEY, name, failed, ns)
             return
         pv_name = dig(pvc, "spec", "volumeName")
-        if pv_name and store.peek(PV_KEY, pv_name) is not None:
-            store.mutate(PV_KEY, pv_name, lambda pv: pv["spec"]["capacity"].update(storage=size))
-        block = dig(pvc, "spec", "volumeMode", default="Filesystem") == "Block"
+        pv = store.peek(PV_KEY, pv_name) if pv_name else None
+        driver = self.driver_of(pvc, pv)
+        capacity = reported_capacity(driver, size)
+        if pv is not None:
+            store.mutate(PV_KEY, pv_name, lambda obj: obj["spec"]["capacity"].update(storage=capacity))
+        node_step = node_expansion_required(driver)
 
         def controller_done(obj: Dict[str, Any]) -> None:
             status = obj.setdefault("status", {})
             conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
-            if block:
-                status["capacity"] = {"storage": size}
-                status.pop("allocatedResourceStatuses", None)
-            else:
+            if node_step:
                 status["allocatedResourceStatuses"] = {"storage": "NodeResizePending"}
                 set_condition(conditions, "FileSystemResizePending", "True", "", FS_PENDING_MESSAGE)
+            else:
+                status["capacity"] = {"storage": capacity}
+                status.pop("allocatedResourceStatuses", None)
+                obj["metadata"].setdefault("annotations", {})[NODE_EXPANSION_NOT_REQUIRED] = "true"
             status["conditions"] = conditions
         store.mutate(PVC_KEY, name, controller_done, ns)
-        if not block and self._mounted_by_running_pod(ns, name):
+        if node_step and self._mounted_by_running_pod(ns, name):
             self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
 
+    def driver_of(self, pvc: Dict[str, Any], pv: Optional[Dict[str, Any]]) -> str:
+        """The CSI driver serving the claim: the PV's, else its class's provisioner."""
+        driver = dig(pv, "spec", "csi", "driver") if pv is not None else None
+        if not driver:
+            storage_class = self.storage_class_of(pvc)
+            driver = (storage_class or {}).get("provisioner")
+        return driver or ""
+
     def _mounted_by_running_pod(self, ns: str, claim: str) -> bool:
-        return bool(self.cluster.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
+        return bool(self.store.tally(POD_KEY, RUNNING_USERS).get(f"{ns}/{claim}"))
 
     def finish_fs_resize(self, ns: str, name: str) -> None:
         def node_done(obj: Dict[str, Any]) -> Any:
@@ -305,25 +356,16 @@ class StorageControllers:
             status.pop("allocatedResourceStatuses", None)
             status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "FileSystemResizePending"]
             return None
-        self.cluster.store.mutate(PVC_KEY, name, node_done, ns)
+        self.store.mutate(PVC_KEY, name, node_done, ns)
 
 
 def bind_for_consumer(cluster: "Cluster", namespace: str, claim: str, node: Optional[str] = None) -> None:
     """A consumer (Pod, or a VMI through the KubeVirt plug-in) now uses ``claim`` on ``node``:
     a WaitForFirstConsumer claim gets its selected node and is provisioned. Call with the lock held
-    (any simulated-operator callback has it)."""
-    controllers: StorageControllers = cluster.storage_controllers  # type: ignore[attr-defined]
-    pvc = cluster.store.peek(PVC_KEY, claim, namespace)
-    if pvc is None or dig(pvc, "spec", "volumeName") or dig(pvc, "status", "phase") == "Bound":
-        return
-    if controllers._class_of(pvc) is None:
-        return
-    cluster.after(cluster.duration("pvc_bind", 0.02), controllers.provision, namespace, claim, node or controllers._any_worker())
+    (any simulated-operator callback has it). Nothing happens when the storage operator is not
+    loaded (``--operators`` without ``storage``): nothing binds claims then."""
+    if cluster.has_controller(StorageController.name):
+        cluster.controller(StorageController.name).bind_for_consumer(namespace, claim, node)
 
 
-def setup(cluster: "Cluster") -> None:
-    controllers = StorageControllers(cluster)
-    cluster.storage_controllers = controllers  # type: ignore[attr-defined]
-    cluster.add_admission(PVC_KEY, controllers.default_class, mutating=True)
-    cluster.on_change(PVC_KEY, controllers.on_claim)
-    cluster.on_change(POD_KEY, controllers.on_pod)
+CONTROLLERS = [StorageController]
