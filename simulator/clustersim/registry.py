@@ -191,8 +191,8 @@ class Registry:
             return self._custom_subresource(req)
         if req.subresource == "status" and "status" not in kind.subresources:
             raise path_not_found()
-        if req.verb in ("create", "deletecollection", "list") and req.subresource:
-            raise errors.method_not_allowed()
+        if req.subresource and req.verb not in ("get", "update", "patch"):
+            raise errors.method_not_allowed()  # /status serves get, update and patch only
         if req.verb not in kind.verbs and not req.subresource:
             raise errors.method_not_allowed("the server does not allow this method on the requested resource")
         if req.verb == "get":

@@ -197,3 +197,13 @@ def test_defaults_on_create(cluster):
     assert pvc["spec"]["volumeMode"] == "Filesystem" and pvc["status"] == {"phase": "Pending"}
     pod = store.create("pods", {"metadata": {"name": "p"}, "spec": {}}, "default", internal=False)
     assert pod["status"] == {"phase": "Pending"}
+
+
+def test_status_subresource_serves_get_update_and_patch_only(cluster):
+    registry = Registry(cluster)
+    cluster.store.create(VM, {"metadata": {"name": "vm"}, "spec": {}}, "default")
+    http = HttpRequest("DELETE", "/", {}, {})
+    with pytest.raises(ApiError) as info:
+        registry.handle(RestRequest("delete", cluster.kinds.get(VM), "default", "vm", "status", None, False, http))
+    assert info.value.code == 405
+    assert cluster.store.get(VM, "vm", "default") is not None
