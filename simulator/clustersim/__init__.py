@@ -31,8 +31,9 @@ Store — ``cluster.store`` (objects are plain dicts; cluster-scoped objects tak
     ``last_change(key)`` resourceVersion of the last commit to ``key`` (cache validity check)
     Semantics: uid, one global resourceVersion, generation bump on spec change, status kept apart
     (main-resource writes ignore status for kinds with a status subresource), finalizers →
-    deletionTimestamp, ownerReferences garbage collection, no-op writes not committed, watch
-    events.  Controller writes are not in the request log.
+    deletionTimestamp, ownerReferences garbage collection by the garbage collector controller
+    (``propagation`` "Background" default, "Foreground", "Orphan"), no-op writes not committed,
+    watch events.  Controller writes are not in the request log.  Layers: ``store.py``.
 
 Extension points on ``cluster``
     ``on_change(key, fn)``                 ``fn(event_type, new, old)`` after each committed change

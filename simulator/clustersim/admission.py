@@ -1,4 +1,5 @@
-"""Admission chain: mutating hooks, then validating hooks, for every write (dry-run included).
+"""Admission chain: built-in plugins, mutating hooks, then validating hooks, for every write
+(dry-run included), between the strategy's preparation and storage (see ``store.py``).
 
 Hooks are registered per resource key (or ``"*"`` for every kind) with
 ``cluster.add_admission(key, fn, mutating=False)``.  A hook receives an
@@ -52,20 +53,33 @@ AdmissionHook = Callable[[AdmissionRequest], None]
 
 class AdmissionChain:
     def __init__(self) -> None:
+        self._plugins: List[AdmissionHook] = []
         self._mutating: Dict[str, List[AdmissionHook]] = defaultdict(list)
         self._validating: Dict[str, List[AdmissionHook]] = defaultdict(list)
 
     def add(self, key: str, fn: AdmissionHook, mutating: bool = False) -> None:
         (self._mutating if mutating else self._validating)[key].append(fn)
 
+    def add_plugin(self, fn: AdmissionHook) -> None:
+        """A built-in plugin that sees every request first, such as ``NamespaceLifecycle``
+        (first in the apiserver's plugin order: kubernetes/kubernetes release-1.33,
+        ``pkg/kubeapiserver/options/plugins.go`` ``AllOrderedPlugins``)."""
+        self._plugins.append(fn)
+
     def run(self, req: AdmissionRequest) -> None:
+        for fn in self._plugins:
+            _call(fn, req)
         for registry in (self._mutating, self._validating):
             for fn in registry.get(req.key, []) + registry.get("*", []):
-                try:
-                    fn(req)
-                except ApiError:
-                    raise
-                except Exception as exc:  # a buggy hook must not kill the request thread
-                    traceback.print_exc()
-                    raise ApiError(500, "InternalError",
-                                   f"Internal error occurred: admission hook {getattr(fn, '__name__', fn)} failed: {exc}") from exc
+                _call(fn, req)
+
+
+def _call(fn: AdmissionHook, req: AdmissionRequest) -> None:
+    try:
+        fn(req)
+    except ApiError:
+        raise
+    except Exception as exc:  # a buggy hook must not kill the request thread
+        traceback.print_exc()
+        raise ApiError(500, "InternalError",
+                       f"Internal error occurred: admission hook {getattr(fn, '__name__', fn)} failed: {exc}") from exc

@@ -1,10 +1,11 @@
-"""Admission and defaulting that the kube-apiserver itself performs (not operator webhooks).
+"""Admission that the kube-apiserver itself performs (not operator webhooks; defaulting is in
+``strategies.py``).
 
-* defaulting: StorageClass ``reclaimPolicy``/``volumeBindingMode``, PVC ``volumeMode`` and
-  ``status.phase``, Pod ``status.phase``, Namespace ``spec.finalizers``/``status.phase``;
 * PersistentVolumeClaim update validation and the ``PersistentVolumeClaimResize`` plugin;
 * StorageClass immutable fields;
-* the image registry operator's Config singleton name.
+* the image registry operator's Config singleton name;
+* ``NamespaceLifecycle``: no new content in a missing or terminating namespace
+  (kubernetes/kubernetes release-1.33, ``plugin/pkg/admission/namespace/lifecycle/admission.go``).
 """
 from __future__ import annotations
 
@@ -23,20 +24,27 @@ RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the sto
 
 
 def register(cluster: "Cluster") -> None:
-    cluster.add_admission("storage.k8s.io/storageclasses", default_storageclass, mutating=True)
+    cluster.admission.add_plugin(namespace_lifecycle)
     cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
-    cluster.add_admission("persistentvolumeclaims", default_pvc, mutating=True)
     cluster.add_admission("persistentvolumeclaims", validate_pvc)
     cluster.add_admission("persistentvolumeclaims", admit_pvc_resize)
-    cluster.add_admission("pods", default_pod, mutating=True)
-    cluster.add_admission("namespaces", default_namespace, mutating=True)
     cluster.add_admission("imageregistry.operator.openshift.io/configs", validate_registry_config_name)
 
 
-def default_storageclass(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("reclaimPolicy", "Delete")
-        req.obj.setdefault("volumeBindingMode", "Immediate")
+def namespace_lifecycle(req: AdmissionRequest) -> None:
+    """Creating in a namespace that does not exist is 404, in one being deleted 403."""
+    if req.operation != "CREATE" or not req.kind.namespaced:
+        return
+    namespace = req.cluster.store.peek("namespaces", req.namespace)
+    if namespace is None:
+        raise errors.not_found("namespaces", req.namespace)
+    if namespace["metadata"].get("deletionTimestamp"):
+        kind = req.kind
+        resource = kind.resource + ("." + kind.group if kind.group else "")
+        raise errors.ApiError(403, "Forbidden",
+                              f'{resource} "{req.name}" is forbidden: unable to create new content in namespace '
+                              f'{req.namespace} because it is being terminated',
+                              name=req.name, kind=kind.resource, group=kind.group)
 
 
 def validate_storageclass_update(req: AdmissionRequest) -> None:
@@ -55,63 +63,67 @@ def validate_storageclass_update(req: AdmissionRequest) -> None:
         raise errors.invalid("StorageClass", req.name, causes, "storage.k8s.io")
 
 
-def default_pvc(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-        if not req.internal or "status" not in req.obj:
-            req.obj["status"] = {"phase": "Pending"}
-
-
 def _storage(obj: Dict[str, Any]) -> Any:
     return dig(obj, "spec", "resources", "requests", "storage")
 
 
 def validate_pvc(req: AdmissionRequest) -> None:
-    obj = req.obj
-    if obj is None:
+    if req.obj is None:
         return
     if req.operation == "CREATE":
-        causes = []
-        if not dig(obj, "spec", "accessModes"):
-            causes.append(errors.required_field("spec.accessModes"))
-        storage = _storage(obj)
-        if storage is None and not dig(obj, "spec", "dataSourceRef") and not dig(obj, "spec", "dataSource"):
-            causes.append(errors.required_field("spec.resources[storage]"))
-        elif storage is not None:
-            try:
-                if parse_quantity(storage) <= 0:
-                    causes.append(errors.invalid_field("spec.resources[storage]", storage, "must be greater than zero"))
-            except QuantityError as exc:
-                causes.append(errors.invalid_field("spec.resources.requests.storage", storage, str(exc)))
-        if causes:
-            raise errors.invalid("PersistentVolumeClaim", req.name, causes)
-        return
-    if req.operation != "UPDATE" or req.subresource == "status" or req.old is None:
-        return
-    old, bound = req.old, dig(req.old, "status", "phase") == "Bound"
+        _validate_pvc_create(req.name, req.obj)
+    elif req.operation == "UPDATE" and req.subresource != "status" and req.old is not None:
+        _validate_pvc_update(req.name, req.obj, req.old)
+
+
+def _validate_pvc_create(name: str, obj: Dict[str, Any]) -> None:
+    causes = []
+    if not dig(obj, "spec", "accessModes"):
+        causes.append(errors.required_field("spec.accessModes"))
+    storage = _storage(obj)
+    if storage is None and not dig(obj, "spec", "dataSourceRef") and not dig(obj, "spec", "dataSource"):
+        causes.append(errors.required_field("spec.resources[storage]"))
+    elif storage is not None:
+        try:
+            if parse_quantity(storage) <= 0:
+                causes.append(errors.invalid_field("spec.resources[storage]", storage, "must be greater than zero"))
+        except QuantityError as exc:
+            causes.append(errors.invalid_field("spec.resources.requests.storage", storage, str(exc)))
+    if causes:
+        raise errors.invalid("PersistentVolumeClaim", name, causes)
+
+
+def _validate_pvc_update(name: str, obj: Dict[str, Any], old: Dict[str, Any]) -> None:
+    causes = []
+    if _immutable_spec_changed(obj, old):
+        causes.append(errors.forbidden_field(
+            "spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
+    try:
+        new_size, old_size = parse_quantity(_storage(obj) or 0), parse_quantity(_storage(old) or 0)
+    except QuantityError as exc:
+        raise errors.invalid("PersistentVolumeClaim", name,
+                             [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
+    if new_size < old_size:
+        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
+    if causes:
+        raise errors.invalid("PersistentVolumeClaim", name, causes)
+
+
+def _immutable_spec_changed(obj: Dict[str, Any], old: Dict[str, Any]) -> bool:
+    """The spec changed beyond what may change after creation (``ValidatePersistentVolumeClaimUpdate``):
+    ``volumeName`` once (binding), and for a bound claim the storage request and
+    ``volumeAttributesClassName``."""
     new_spec, old_spec = clone(obj.get("spec") or {}), clone(old.get("spec") or {})
     if not old_spec.get("volumeName"):
         old_spec["volumeName"] = new_spec.get("volumeName")  # binding sets volumeName once
-    if bound:
+    if dig(old, "status", "phase") == "Bound":
         new_spec.setdefault("resources", {}).setdefault("requests", {})
         old_requests = (old_spec.get("resources") or {}).get("requests") or {}
         if "storage" in old_requests:
             new_spec["resources"]["requests"]["storage"] = old_requests["storage"]
         new_spec.pop("volumeAttributesClassName", None)
         old_spec.pop("volumeAttributesClassName", None)
-    causes = []
-    if _normalise(new_spec) != _normalise(old_spec):
-        causes.append(errors.forbidden_field(
-            "spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
-    try:
-        new_size, old_size = parse_quantity(_storage(obj) or 0), parse_quantity(_storage(old) or 0)
-    except QuantityError as exc:
-        raise errors.invalid("PersistentVolumeClaim", req.name,
-                             [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
-    if new_size < old_size:
-        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
-    if causes:
-        raise errors.invalid("PersistentVolumeClaim", req.name, causes)
+    return _normalise(new_spec) != _normalise(old_spec)
 
 
 def _normalise(spec: Dict[str, Any]) -> Dict[str, Any]:
@@ -137,19 +149,6 @@ def admit_pvc_resize(req: AdmissionRequest) -> None:
     storage_class = req.cluster.store.peek("storage.k8s.io/storageclasses", class_name) if class_name else None
     if storage_class is None or not storage_class.get("allowVolumeExpansion"):
         raise errors.forbidden("persistentvolumeclaims", req.name, RESIZE_FORBIDDEN)
-
-
-def default_pod(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None and "status" not in req.obj:
-        req.obj["status"] = {"phase": "Pending"}
-
-
-def default_namespace(req: AdmissionRequest) -> None:
-    if req.operation == "CREATE" and req.obj is not None:
-        req.obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        req.obj.setdefault("status", {}).setdefault("phase", "Active")
-        labels = req.obj["metadata"].setdefault("labels", {})
-        labels.setdefault("kubernetes.io/metadata.name", req.name)
 
 
 def validate_registry_config_name(req: AdmissionRequest) -> None:

@@ -92,6 +92,9 @@ class Cluster:
         self.watch = WatchHub(self.config.watch_history)
         self.runtime = Runtime(self.lock, lambda: self._api_waiting > 0)
         self.store = Store(self)
+        # Every commit fans out to watchers, then to the controllers' change handlers.
+        self.store.tracker.add_listener(self.watch.publish)
+        self.store.tracker.add_listener(self._on_commit)
         self.faults = FaultInjector()
         self.requests = RequestLog()
         self.operator_errors: List[str] = []
@@ -211,8 +214,11 @@ class Cluster:
             self.lock.release()
 
     # ------------------------------------------------------------------ change dispatch
+    def _on_commit(self, event: Any) -> None:
+        self.dispatch_change(event.key, event.type, event.obj, event.old)
+
     def dispatch_change(self, key: str, event_type: str, obj: Dict[str, Any], old: Optional[Dict[str, Any]]) -> None:
-        """Called by the store for every committed change (with the lock held)."""
+        """Called for every committed change (with the lock held)."""
         handlers = self._handlers.get(key, []) + self._handlers.get("*", [])
         if not handlers:
             return

@@ -1,4 +1,4 @@
-"""The three patch formats the apiserver accepts (apply-patch is handled in the server).
+"""The three patch formats the apiserver accepts (server-side apply is in ``registry.py``).
 
 * JSON merge patch (RFC 7386): maps merge, ``null`` deletes, lists replace.
 * JSON patch (RFC 6902): add/remove/replace/move/copy/test on JSON pointers.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from . import errors
 from .errors import ApiError
 from .util import clone
 
@@ -224,4 +225,29 @@ def _smp_list(target: List[Any], patch: List[Any], field_name: Optional[str]) ->
             result.append(_smp({}, item, None))
         else:
             result[position] = _smp(result[position], item, None)
+    return result
+
+
+def apply_patch(target: Dict[str, Any], patch: Any, patch_type: str, strategic_allowed: bool) -> Dict[str, Any]:
+    """``target`` with ``patch`` applied (``target`` is not changed).
+
+    ``patch_type`` is "merge", "json" or "strategic"; ``strategic_allowed`` is False for custom
+    resources, which answer 415 to a strategic merge patch.  The result must be an object.
+    """
+    if patch_type == "merge":
+        if not isinstance(patch, dict):
+            raise errors.bad_request("json: cannot unmarshal into Go value of type map[string]interface {}")
+        result = json_merge_patch(target, patch)
+    elif patch_type == "json":
+        result = json_patch(target, patch)
+    elif patch_type == "strategic":
+        if not strategic_allowed:
+            raise errors.unsupported_media_type(
+                "application/strategic-merge-patch+json",
+                ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"])
+        result = strategic_merge_patch(target, patch)
+    else:
+        raise ValueError(f"unknown patch type {patch_type}")
+    if not isinstance(result, dict):
+        raise errors.bad_request("the patch produced a value that is not an object")
     return result

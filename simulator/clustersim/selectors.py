@@ -140,3 +140,16 @@ def make_matcher(labels: Tuple[Requirement, ...], fields: Tuple[FieldRequirement
         return labels_match(labels, obj.get("metadata", {}).get("labels")) and fields_match(fields, obj)
 
     return matcher
+
+
+def all_paths(selector: Optional[str]) -> FrozenSet[str]:
+    """The field paths a field selector names (internal callers may select on any field)."""
+    if not selector:
+        return frozenset()
+    paths = set()
+    for part in _split_top_level(selector):
+        for op in ("!=", "==", "="):
+            if op in part:
+                paths.add(part.split(op, 1)[0].strip())
+                break
+    return frozenset(paths)

@@ -1,12 +1,13 @@
-"""HTTP front end: routing, authentication, discovery, CRUD/watch verbs, /_sim admin endpoints.
+"""HTTP front end: authentication, routing, content negotiation, encoding, watch streams,
+discovery and the /_sim admin endpoints.
 
-Request flow: authenticate → classify the URL → apply fault rules → serve → record in the
-request log.  Writes run under the cluster lock; responses are serialised outside it (stored
-objects are immutable, see ``store.py``).
+Request flow: authenticate → decode the URL → apply fault rules → decode the body → the REST
+layer (``registry.py``) answers → record in the request log → encode.  Writes run under the
+cluster lock; responses are serialised outside it (stored objects are immutable, see
+``tracker.py``).
 """
 from __future__ import annotations
 
-import base64
 import json
 import queue
 import socket
@@ -19,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors, protobuf, tls
-from .cluster import HttpRequest, HttpResponse, SubresourceRequest
+from .cluster import HttpRequest
 from .errors import ApiError
 from .kinds import Kind
+from .registry import Registry, RestRequest, as_response, options_dry_run, path_not_found, query_dry_run, selectors
 from .request_body import read_body
 from .requestlog import RequestRecord, body_requests_dry_run
-from .schema import check_fields, warning_header
-from .selectors import make_matcher, parse_field_selector, parse_label_selector
+from .selectors import make_matcher
 from .util import dumps
 from .watch import CLOSE
 
@@ -36,19 +37,8 @@ KUBERNETES_VERSION = {
     "major": "1", "minor": "33", "gitVersion": "v1.33.5", "gitCommit": "clustersim", "gitTreeState": "clean",
     "buildDate": "2025-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64",
 }
-PATCH_TYPES = {
-    "application/merge-patch+json": "merge",
-    "application/json-patch+json": "json",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
-}
 UNAUTHENTICATED_PATHS = {"/healthz", "/readyz", "/livez", "/version"}
 MAX_WATCH_SECONDS = 1800
-CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start a "
-                    "new list without the continue parameter, or use the continue token in this response to "
-                    "retrieve the remainder of the results. Continuing with the provided token results in an "
-                    "inconsistent list - objects that were created, modified, or deleted between the time the first "
-                    "chunk was returned and now may show up in the list.")
 
 
 @dataclass
@@ -104,6 +94,7 @@ class SimHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: Tuple[str, int], cluster: "Cluster") -> None:
         self.cluster = cluster
+        self.registry = Registry(cluster)
         self.stopping = threading.Event()
         super().__init__(address, SimRequestHandler)
 
@@ -242,7 +233,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def _handle_route(self, route: Any, request: HttpRequest) -> None:
         with LogOnce(lambda code: self._record("proxy", "", "", "", request.path, False, code, request.path)) as log:
             self._apply_faults("proxy", "proxy", "", request.path, "")
-            response = _as_response(route(request))
+            response = as_response(route(request))
             log(response.code)
             self._send(response.code, response.body, response.content_type, response.headers)
 
@@ -253,55 +244,46 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self._record("discovery", "", "", "", "", False, 200, path)
             self._send(200, KUBERNETES_VERSION)
             return
+        found = self._discovery_or_rest(path)
+        if isinstance(found, dict):
+            self._record("discovery", "", "", "", "", False, 200, path)
+            self._send(200, found)
+            return
+        group, version, rest = found
+        self._serve_resource(request, self._decode_target(group, version, rest))
+
+    def _discovery_or_rest(self, path: str) -> Any:
+        """The discovery document ``path`` names, or (group, version, remaining segments)."""
         segments = [s for s in path.split("/") if s]
         kinds = self.cluster.kinds
         if segments[0] == "api":
             group, rest = "", segments[1:]
             if not rest:
-                return self._discovery(kinds.api_versions_doc(), path)
+                return kinds.api_versions_doc()
         elif segments[0] == "apis":
             if len(segments) == 1:
-                return self._discovery(kinds.api_group_list_doc(), path)
+                return kinds.api_group_list_doc()
             group, rest = segments[1], segments[2:]
             if not rest:
                 doc = kinds.group_doc(group)
                 if doc is None:
-                    raise _path_not_found()
-                return self._discovery(dict(doc, kind="APIGroup", apiVersion="v1"), path)
+                    raise path_not_found()
+                return dict(doc, kind="APIGroup", apiVersion="v1")
         else:
-            raise _path_not_found()
+            raise path_not_found()
         version, rest = rest[0], rest[1:]
         if not rest:
             doc = kinds.resource_list_doc(group, version)
             if doc is None:
-                raise _path_not_found()
-            return self._discovery(doc, path)
-        target = self._decode_target(group, version, rest)
-        self._serve_resource(request, target)
-
-    def _discovery(self, doc: Dict[str, Any], path: str) -> None:
-        self._record("discovery", "", "", "", "", False, 200, path)
-        self._send(200, doc)
+                raise path_not_found()
+            return doc
+        return group, version, rest
 
     def _decode_target(self, group: str, version: str, rest: List[str]) -> ApiTarget:
         kinds = self.cluster.kinds
         virtual = kinds.virtual_entries(group, version)
         if virtual is not None and kinds.by_gvr(group, version, rest[-1] if rest else "") is None:
-            # /apis/subresources.kubevirt.io/v1/namespaces/{ns}/virtualmachines/{name}/{sub}
-            parents = {entry["name"].split("/")[0] for entry in virtual}
-            namespace = ""
-            if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] in parents:
-                namespace, rest = rest[1], rest[2:]
-            if len(rest) < 3 or rest[0] not in parents:
-                raise _path_not_found()
-            sub = "/".join(rest[2:])
-            if f"{rest[0]}/{sub}" not in {entry["name"] for entry in virtual}:
-                raise _path_not_found()
-            target_group = kinds.virtual_targets.get(group, group)
-            kind = next((k for k in kinds.all() if k.group == target_group and k.resource == rest[0]), None)
-            if kind is None:
-                raise _path_not_found()
-            return ApiTarget(kind, kind.key, namespace, rest[1], sub, virtual_group=group)
+            return self._decode_virtual(group, rest, virtual)
         namespace = ""
         if rest[0] == "namespaces" and len(rest) >= 3:
             candidate = kinds.by_gvr(group, version, rest[2])
@@ -309,36 +291,40 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 namespace, rest = rest[1], rest[2:]
         kind = kinds.by_gvr(group, version, rest[0])
         if kind is None:
-            raise _path_not_found()
+            raise path_not_found()
         name = rest[1] if len(rest) > 1 else ""
-        sub = "/".join(rest[2:])
         if kind.namespaced and not namespace and name:
-            raise _path_not_found()
-        return ApiTarget(kind, kind.key, namespace, name, sub)
+            raise path_not_found()
+        return ApiTarget(kind, kind.key, namespace, name, "/".join(rest[2:]))
+
+    def _decode_virtual(self, group: str, rest: List[str], virtual: List[Dict[str, Any]]) -> ApiTarget:
+        """/apis/subresources.kubevirt.io/v1/namespaces/{ns}/virtualmachines/{name}/{sub}"""
+        kinds = self.cluster.kinds
+        served = {entry["name"] for entry in virtual}
+        parents = {name.split("/")[0] for name in served}
+        namespace = ""
+        if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] in parents:
+            namespace, rest = rest[1], rest[2:]
+        if len(rest) < 3 or rest[0] not in parents:
+            raise path_not_found()
+        sub = "/".join(rest[2:])
+        if f"{rest[0]}/{sub}" not in served:
+            raise path_not_found()
+        target_group = kinds.virtual_targets.get(group, group)
+        kind = next((k for k in kinds.all() if k.group == target_group and k.resource == rest[0]), None)
+        if kind is None:
+            raise path_not_found()
+        return ApiTarget(kind, kind.key, namespace, rest[1], sub, virtual_group=group)
 
     def _serve_resource(self, request: HttpRequest, target: ApiTarget) -> None:
-        method = request.method
         kind = target.kind
         assert kind is not None
-        watch = _truthy(request.param("watch"))
-        if method == "GET":
-            verb = "get" if target.name else ("watch" if watch else "list")
-        elif method == "POST":
-            verb = "create"
-        elif method == "PUT":
-            verb = "update"
-        elif method == "PATCH":
-            verb = "patch"
-        elif method == "DELETE":
-            verb = "delete" if target.name else "deletecollection"
-        else:
-            raise errors.method_not_allowed()
-        dry_run = self._dry_run(request)
+        verb = _verb(request.method, target.name, _truthy(request.param("watch")))
+        dry_run = query_dry_run(request.query)
         commits_before = self.cluster.store.commits_in_this_thread()
-        self._body_dry_run = False
 
-        def record(code: int) -> None:
-            was_dry_run = dry_run or self._body_dry_run or body_requests_dry_run(target.subresource, request.body)
+        def record(code: int) -> None:  # reads dry_run when called: the body may add to it
+            was_dry_run = dry_run or body_requests_dry_run(target.subresource, request.body)
             changed = self.cluster.store.commits_in_this_thread() != commits_before
             self._record(verb, target.key, target.subresource, target.namespace, target.name, was_dry_run, code,
                          request.path, changed)
@@ -349,18 +335,16 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 log(200)
                 self._watch(request, target)
                 return
-            code, body, headers = self._dispatch(request, target, verb, dry_run)
+            body = self._body(request)
+            dry_run = dry_run or options_dry_run(verb, target.subresource, body)
+            code, answer, headers = self.server.registry.handle(RestRequest(
+                verb, kind, target.namespace, target.name, target.subresource, body, dry_run, request,
+                target.virtual_group))
             log(code)
-            self._send(code, body, headers=headers)
-
-    def _dry_run(self, request: HttpRequest) -> bool:
-        values = request.query.get("dryRun") or []
-        for value in values:
-            if value != "All":
-                raise errors.bad_request(f'Invalid dry run value "{value}": only "All" is supported')
-        return bool(values)
+            self._send(code, answer, headers=headers)
 
     def _body(self, request: HttpRequest) -> Any:
+        """Content negotiation of the request body: JSON, or YAML for the YAML media types."""
         if not request.body:
             return None
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
@@ -376,222 +360,73 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
-    def _dispatch(self, request: HttpRequest, target: ApiTarget, verb: str, dry_run: bool
-                  ) -> Tuple[int, Any, Dict[str, str]]:
-        kind = target.kind
-        store = self.cluster.store
-        ns = target.namespace or None
-        if target.subresource and target.subresource != "status":
-            return self._custom_subresource(request, target, dry_run)
-        if target.subresource == "status" and "status" not in kind.subresources:
-            raise _path_not_found()
-        if verb in ("create", "deletecollection", "list") and target.subresource:
-            raise errors.method_not_allowed()
-        if verb not in kind.verbs and not target.subresource:
-            raise errors.method_not_allowed(f"the server does not allow this method on the requested resource")
-        if verb == "get":
-            return 200, store.must_get(kind.key, target.name, ns), {}
-        if verb == "list":
-            return 200, self._list(request, target), {}
-        body = self._body(request)
-        warnings = self._field_validation(request, kind, body, verb)
-        code, result, headers = self._write(request, target, verb, dry_run, body)
-        if warnings:
-            headers = dict(headers, **warning_header(warnings))
-        return code, result, headers
-
-    def _field_validation(self, request: HttpRequest, kind: Kind, body: Any, verb: str) -> List[str]:
-        """``fieldValidation``: Ignore drops unknown fields silently, Warn (the default) also
-        answers a Warning header, Strict refuses the request, as the apiserver does for
-        structural schemas and built-in types.  Only kinds with a pruning schema are checked."""
-        mode = request.param("fieldValidation")
-        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
-        if verb not in ("create", "update", "patch") or content_type == "application/json-patch+json":
-            check_fields(mode, kind.kind, kind.version, None, None)  # still rejects a bad mode
-            return []
-        return check_fields(mode, kind.kind, kind.version, body, kind.schema)
-
-    def _write(self, request: HttpRequest, target: ApiTarget, verb: str, dry_run: bool, body: Any
-               ) -> Tuple[int, Any, Dict[str, str]]:
-        kind = target.kind
-        store = self.cluster.store
-        ns = target.namespace or None
-        if verb == "create":
-            obj = self._check_body(body, kind, target)
-            with self.cluster.api_lock():
-                created = store.create(kind.key, obj, ns, dry_run=dry_run, internal=False)
-            return 201, created, {}
-        if verb == "update":
-            obj = self._check_body(body, kind, target)
-            meta = obj.setdefault("metadata", {})
-            if meta.get("name") and meta["name"] != target.name:
-                raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
-            meta["name"] = target.name
-            if not kind.builtin and not meta.get("resourceVersion"):
-                # Custom resources do not allow unconditional updates (AllowUnconditionalUpdate=false).
-                raise errors.invalid(kind.kind, target.name, [errors.FieldCause(
-                    "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")], kind.group)
-            with self.cluster.api_lock():
-                updated = store.update(kind.key, obj, ns, dry_run=dry_run, internal=False,
-                                       subresource=target.subresource)
-            return 200, updated, {}
-        if verb == "patch":
-            content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
-            patch_type = PATCH_TYPES.get(content_type)
-            if patch_type is None:
-                raise errors.unsupported_media_type(content_type, list(PATCH_TYPES))
-            if patch_type == "apply":
-                return self._server_side_apply(request, target, body, dry_run)
-            with self.cluster.api_lock():
-                patched = store.patch(kind.key, target.name, body, ns, patch_type=patch_type, dry_run=dry_run,
-                                      internal=False, subresource=target.subresource)
-            return 200, patched, {}
-        if verb == "delete":
-            options = body if isinstance(body, dict) else {}
-            if "All" in (options.get("dryRun") or []) and not dry_run:
-                dry_run = self._body_dry_run = True  # DeleteOptions may carry dryRun in the body
-            propagation = options.get("propagationPolicy") or request.param("propagationPolicy")
-            with self.cluster.api_lock():
-                result = store.delete(kind.key, target.name, ns, dry_run=dry_run, internal=False,
-                                      propagation=propagation, preconditions=options.get("preconditions"))
-            return 200, self._delete_response(kind, result), {}
-        if verb == "deletecollection":
-            options = body if isinstance(body, dict) else {}
-            items = []
-            with self.cluster.api_lock():
-                for obj in self._select(request, target):
-                    meta = obj["metadata"]
-                    items.append(store.delete(kind.key, meta["name"], meta.get("namespace"), dry_run=dry_run,
-                                              internal=False, propagation=options.get("propagationPolicy")))
-            return 200, {"kind": kind.list_kind, "apiVersion": kind.api_version,
-                         "metadata": {"resourceVersion": str(store.resource_version)}, "items": items}, {}
-        raise errors.method_not_allowed()
-
-    def _check_body(self, body: Any, kind: Kind, target: ApiTarget) -> Dict[str, Any]:
-        if not isinstance(body, dict):
-            raise errors.bad_request("the body of the request must be a JSON object")
-        api_version, kind_name = body.get("apiVersion"), body.get("kind")
-        if (api_version and api_version != kind.api_version) or (kind_name and kind_name != kind.kind):
-            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected API "
-                                     f"version ({kind.api_version})" if api_version != kind.api_version else
-                                     f"the kind in the data ({kind_name}) does not match the expected kind ({kind.kind})")
-        meta = body.get("metadata") or {}
-        if kind.namespaced and meta.get("namespace") and meta["namespace"] != target.namespace:
-            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
-        return body
-
-    def _delete_response(self, kind: Kind, result: Dict[str, Any]) -> Dict[str, Any]:
-        """Objects still terminating (finalizers) and custom resources answer with the object;
-        built-in kinds deleted at once answer a Success Status, like their registries do."""
-        if result["metadata"].get("deletionTimestamp") and self.cluster.store.peek(
-                kind.key, result["metadata"]["name"], result["metadata"].get("namespace")) is not None:
-            return result  # still terminating
-        if not kind.builtin or kind.key == "pods":
-            return result
-        meta = result["metadata"]
-        return errors.success_status(meta.get("name", ""), kind.group, kind.resource, meta.get("uid", ""))
-
-    # ---------------------------------------------------------------- list / watch
-    def _selectors(self, request: HttpRequest, kind: Kind) -> Tuple[Any, Any]:
-        labels = parse_label_selector(request.param("labelSelector"))
-        fields = parse_field_selector(request.param("fieldSelector"), kind.field_selectors, kind.kind)
-        return labels, fields
-
-    def _select(self, request: HttpRequest, target: ApiTarget) -> List[Dict[str, Any]]:
-        labels, fields = self._selectors(request, target.kind)
-        return self.cluster.store.list(target.key, target.namespace or None, labels, fields, copy=False)
-
-    def _list(self, request: HttpRequest, target: ApiTarget) -> Dict[str, Any]:
-        kind = target.kind
-        limit = int(request.param("limit") or 0)
-        token = request.param("continue")
-        # Read the resourceVersion first: a watch started from it may replay a change the list
-        # already shows (harmless), but never misses one.
-        rv = self.cluster.store.resource_version
-        items = self._select(request, target)
-        start = 0
-        if token:
-            try:
-                decoded = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
-                after = tuple(decoded["start"])
-            except Exception:
-                raise errors.bad_request("continue key is not valid: illegal base64 data") from None
-            start = next((n for n, o in enumerate(items)
-                          if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after), len(items))
-            token_rv = decoded.get("rv")
-            if isinstance(token_rv, int) and token_rv < self.cluster.watch.floor_rv:
-                # etcd has compacted the revision the token pins: 410 with an "inconsistent"
-                # token that resumes at the same position against the current state.
-                inconsistent = base64.urlsafe_b64encode(json.dumps(
-                    {"rv": rv, "start": list(after)}).encode()).decode()
-                raise ApiError(410, "Expired", CONTINUE_EXPIRED, metadata={"continue": inconsistent})
-        metadata: Dict[str, Any] = {"resourceVersion": str(rv)}
-        page = items[start:]
-        if limit and len(page) > limit:
-            page = page[:limit]
-            last = page[-1]["metadata"]
-            metadata["continue"] = base64.urlsafe_b64encode(json.dumps(
-                {"rv": rv, "start": [last.get("namespace", ""), last["name"]]}).encode()).decode()
-            metadata["remainingItemCount"] = len(items) - start - limit
-        return {"kind": kind.list_kind, "apiVersion": kind.api_version, "metadata": metadata, "items": page}
-
+    # ---------------------------------------------------------------- watch
     def _watch(self, request: HttpRequest, target: ApiTarget) -> None:
-        kind = target.kind
-        labels, fields = self._selectors(request, kind)
-        matcher = make_matcher(labels, fields)
-        rv_param = request.param("resourceVersion") or ""
+        labels, fields = selectors(request, target.kind)
         timeout = min(float(request.param("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
-        initial: List[Dict[str, Any]] = []
-        with self.cluster.api_lock():
-            if rv_param in ("", "0"):
-                initial = self.cluster.store.list(target.key, target.namespace or None, labels, fields, copy=False)
-                watcher = self.cluster.watch.subscribe(target.key, target.namespace or None, matcher)
-            else:
-                try:
-                    since = int(rv_param)
-                except ValueError:
-                    raise errors.bad_request(f'invalid resource version "{rv_param}"') from None
-                try:
-                    watcher = self.cluster.watch.subscribe(target.key, target.namespace or None, matcher, since)
-                except ApiError as error:
-                    # The apiserver answers 200 and sends the 410 as an ERROR event.
-                    self._start_stream()
-                    self._write_event({"type": "ERROR", "object": error.to_status()})
-                    self._end_stream()
-                    return
+        opened = self._open_watch(request, target, labels, fields)
+        if opened is None:
+            return
+        initial, watcher = opened
         self._start_stream()
-        deadline = time.monotonic() + timeout
-        bookmarks = _truthy(request.param("allowWatchBookmarks"))
-        bookmark_every = self.cluster.duration("watch_bookmark_interval", 60.0)
-        next_bookmark = time.monotonic() + bookmark_every
         try:
             for obj in initial:
                 self._write_event({"type": "ADDED", "object": obj})
-            while not self.server.stopping.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                if bookmarks and time.monotonic() >= next_bookmark:
-                    # A BOOKMARK carries only the current resourceVersion, so clients can resume
-                    # from it without replaying changes they did not care about.
-                    self._write_event({"type": "BOOKMARK", "object": {
-                        "kind": kind.kind, "apiVersion": kind.api_version,
-                        "metadata": {"resourceVersion": str(self.cluster.store.resource_version)}}})
-                    next_bookmark = time.monotonic() + bookmark_every
-                try:
-                    item = watcher.queue.get(timeout=max(0.01, min(remaining, 0.5, next_bookmark - time.monotonic()
-                                                                    if bookmarks else 0.5)))
-                except queue.Empty:
-                    continue
-                if item is CLOSE:
-                    break
-                event_type, obj = item
-                self._write_event({"type": event_type, "object": obj})
+            self._stream(watcher, target.kind, timeout, _truthy(request.param("allowWatchBookmarks")))
             self._end_stream()
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
         finally:
             watcher.stop()
+
+    def _open_watch(self, request: HttpRequest, target: ApiTarget, labels: Any, fields: Any
+                    ) -> Optional[Tuple[List[Dict[str, Any]], Any]]:
+        """Subscribe under the lock: the current objects (no resourceVersion) or the history
+        after one, then live events.  A too old resourceVersion streams one 410 ERROR event."""
+        matcher = make_matcher(labels, fields)
+        rv_param = request.param("resourceVersion") or ""
+        ns = target.namespace or None
+        with self.cluster.api_lock():
+            if rv_param in ("", "0"):
+                initial = self.cluster.store.list(target.key, ns, labels, fields, copy=False)
+                return initial, self.cluster.watch.subscribe(target.key, ns, matcher)
+            try:
+                since = int(rv_param)
+            except ValueError:
+                raise errors.bad_request(f'invalid resource version "{rv_param}"') from None
+            try:
+                return [], self.cluster.watch.subscribe(target.key, ns, matcher, since)
+            except ApiError as error:
+                # The apiserver answers 200 and sends the 410 as an ERROR event.
+                self._start_stream()
+                self._write_event({"type": "ERROR", "object": error.to_status()})
+                self._end_stream()
+                return None
+
+    def _stream(self, watcher: Any, kind: Kind, timeout: float, bookmarks: bool) -> None:
+        deadline = time.monotonic() + timeout
+        bookmark_every = self.cluster.duration("watch_bookmark_interval", 60.0)
+        next_bookmark = time.monotonic() + bookmark_every
+        while not self.server.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if bookmarks and time.monotonic() >= next_bookmark:
+                # A BOOKMARK carries only the current resourceVersion, so clients can resume
+                # from it without replaying changes they did not care about.
+                self._write_event({"type": "BOOKMARK", "object": {
+                    "kind": kind.kind, "apiVersion": kind.api_version,
+                    "metadata": {"resourceVersion": str(self.cluster.store.resource_version)}}})
+                next_bookmark = time.monotonic() + bookmark_every
+            wait = min(remaining, 0.5, next_bookmark - time.monotonic() if bookmarks else 0.5)
+            try:
+                item = watcher.queue.get(timeout=max(0.01, wait))
+            except queue.Empty:
+                continue
+            if item is CLOSE:
+                return
+            event_type, obj = item
+            self._write_event({"type": event_type, "object": obj})
 
     def _start_stream(self) -> None:
         self.send_response(200)
@@ -611,123 +446,97 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
-    # ---------------------------------------------------------------- subresources
-    def _custom_subresource(self, request: HttpRequest, target: ApiTarget, dry_run: bool
-                            ) -> Tuple[int, Any, Dict[str, str]]:
-        kind = target.kind
-        handler = self.cluster.subresource_handler(target.key, target.subresource)
-        if handler is None:
-            if target.virtual_group:
-                raise errors.service_unavailable()  # the aggregated API has no backend
-            if target.subresource == "scale" and "scale" in kind.subresources:
-                return self._scale(request, target, dry_run)
-            raise _path_not_found()
-        sub_request = SubresourceRequest(self.cluster, request.method, target.key, kind, target.namespace,
-                                         target.name, target.subresource, self._body(request), dry_run, request)
-        with self.cluster.api_lock():
-            result = handler(sub_request)
-        response = _as_response(result)
-        return response.code, response.body, response.headers
-
-    def _scale(self, request: HttpRequest, target: ApiTarget, dry_run: bool) -> Tuple[int, Any, Dict[str, str]]:
-        """The generic ``scale`` subresource of deployments/replicasets/statefulsets."""
-        store, kind, ns = self.cluster.store, target.kind, target.namespace
-        with self.cluster.api_lock():
-            obj = store.must_get(kind.key, target.name, ns)
-            if request.method in ("PUT", "PATCH"):
-                body = self._body(request) or {}
-                replicas = (body.get("spec") or {}).get("replicas")
-                if replicas is not None:
-                    obj = store.patch(kind.key, target.name, {"spec": {"replicas": replicas}}, ns,
-                                      dry_run=dry_run, internal=False)
-            elif request.method != "GET":
-                raise errors.method_not_allowed()
-        meta = obj["metadata"]
-        return 200, {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                     "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid"),
-                                  "resourceVersion": meta.get("resourceVersion"),
-                                  "creationTimestamp": meta.get("creationTimestamp")},
-                     "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
-                     "status": {"replicas": (obj.get("status") or {}).get("replicas", 0)}}, {}
-
-    def _server_side_apply(self, request: HttpRequest, target: ApiTarget, body: Any, dry_run: bool
-                           ) -> Tuple[int, Any, Dict[str, str]]:
-        """A simplified server-side apply: create when missing, otherwise merge the applied
-        configuration into the object (no field ownership, no conflicts, no removals)."""
-        if not request.param("fieldManager"):
-            raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
-        kind = target.kind
-        obj = self._check_body(body, kind, target)
-        meta = obj.setdefault("metadata", {})
-        if meta.get("name") and meta["name"] != target.name:
-            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
-        meta["name"] = target.name
-        store, ns = self.cluster.store, target.namespace or None
-        with self.cluster.api_lock():
-            if store.peek(kind.key, target.name, ns) is None:
-                return 201, store.create(kind.key, obj, ns, dry_run=dry_run, internal=False), {}
-            patch_type = "strategic" if kind.builtin else "merge"
-            return 200, store.patch(kind.key, target.name, obj, ns, patch_type=patch_type, dry_run=dry_run,
-                                    internal=False, subresource=target.subresource), {}
-
     # ---------------------------------------------------------------- /_sim admin API
     def _handle_admin(self, request: HttpRequest) -> None:
-        cluster, method, path = self.cluster, request.method, request.path
-        if path == "/_sim/requests":
-            if method == "GET":
-                include = _truthy(request.param("entries"))
-                return self._send(200, cluster.requests.summary(include, int(request.param("limit") or 1000)))
-            if method == "DELETE":
-                cluster.requests.reset()
-                return self._send(200, {"status": "reset"})
-        elif path == "/_sim/reset" and method == "POST":
-            cluster.reset()
-            cluster.requests.reset()
-            return self._send(200, {"status": "reset", "resourceVersion": str(cluster.store.resource_version)})
-        elif path == "/_sim/state":
-            if method == "GET":
-                return self._send(200, cluster.dump_state())
-            if method in ("PUT", "POST"):
-                count = cluster.load_state(self._body(request))
-                return self._send(200, {"status": "loaded", "objects": count})
-        elif path == "/_sim/faults":
-            if method == "GET":
-                return self._send(200, cluster.faults.describe())
-            if method == "POST":
-                body = self._body(request)
-                specs = body if isinstance(body, list) else [body]
-                try:
-                    added = [cluster.faults.add(spec) for spec in specs]
-                except (TypeError, ValueError) as exc:
-                    raise errors.bad_request(str(exc)) from None
-                return self._send(201, {"added": added})
-            if method == "DELETE":
-                cluster.faults.clear()
-                return self._send(200, {"status": "cleared"})
-        elif path == "/_sim/settle" and method in ("POST", "GET"):
-            settled = cluster.settle(float(request.param("timeout") or 10))
-            return self._send(200 if settled else 504, {"settled": settled, "pending": cluster.runtime.pending()})
-        elif path == "/_sim/status" and method == "GET":
-            return self._send(200, cluster.status())
-        raise _path_not_found()
+        handler = ADMIN_ENDPOINTS.get((request.path, request.method))
+        if handler is None:
+            raise path_not_found()
+        code, body = handler(self.cluster, request, self._body)
+        self._send(code, body)
 
 
-def _as_response(result: Any) -> HttpResponse:
-    if isinstance(result, HttpResponse):
-        return result
-    if isinstance(result, tuple):
-        code, body = result[0], result[1]
-        headers = result[2] if len(result) > 2 else {}
-        return HttpResponse(code, body, headers=headers)
-    return HttpResponse(200, result)
+def _admin_requests(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    return 200, cluster.requests.summary(_truthy(request.param("entries")), int(request.param("limit") or 1000))
+
+
+def _admin_requests_reset(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    cluster.requests.reset()
+    return 200, {"status": "reset"}
+
+
+def _admin_reset(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    cluster.reset()
+    cluster.requests.reset()
+    return 200, {"status": "reset", "resourceVersion": str(cluster.store.resource_version)}
+
+
+def _admin_dump(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    return 200, cluster.dump_state()
+
+
+def _admin_load(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    return 200, {"status": "loaded", "objects": cluster.load_state(body(request))}
+
+
+def _admin_faults(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    return 200, cluster.faults.describe()
+
+
+def _admin_add_faults(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    given = body(request)
+    specs = given if isinstance(given, list) else [given]
+    try:
+        added = [cluster.faults.add(spec) for spec in specs]
+    except (TypeError, ValueError) as exc:
+        raise errors.bad_request(str(exc)) from None
+    return 201, {"added": added}
+
+
+def _admin_clear_faults(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    cluster.faults.clear()
+    return 200, {"status": "cleared"}
+
+
+def _admin_settle(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    settled = cluster.settle(float(request.param("timeout") or 10))
+    return (200 if settled else 504), {"settled": settled, "pending": cluster.runtime.pending()}
+
+
+def _admin_status(cluster: "Cluster", request: HttpRequest, body: Callable[[HttpRequest], Any]) -> Tuple[int, Any]:
+    return 200, cluster.status()
+
+
+AdminHandler = Callable[["Cluster", HttpRequest, Callable[[HttpRequest], Any]], Tuple[int, Any]]
+ADMIN_ENDPOINTS: Dict[Tuple[str, str], AdminHandler] = {
+    ("/_sim/requests", "GET"): _admin_requests,
+    ("/_sim/requests", "DELETE"): _admin_requests_reset,
+    ("/_sim/reset", "POST"): _admin_reset,
+    ("/_sim/state", "GET"): _admin_dump,
+    ("/_sim/state", "PUT"): _admin_load,
+    ("/_sim/state", "POST"): _admin_load,
+    ("/_sim/faults", "GET"): _admin_faults,
+    ("/_sim/faults", "POST"): _admin_add_faults,
+    ("/_sim/faults", "DELETE"): _admin_clear_faults,
+    ("/_sim/settle", "POST"): _admin_settle,
+    ("/_sim/settle", "GET"): _admin_settle,
+    ("/_sim/status", "GET"): _admin_status,
+}
+
+
+def _verb(method: str, name: str, watch: bool) -> str:
+    """The Kubernetes verb of a resource request (what RBAC and the request log call it)."""
+    if method == "GET":
+        return "get" if name else ("watch" if watch else "list")
+    if method == "DELETE":
+        return "delete" if name else "deletecollection"
+    verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method)
+    if verb is None:
+        raise errors.method_not_allowed()
+    return verb
 
 
 def _truthy(value: Optional[str]) -> bool:
     return (value or "").lower() in ("1", "true", "yes")
-
-
-def _path_not_found() -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
 def _tune_thread_switching() -> None:

@@ -1,167 +1,45 @@
-"""The object store: Kubernetes object semantics over plain dicts.
+"""``cluster.store``: the generic registry every write goes through, over the object tracker.
 
-Objects are JSON-shaped dicts.  Stored dicts are *never mutated*: every write builds a new dict,
-so readers (watch streams, list serialisation) can use a stored reference without copying.
-Public read methods return copies; ``peek`` returns the stored reference (read-only!).
+Layers, as in the apiserver (kubernetes/kubernetes release-1.33,
+``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go``):
 
-Semantics shared by HTTP requests and controller writes:
+1. the per-kind strategy prepares the object (``strategies.py``: system metadata, status kept
+   apart, ``generation``, what holds a deleted object);
+2. admission runs, mutating then validating (``admission.py``; built-in plugins in
+   ``builtin_admission.py``, controllers' webhooks via ``@admits``), dry runs included;
+3. the object is pruned to its schema (``schema.py``) and committed to the tracker
+   (``tracker.py``: storage, resourceVersion, indexes, watch fan-out).
 
-* ``metadata.uid`` and ``creationTimestamp`` on create, one global ``resourceVersion`` counter,
-  ``generation`` bumped when anything outside ``metadata``/``status`` changes;
-* kinds with a status subresource keep status apart: writes to the main resource ignore
-  ``status``, ``update_status`` writes only ``status``;
-* ``metadata.finalizers`` turn a delete into ``deletionTimestamp``; the object disappears when
-  the last finalizer is removed;  dependents (``ownerReferences``) are garbage-collected;
-* a write that changes nothing is not committed (no resourceVersion bump, no event);
-* every committed change is published to watchers and to ``cluster.on_change`` handlers.
+A write that changes nothing is not committed (no resourceVersion bump, no event).  A DELETE of
+an object with finalizers (or of a namespace with ``spec.finalizers``) only stamps
+``deletionTimestamp``; the last finalizer removed removes the object.  ``propagationPolicy``
+becomes the ``orphan`` / ``foregroundDeletion`` finalizers the garbage collector
+(``garbagecollector.py``) acts on.
 
-All methods take the cluster lock (re-entrant), so controllers can combine calls atomically by
-holding ``cluster.lock`` (controller callbacks already run with it held).
+Public read methods return copies; ``peek`` returns the stored reference (read-only!).  Every
+write takes the cluster lock (re-entrant), so controllers can combine calls atomically by holding
+``cluster.lock`` (controller callbacks already run with it held).
 """
 from __future__ import annotations
 
 import random
-import string
-import threading
-from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import errors
 from .admission import AdmissionRequest
-from .errors import ApiError, FieldCause
 from .kinds import Kind
+from .patch import apply_patch
 from .schema import prune_object
-from .selectors import FieldRequirement, Requirement, fields_match, labels_match
+from .selectors import all_paths, labels_match, fields_match, parse_field_selector, parse_label_selector
+from .strategies import Strategy, gc_finalizers, strategy_class
+from .tracker import Identity, TallyFn, Tracker
 from .util import clone, new_uid, now_rfc3339
 from .validation import validate_metadata_name
-from .watch import WatchEvent
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
-ObjKey = Tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's generateName alphabet
-_SYSTEM_META = ("uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp",
-                "deletionGracePeriodSeconds", "managedFields", "selfLink")
-# Kinds whose create strategy keeps a client-supplied status (the node strategy allows it:
-# kubelets register nodes with their status); every other kind with a status subresource drops it.
-_CREATE_KEEPS_STATUS = frozenset({"nodes"})
-# Fields indexed per kind for fast field-selector lists (pods by node is the hot path of drains).
-_INDEXED_FIELDS = {"pods": ("spec.nodeName",), "kubevirt.io/virtualmachineinstances": ()}
-
-
-# A tally function maps a stored object to the (group, amount) pairs it counts for (often none).
-TallyFn = Callable[[Dict[str, Any]], Iterable[Tuple[str, int]]]
-
-
-def _tally_add(totals: Dict[str, int], entries: Iterable[Tuple[str, int]], sign: int) -> None:
-    for group, amount in entries:
-        totals[group] += sign * amount
-        if not totals[group]:
-            del totals[group]
-
-
-def _field(obj: Dict[str, Any], path: str) -> str:
-    current: Any = obj
-    for part in path.split("."):
-        if not isinstance(current, dict):
-            return ""
-        current = current.get(part)
-    return "" if current is None else str(current)
-
-
-class _Bucket:
-    """All objects of one resource key, with the indexes lists need."""
-
-    def __init__(self, key: str, tallies: Optional[Dict[str, TallyFn]] = None) -> None:
-        self.by_ns: Dict[str, Dict[str, Dict[str, Any]]] = defaultdict(dict)
-        self.labels: Dict[Tuple[str, str], Set[ObjKey]] = defaultdict(set)
-        self.indexed_fields = _INDEXED_FIELDS.get(key, ())
-        self.fields: Dict[Tuple[str, str], Set[ObjKey]] = defaultdict(set)
-        self.count = 0
-        self.changed_at = 0  # resourceVersion of the last commit to this bucket (Store.last_change)
-        # Running sums registered with Store.add_tally: name -> (fn, {group: total}).
-        self.tallies: Dict[str, Tuple[TallyFn, Dict[str, int]]] = {}
-        for name, fn in (tallies or {}).items():
-            self.add_tally(name, fn)
-
-    def add_tally(self, name: str, fn: TallyFn) -> None:
-        totals: Dict[str, int] = defaultdict(int)
-        for names in self.by_ns.values():
-            for obj in names.values():
-                _tally_add(totals, fn(obj), 1)
-        self.tallies[name] = (fn, totals)
-
-    def get(self, ns: str, name: str) -> Optional[Dict[str, Any]]:
-        names = self.by_ns.get(ns)
-        return names.get(name) if names else None
-
-    def put(self, ns: str, name: str, obj: Dict[str, Any], old: Optional[Dict[str, Any]]) -> None:
-        if old is not None:
-            self._unindex(ns, name, old)
-        else:
-            self.count += 1
-        self.by_ns[ns][name] = obj
-        ident = (ns, name)
-        for item in (obj.get("metadata", {}).get("labels") or {}).items():
-            self.labels[item].add(ident)
-        for path in self.indexed_fields:
-            self.fields[(path, _field(obj, path))].add(ident)
-        for fn, totals in self.tallies.values():
-            _tally_add(totals, fn(obj), 1)
-
-    def remove(self, ns: str, name: str) -> None:
-        old = self.by_ns[ns].pop(name)
-        if not self.by_ns[ns]:
-            del self.by_ns[ns]
-        self.count -= 1
-        self._unindex(ns, name, old)
-
-    def _unindex(self, ns: str, name: str, old: Dict[str, Any]) -> None:
-        ident = (ns, name)
-        for fn, totals in self.tallies.values():
-            _tally_add(totals, fn(old), -1)
-        for item in (old.get("metadata", {}).get("labels") or {}).items():
-            bucket = self.labels.get(item)
-            if bucket is not None:
-                bucket.discard(ident)
-                if not bucket:
-                    del self.labels[item]
-        for path in self.indexed_fields:
-            index_key = (path, _field(old, path))
-            bucket = self.fields.get(index_key)
-            if bucket is not None:
-                bucket.discard(ident)
-                if not bucket:
-                    del self.fields[index_key]
-
-    def candidates(self, namespace: Optional[str], labels: Tuple[Requirement, ...],
-                   fields: Tuple[FieldRequirement, ...]) -> Iterable[Dict[str, Any]]:
-        """Objects that may match, narrowed with the smallest usable index."""
-        narrowed: Optional[Set[ObjKey]] = None
-        for req in labels:
-            if req.op in ("=", "in"):
-                ids: Set[ObjKey] = set()
-                for value in req.values:
-                    ids |= set(self.labels.get((req.key, value), ()))
-                narrowed = ids if narrowed is None else narrowed & ids
-        for req in fields:
-            if req.op == "=" and req.path in self.indexed_fields:
-                ids = set(self.fields.get((req.path, req.value), ()))
-                narrowed = ids if narrowed is None else narrowed & ids
-        if narrowed is not None:
-            result = []
-            narrowed = set(narrowed)
-            for ns, name in narrowed:
-                if namespace and ns != namespace:
-                    continue
-                obj = self.get(ns, name)
-                if obj is not None:
-                    result.append(obj)
-            return result
-        if namespace:
-            return list(self.by_ns.get(namespace, {}).values())
-        return [obj for names in list(self.by_ns.values()) for obj in list(names.values())]
 
 
 class Store:
@@ -169,30 +47,26 @@ class Store:
         self.cluster = cluster
         self.kinds = cluster.kinds
         self.lock = cluster.lock
-        self._buckets: Dict[str, _Bucket] = {}
-        self._tallies: Dict[str, Dict[str, TallyFn]] = defaultdict(dict)  # key -> name -> fn (add_tally)
-        self._rv = 0
-        # owner uid -> dependents, for garbage collection of ownerReferences
-        self._dependents: Dict[str, Set[Tuple[str, str, str]]] = defaultdict(set)
+        self.tracker = Tracker(cluster.lock)
+        self._strategies: Dict[str, Strategy] = {}
         self._rng = random.Random(cluster.config.seed)
-        # Per-thread count of committed changes: lets the server tell a write request that
-        # changed state from a no-op one (the request log's ``changing_writes``).
-        self._local = threading.local()
-
-    def commits_in_this_thread(self) -> int:
-        return getattr(self._local, "commits", 0)
+        for kind in self.kinds.all():
+            for path in strategy_class(kind.key).indexed_fields:
+                self.tracker.add_field_index(kind.key, path)
 
     # ------------------------------------------------------------------ helpers
     @property
     def resource_version(self) -> int:
-        return self._rv
+        return self.tracker.resource_version
 
-    def _bucket(self, key: str) -> _Bucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            self.kinds.get(key)  # KeyError for unknown kinds
-            bucket = self._buckets[key] = _Bucket(key, self._tallies.get(key))
-        return bucket
+    def commits_in_this_thread(self) -> int:
+        return self.tracker.commits_in_this_thread()
+
+    def strategy(self, kind: Kind) -> Strategy:
+        strategy = self._strategies.get(kind.key)
+        if strategy is None or strategy.kind is not kind:
+            strategy = self._strategies[kind.key] = strategy_class(kind.key)(kind)
+        return strategy
 
     def add_tally(self, key: str, name: str, fn: TallyFn) -> None:
         """Keep a running sum over the objects of ``key``, grouped: ``fn(stored_obj)`` returns the
@@ -202,23 +76,17 @@ class Store:
         event (e.g. memory requested per node by pods).  ``fn`` runs inside every commit of ``key``
         (HTTP requests included), so it must be cheap, pure and never raise.
         """
-        with self.lock:
-            self._tallies[key][name] = fn
-            bucket = self._buckets.get(key)
-            if bucket is not None:
-                bucket.add_tally(name, fn)
+        self.kinds.get(key)
+        self.tracker.add_tally(key, name, fn)
 
     def last_change(self, key: str) -> int:
         """The resourceVersion of the last committed change to any object of ``key`` (0: none
         since the last reset) — a cheap validity check for data a controller derives from a kind."""
-        bucket = self._buckets.get(key)
-        return bucket.changed_at if bucket is not None else 0
+        return self.tracker.last_change(key)
 
     def tally(self, key: str, name: str) -> Dict[str, int]:
         """The current totals of ``add_tally(key, name, ...)`` by group (read-only; absent = 0)."""
-        bucket = self._buckets.get(key)
-        entry = bucket.tallies.get(name) if bucket is not None else None
-        return entry[1] if entry is not None else {}
+        return self.tracker.tally(key, name)
 
     def _ns(self, kind: Kind, namespace: Optional[str], obj: Optional[Dict[str, Any]] = None) -> str:
         if not kind.namespaced:
@@ -228,8 +96,11 @@ class Store:
             raise errors.bad_request("the server could not find the requested resource: namespace is required")
         return ns
 
-    def _not_found(self, kind: Kind, name: str) -> ApiError:
-        return errors.not_found(kind.resource, name, kind.group)
+    def _stored(self, kind: Kind, ns: str, name: str) -> Dict[str, Any]:
+        old = self.tracker.peek(kind.key, ns, name)
+        if old is None:
+            raise errors.not_found(kind.resource, name, kind.group)
+        return old
 
     # ------------------------------------------------------------------ reads
     def get(self, key: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
@@ -241,14 +112,14 @@ class Store:
         """Like get, but raises the apiserver's 404 ApiError."""
         obj = self.get(key, name, namespace)
         if obj is None:
-            raise self._not_found(self.kinds.get(key), name)
+            kind = self.kinds.get(key)
+            raise errors.not_found(kind.resource, name, kind.group)
         return obj
 
     def peek(self, key: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
         """The stored object itself (do not modify it), or None."""
-        kind = self.kinds.get(key)
-        bucket = self._buckets.get(key)  # reads take no lock: stored dicts are immutable snapshots
-        return bucket.get((namespace or "") if kind.namespaced else "", name) if bucket else None
+        kind = self.kinds.get(key)  # reads take no lock: stored dicts are immutable snapshots
+        return self.tracker.peek(key, (namespace or "") if kind.namespaced else "", name)
 
     def list(self, key: str, namespace: Optional[str] = None, label_selector: Any = None,
              field_selector: Any = None, copy: bool = True) -> List[Dict[str, Any]]:
@@ -257,18 +128,14 @@ class Store:
         Selectors may be strings (``"app=x,tier!=db"``) or parsed requirement tuples.  With
         ``copy=False`` the stored dicts are returned (read-only, but no copying cost).
         """
-        from .selectors import parse_field_selector, parse_label_selector
-
         kind = self.kinds.get(key)
         labels = parse_label_selector(label_selector) if isinstance(label_selector, str) or label_selector is None else label_selector
         if isinstance(field_selector, str) or field_selector is None:
-            fields = parse_field_selector(field_selector, kind.field_selectors | _all_paths(field_selector), kind.kind)
+            # Internal callers may select on any field; HTTP requests are held to the kind's list.
+            fields = parse_field_selector(field_selector, kind.field_selectors | all_paths(field_selector), kind.kind)
         else:
             fields = field_selector
-        # No lock: candidates() snapshots the index containers it walks (C-level copies that are
-        # atomic under the GIL) and stored objects are never mutated, so a list sees committed
-        # objects even while a controller holds the lock for a long reconcile.
-        bucket = self._buckets.get(key)
+        bucket = self.tracker.bucket(key)
         if bucket is None:
             return []
         candidates = bucket.candidates(namespace if kind.namespaced else None, labels, fields)
@@ -276,23 +143,20 @@ class Store:
             matched = [o for o in candidates
                        if labels_match(labels, o.get("metadata", {}).get("labels")) and fields_match(fields, o)]
         else:
-            matched = list(candidates)
+            matched = candidates
         matched.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return [clone(o) for o in matched] if copy else matched
 
     def count(self, key: str) -> int:
-        bucket = self._buckets.get(key)
-        return bucket.count if bucket else 0
+        return self.tracker.count(key)
 
     def keys(self) -> List[str]:
-        with self.lock:
-            return [k for k, b in self._buckets.items() if b.count]
+        return self.tracker.keys()
 
-    def dependents(self, uid: str) -> List[Tuple[str, str, str]]:
-        with self.lock:
-            return sorted(self._dependents.get(uid, ()))
+    def dependents(self, uid: str) -> List[Identity]:
+        return self.tracker.dependents(uid)
 
-    # ------------------------------------------------------------------ writes
+    # ------------------------------------------------------------------ create
     def create(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
                internal: bool = True) -> Dict[str, Any]:
         """Create an object.  Internal (controller/seed) creates keep ``status``; HTTP creates
@@ -311,41 +175,49 @@ class Store:
         kind = self.kinds.get(key)
         with self.lock:
             new = obj if owned else clone(obj)
-            new["apiVersion"] = new.get("apiVersion") or kind.api_version
-            new["kind"] = new.get("kind") or kind.kind
-            meta = new.setdefault("metadata", {})
-            if not isinstance(meta, dict):
-                raise errors.bad_request("metadata must be an object")
-            ns = self._ns(kind, namespace, new)
-            if kind.namespaced:
-                meta["namespace"] = ns
-            else:
-                meta.pop("namespace", None)
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = self._generate_name(key, ns, meta["generateName"])
-            name = meta.get("name") or ""
-            if not name:
-                raise errors.invalid(kind.kind, "", [errors.required_field("metadata.name", "name or generateName is required")], kind.group)
-            validate_metadata_name(kind, name)
-            if kind.namespaced:
-                self._check_namespace_usable(kind, ns, name)
-            if self._bucket(key).get(ns, name) is not None:
-                raise errors.already_exists(kind.resource, name, kind.group)
+            ns, name = self._name_new_object(kind, new, namespace)
+            meta = new["metadata"]
             given_uid = meta.get("uid") if internal else None  # seeds pre-compute uids for ownerReferences
-            for field_name in _SYSTEM_META:
-                meta.pop(field_name, None)
+            self.strategy(kind).prepare_for_create(new, internal)
             meta["uid"] = given_uid or new_uid()
             meta["creationTimestamp"] = now_rfc3339()
-            meta["generation"] = 1
-            if kind.has_status and not internal and kind.key not in _CREATE_KEEPS_STATUS:
-                new.pop("status", None)
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
+            if self.tracker.peek(key, ns, name) is not None:
+                raise errors.already_exists(kind.resource, name, kind.group)
             new = prune_object(new, kind.schema)
             if dry_run:
                 return new
-            committed = self._commit(kind, "ADDED", ns, name, new, None)
+            committed = self.tracker.commit(key, ns, name, new, "ADDED")
             return committed if owned else clone(committed)
 
+    def _name_new_object(self, kind: Kind, new: Dict[str, Any], namespace: Optional[str]) -> Tuple[str, str]:
+        """Type, namespace and name of an object about to be created (generateName resolved)."""
+        new["apiVersion"] = new.get("apiVersion") or kind.api_version
+        new["kind"] = new.get("kind") or kind.kind
+        meta = new.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        ns = self._ns(kind, namespace, new)
+        if kind.namespaced:
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = self._generate_name(kind.key, ns, meta["generateName"])
+        name = meta.get("name") or ""
+        if not name:
+            raise errors.invalid(kind.kind, "", [errors.required_field("metadata.name", "name or generateName is required")], kind.group)
+        validate_metadata_name(kind, name)
+        return ns, name
+
+    def _generate_name(self, key: str, ns: str, prefix: str) -> str:
+        for _ in range(100):
+            candidate = prefix[:58] + "".join(self._rng.choice(_GENERATE_ALPHABET) for _ in range(5))
+            if self.tracker.peek(key, ns, candidate) is None:
+                return candidate
+        raise errors.ApiError(500, "InternalError", "could not generate a unique name")
+
+    # ------------------------------------------------------------------ update
     def update(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
                internal: bool = True, subresource: str = "") -> Dict[str, Any]:
         """Replace an object (PUT).  A set, stale ``metadata.resourceVersion`` raises 409 Conflict.
@@ -355,12 +227,9 @@ class Store:
         """
         kind = self.kinds.get(key)
         with self.lock:
-            meta = obj.get("metadata") or {}
             ns = self._ns(kind, namespace, obj)
-            name = meta.get("name") or ""
-            old = self._bucket(key).get(ns, name)
-            if old is None:
-                raise self._not_found(kind, name)
+            name = (obj.get("metadata") or {}).get("name") or ""
+            old = self._stored(kind, ns, name)
             return self._replace(kind, ns, name, old, obj, dry_run=dry_run, internal=internal,
                                  subresource=subresource)
 
@@ -373,33 +242,14 @@ class Store:
               patch_type: str = "merge", dry_run: bool = False, internal: bool = True,
               subresource: str = "") -> Dict[str, Any]:
         """Patch with ``patch_type`` "merge" (RFC 7386), "json" (RFC 6902) or "strategic"."""
-        from .patch import json_merge_patch, json_patch, strategic_merge_patch
-
         kind = self.kinds.get(key)
         with self.lock:
             ns = self._ns(kind, namespace)
-            old = self._bucket(key).get(ns, name)
-            if old is None:
-                raise self._not_found(kind, name)
-            if patch_type == "merge":
-                if not isinstance(patch, dict):
-                    raise errors.bad_request("json: cannot unmarshal into Go value of type map[string]interface {}")
-                target = json_merge_patch(old, patch)
-            elif patch_type == "json":
-                target = json_patch(old, patch)
-            elif patch_type == "strategic":
-                if not kind.builtin:
-                    raise errors.unsupported_media_type(
-                        "application/strategic-merge-patch+json",
-                        ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"])
-                target = strategic_merge_patch(old, patch)
-            else:
-                raise ValueError(f"unknown patch type {patch_type}")
-            if not isinstance(target, dict):
-                raise errors.bad_request("the patch produced a value that is not an object")
-            target_meta = target.setdefault("metadata", {})
-            if target_meta.get("name") != name:
-                raise errors.bad_request(f"the name of the object ({target_meta.get('name')}) does not match the name on the URL ({name})")
+            old = self._stored(kind, ns, name)
+            target = apply_patch(old, patch, patch_type, strategic_allowed=kind.builtin)
+            target_name = target.setdefault("metadata", {}).get("name")
+            if target_name != name:
+                raise errors.bad_request(f"the name of the object ({target_name}) does not match the name on the URL ({name})")
             return self._replace(kind, ns, name, old, target, dry_run=dry_run, internal=internal,
                                  subresource=subresource)
 
@@ -419,7 +269,7 @@ class Store:
         kind = self.kinds.get(key)
         with self.lock:
             ns = (namespace or "") if kind.namespaced else ""
-            old = self._bucket(key).get(ns, name)
+            old = self.tracker.peek(key, ns, name)
             if old is None:
                 return None
             draft = clone(old)
@@ -437,7 +287,7 @@ class Store:
         with self.lock:
             ns = self._ns(kind, namespace, obj)
             name = obj["metadata"]["name"]
-            old = self._bucket(key).get(ns, name)
+            old = self.tracker.peek(key, ns, name)
             if old is None:
                 return self.create(key, obj, namespace)
             desired = clone(obj)
@@ -450,82 +300,22 @@ class Store:
             return self._replace(kind, ns, name, old, desired, dry_run=False, internal=True, subresource="",
                                  write_status=True)
 
-    def delete(self, key: str, name: str, namespace: Optional[str] = None, *, dry_run: bool = False,
-               internal: bool = True, propagation: Optional[str] = None,
-               preconditions: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-        """Delete; with finalizers the object only gets ``deletionTimestamp``.
-
-        Returns the object as it was left (deleted state or the terminating object).
-        ``propagation="Orphan"`` keeps dependents; any other value garbage-collects them.
-        """
-        kind = self.kinds.get(key)
-        with self.lock:
-            ns = self._ns(kind, namespace)
-            old = self._bucket(key).get(ns, name)
-            if old is None:
-                raise self._not_found(kind, name)
-            meta = old["metadata"]
-            if preconditions:
-                if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
-                    raise errors.conflict(kind.resource, name, kind.group,
-                                          f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta.get('uid')}")
-                if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != meta.get("resourceVersion"):
-                    raise errors.conflict(kind.resource, name, kind.group,
-                                          f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, ResourceVersion in object meta: {meta.get('resourceVersion')}")
-            self._admit("DELETE", kind, ns, name, None, old, "", dry_run, internal)
-            finalizers = list(meta.get("finalizers") or [])
-            if key == "namespaces":
-                finalizers += list((old.get("spec") or {}).get("finalizers") or [])
-            if finalizers:
-                if meta.get("deletionTimestamp"):
-                    return clone(old)
-                new = clone(old)
-                new["metadata"]["deletionTimestamp"] = now_rfc3339()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
-                if key == "namespaces":
-                    new.setdefault("status", {})["phase"] = "Terminating"
-                if dry_run:
-                    return new
-                return clone(self._commit(kind, "MODIFIED", ns, name, new, old, orphan=propagation == "Orphan"))
-            if dry_run:
-                return clone(old)
-            return clone(self._remove(kind, ns, name, old, orphan=propagation == "Orphan"))
-
-    def remove_finalizer(self, key: str, name: str, finalizer: str, namespace: Optional[str] = None) -> None:
-        """Controller helper: drop one finalizer (removing the object if it was the last)."""
-        def drop(obj: Dict[str, Any]) -> Any:
-            current = obj["metadata"].get("finalizers") or []
-            if finalizer not in current:
-                return False
-            obj["metadata"]["finalizers"] = [f for f in current if f != finalizer]
-            return None
-        self.mutate(key, name, drop, namespace)
-
-    # ------------------------------------------------------------------ internals
-    def _generate_name(self, key: str, ns: str, prefix: str) -> str:
-        bucket = self._bucket(key)
-        for _ in range(100):
-            candidate = prefix[:58] + "".join(self._rng.choice(_GENERATE_ALPHABET) for _ in range(5))
-            if bucket.get(ns, candidate) is None:
-                return candidate
-        raise errors.ApiError(500, "InternalError", "could not generate a unique name")
-
-    def _check_namespace_usable(self, kind: Kind, ns: str, name: str) -> None:
-        namespace = self._bucket("namespaces").get("", ns)
-        if namespace is None:
-            raise errors.not_found("namespaces", ns)
-        if namespace["metadata"].get("deletionTimestamp"):
-            raise errors.ApiError(403, "Forbidden",
-                                  f'{kind.resource}{"." + kind.group if kind.group else ""} "{name}" is forbidden: unable to create new content in namespace {ns} because it is being terminated',
-                                  name=name, kind=kind.resource, group=kind.group)
-
-    def _admit(self, operation: str, kind: Kind, ns: str, name: str, obj: Optional[Dict[str, Any]],
-               old: Optional[Dict[str, Any]], subresource: str, dry_run: bool, internal: bool) -> None:
-        self.cluster.admission.run(AdmissionRequest(operation, kind.key, kind, ns, name, obj, old, subresource,
-                                                    dry_run, internal, self.cluster))
-
     def _replace(self, kind: Kind, ns: str, name: str, old: Dict[str, Any], obj: Dict[str, Any], *,
                  dry_run: bool, internal: bool, subresource: str, write_status: bool = False) -> Dict[str, Any]:
+        new = self._prepare_update(kind, ns, name, old, obj, subresource, write_status)
+        self._admit("UPDATE", kind, ns, name, new, old, subresource, dry_run, internal)
+        new = prune_object(new, kind.schema)
+        if new == old:
+            return clone(old)  # a no-op write: nothing committed, like the apiserver
+        if dry_run:
+            return new
+        if new["metadata"].get("deletionTimestamp") and not self.strategy(kind).pending_finalizers(new):
+            return clone(self.tracker.remove(kind.key, ns, name, new))
+        return clone(self.tracker.commit(kind.key, ns, name, new, "MODIFIED"))
+
+    def _prepare_update(self, kind: Kind, ns: str, name: str, old: Dict[str, Any], obj: Dict[str, Any],
+                        subresource: str, write_status: bool) -> Dict[str, Any]:
+        """The object an update would store: identity checked, the strategy applied."""
         new = clone(obj)
         meta = new.setdefault("metadata", {})
         old_meta = old["metadata"]
@@ -538,143 +328,71 @@ class Store:
             raise errors.conflict(kind.resource, name, kind.group)
         new["apiVersion"] = new.get("apiVersion") or kind.api_version
         new["kind"] = new.get("kind") or kind.kind
-
-        if subresource == "status":
-            # Only status changes through /status; everything else comes from the stored object.
-            updated = clone(old)
-            if "status" in new:
-                updated["status"] = new["status"]
-            else:
-                updated.pop("status", None)
-            new = updated
+        strategy = self.strategy(kind)
+        if subresource:
+            new = strategy.prepare_for_subresource_update(subresource, new, old)
         else:
             meta["name"] = name
             if kind.namespaced:
                 meta["namespace"] = ns
-            for field_name in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                               "generation"):
-                if field_name in old_meta:
-                    meta[field_name] = old_meta[field_name]
-                else:
-                    meta.pop(field_name, None)
-            if kind.has_status and not write_status:
-                if "status" in old:
-                    new["status"] = clone(old["status"])
-                else:
-                    new.pop("status", None)
-            if old_meta.get("deletionTimestamp"):
-                added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
-                if added:
-                    raise errors.invalid(kind.kind, name, [errors.forbidden_field(
-                        "metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers " + str(sorted(added)))], kind.group)
-            if _spec_changed(old, new):
-                meta["generation"] = int(old_meta.get("generation", 1)) + 1
+            strategy.prepare_for_update(new, old, write_status)
+            strategy.validate_update(new, old, name)
         new["metadata"]["resourceVersion"] = old_meta.get("resourceVersion")
-
-        self._admit("UPDATE", kind, ns, name, new, old, subresource, dry_run, internal)
-        new = prune_object(new, kind.schema)
-        if new == old:
-            return clone(old)  # a no-op write: nothing committed, like the apiserver
-        if dry_run:
-            return new
-        if new["metadata"].get("deletionTimestamp") and not _pending_finalizers(kind, new):
-            return clone(self._remove(kind, ns, name, new))
-        return clone(self._commit(kind, "MODIFIED", ns, name, new, old))
-
-    def _commit(self, kind: Kind, event_type: str, ns: str, name: str, new: Dict[str, Any],
-                old: Optional[Dict[str, Any]], orphan: bool = False) -> Dict[str, Any]:
-        self._local.commits = getattr(self._local, "commits", 0) + 1
-        self._rv += 1
-        new["metadata"]["resourceVersion"] = str(self._rv)
-        bucket = self._bucket(kind.key)
-        bucket.put(ns, name, new, old)
-        bucket.changed_at = self._rv
-        self._track_owners(kind.key, ns, name, new, old)
-        self._publish(kind, event_type, ns, new, old)
         return new
 
-    def _remove(self, kind: Kind, ns: str, name: str, last: Dict[str, Any], orphan: bool = False) -> Dict[str, Any]:
-        self._local.commits = getattr(self._local, "commits", 0) + 1
-        self._rv += 1
-        final = clone(last)
-        final["metadata"]["resourceVersion"] = str(self._rv)
-        bucket = self._bucket(kind.key)
-        stored = bucket.get(ns, name)
-        bucket.remove(ns, name)
-        bucket.changed_at = self._rv
-        self._track_owners(kind.key, ns, name, None, stored)
-        self._publish(kind, "DELETED", ns, final, stored)
-        uid = final["metadata"].get("uid")
-        if uid and self._dependents.get(uid):
-            if orphan:
-                self._dependents.pop(uid, None)
-            else:
-                self.cluster.runtime.submit(self._collect_garbage, uid)
-        return final
+    # ------------------------------------------------------------------ delete
+    def delete(self, key: str, name: str, namespace: Optional[str] = None, *, dry_run: bool = False,
+               internal: bool = True, propagation: Optional[str] = None,
+               preconditions: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """Delete; with finalizers the object only gets ``deletionTimestamp``.
 
-    def _publish(self, kind: Kind, event_type: str, ns: str, obj: Dict[str, Any], old: Optional[Dict[str, Any]]) -> None:
-        self.cluster.watch.publish(WatchEvent(self._rv, event_type, kind.key, ns, obj, old))
-        self.cluster.dispatch_change(kind.key, event_type, obj, old)
+        Returns the object as it was left (deleted state or the terminating object).
+        ``propagation``: "Background" (the default) deletes dependents after the owner is gone,
+        "Foreground" keeps the owner (``foregroundDeletion`` finalizer) until its blocking
+        dependents are gone, "Orphan" (``orphan`` finalizer) strips the ownerReferences to it.
+        """
+        kind = self.kinds.get(key)
+        with self.lock:
+            ns = self._ns(kind, namespace)
+            old = self._stored(kind, ns, name)
+            _check_preconditions(kind, name, old["metadata"], preconditions or {})
+            self._admit("DELETE", kind, ns, name, None, old, "", dry_run, internal)
+            strategy = self.strategy(kind)
+            current = list(old["metadata"].get("finalizers") or [])
+            finalizers = gc_finalizers(current, propagation, strategy.default_propagation)
+            terminating = clone(old)
+            if finalizers != current:
+                terminating["metadata"]["finalizers"] = finalizers
+            if not strategy.pending_finalizers(terminating):
+                return clone(old) if dry_run else clone(self.tracker.remove(key, ns, name, old))
+            if not old["metadata"].get("deletionTimestamp"):
+                strategy.prepare_for_graceful_delete(terminating, now_rfc3339())
+            if terminating == old or dry_run:
+                return terminating
+            return clone(self.tracker.commit(key, ns, name, terminating, "MODIFIED"))
 
-    def _track_owners(self, key: str, ns: str, name: str, new: Optional[Dict[str, Any]],
-                      old: Optional[Dict[str, Any]]) -> None:
-        def owners(o: Optional[Dict[str, Any]]) -> Set[str]:
-            if not o:
-                return set()
-            return {ref.get("uid") for ref in o["metadata"].get("ownerReferences") or [] if ref.get("uid")}
-        before, after = owners(old), owners(new)
-        ident = (key, ns, name)
-        for uid in before - after:
-            self._dependents[uid].discard(ident)
-            if not self._dependents[uid]:
-                del self._dependents[uid]
-        for uid in after - before:
-            self._dependents[uid].add(ident)
+    def remove_finalizer(self, key: str, name: str, finalizer: str, namespace: Optional[str] = None) -> None:
+        """Controller helper: drop one finalizer (removing the object if it was the last)."""
+        def drop(obj: Dict[str, Any]) -> Any:
+            current = obj["metadata"].get("finalizers") or []
+            if finalizer not in current:
+                return False
+            obj["metadata"]["finalizers"] = [f for f in current if f != finalizer]
+            return None
+        self.mutate(key, name, drop, namespace)
 
-    def _collect_garbage(self, owner_uid: str) -> None:
-        """Background cascading deletion, as the garbage collector does after an owner is gone."""
-        for key, ns, name in sorted(self._dependents.pop(owner_uid, ())):
-            obj = self._bucket(key).get(ns, name)
-            if obj is None:
-                continue
-            refs = obj["metadata"].get("ownerReferences") or []
-            if not any(ref.get("uid") == owner_uid for ref in refs):
-                continue
-            remaining_owner = any(self._uid_exists(ref.get("uid")) for ref in refs if ref.get("uid") != owner_uid)
-            if remaining_owner:
-                continue
-            try:
-                self.delete(key, name, ns or None)
-            except ApiError:
-                pass
-
-    def _uid_exists(self, uid: Optional[str]) -> bool:
-        # Owners are found through the dependents index only; an owner that still has other
-        # dependents indexed is alive if any bucket still has its uid.  Cheap enough: rare path.
-        if not uid:
-            return False
-        for bucket in self._buckets.values():
-            for names in bucket.by_ns.values():
-                for obj in names.values():
-                    if obj["metadata"].get("uid") == uid:
-                        return True
-        return False
+    # ------------------------------------------------------------------ admission
+    def _admit(self, operation: str, kind: Kind, ns: str, name: str, obj: Optional[Dict[str, Any]],
+               old: Optional[Dict[str, Any]], subresource: str, dry_run: bool, internal: bool) -> None:
+        self.cluster.admission.run(AdmissionRequest(operation, kind.key, kind, ns, name, obj, old, subresource,
+                                                    dry_run, internal, self.cluster))
 
     # ------------------------------------------------------------------ bulk state
     def all_objects(self) -> List[Dict[str, Any]]:
-        with self.lock:
-            result = []
-            for key in sorted(self._buckets):
-                bucket = self._buckets[key]
-                for ns in sorted(bucket.by_ns):
-                    for name in sorted(bucket.by_ns[ns]):
-                        result.append(bucket.by_ns[ns][name])
-            return result
+        return self.tracker.all_objects()
 
     def clear(self) -> None:
-        with self.lock:
-            self._buckets.clear()
-            self._dependents.clear()
+        self.tracker.clear()
 
     def restore(self, key: str, obj: Dict[str, Any]) -> Dict[str, Any]:
         """Load a dumped object as is (uid, timestamps, status, finalizers), with a fresh resourceVersion."""
@@ -686,31 +404,16 @@ class Store:
             meta.setdefault("uid", new_uid())
             meta.setdefault("creationTimestamp", now_rfc3339())
             meta.setdefault("generation", 1)
-            old = self._bucket(key).get(ns, meta["name"])
-            return self._commit(kind, "MODIFIED" if old else "ADDED", ns, meta["name"], new, old)
+            old = self.tracker.peek(key, ns, meta["name"])
+            return self.tracker.commit(key, ns, meta["name"], new, "MODIFIED" if old else "ADDED")
 
 
-def _spec_changed(old: Dict[str, Any], new: Dict[str, Any]) -> bool:
-    keys = (set(old) | set(new)) - {"metadata", "status", "apiVersion", "kind"}
-    return any(old.get(k) != new.get(k) for k in keys)
+def _check_preconditions(kind: Kind, name: str, meta: Dict[str, Any], preconditions: Dict[str, str]) -> None:
+    """DeleteOptions.preconditions: uid and resourceVersion must match the stored object."""
+    for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        wanted = preconditions.get(field_name)
+        if wanted and wanted != meta.get(field_name):
+            raise errors.conflict(kind.resource, name, kind.group,
+                                  f"Precondition failed: {label} in precondition: {wanted}, "
+                                  f"{label} in object meta: {meta.get(field_name)}")
 
-
-def _pending_finalizers(kind: Kind, obj: Dict[str, Any]) -> bool:
-    if obj["metadata"].get("finalizers"):
-        return True
-    return kind.key == "namespaces" and bool((obj.get("spec") or {}).get("finalizers"))
-
-
-def _all_paths(selector: Optional[str]) -> frozenset:
-    """Internal callers may select on any field; only HTTP requests are held to the kind's list."""
-    if not selector:
-        return frozenset()
-    from .selectors import _split_top_level
-
-    paths = set()
-    for part in _split_top_level(selector):
-        for op in ("!=", "==", "="):
-            if op in part:
-                paths.add(part.split(op, 1)[0].strip())
-                break
-    return frozenset(paths)

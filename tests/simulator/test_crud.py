@@ -207,6 +207,33 @@ def test_orphan_propagation_keeps_dependents(sim, cms):
     assert cms.get(name="crud-child2", namespace="default")
 
 
+def test_orphan_propagation_keeps_dependents_of_an_owner_held_by_finalizers(sim, cms):
+    owner = cms.create(namespace="default", body={"metadata": {"name": "crud-owner3",
+                                                               "finalizers": ["example.com/hold"]}})
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "crud-owner3", "uid": owner.metadata.uid}
+    cms.create(namespace="default", body={"metadata": {"name": "crud-child3", "ownerReferences": [ref]}})
+    answer = cms.delete(name="crud-owner3", namespace="default", body={"propagationPolicy": "Orphan"})
+    assert answer.metadata.finalizers == ["example.com/hold", "orphan"]
+    assert sim.settle()
+    cms.patch(name="crud-owner3", namespace="default", body={"metadata": {"finalizers": None}},
+              content_type="application/merge-patch+json")
+    assert sim.settle()
+    child = cms.get(name="crud-child3", namespace="default")
+    assert not child.metadata.ownerReferences
+
+
+def test_foreground_propagation_removes_dependents_before_the_owner(sim, cms):
+    owner = cms.create(namespace="default", body={"metadata": {"name": "crud-owner4"}})
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "crud-owner4", "uid": owner.metadata.uid,
+           "blockOwnerDeletion": True}
+    cms.create(namespace="default", body={"metadata": {"name": "crud-child4", "ownerReferences": [ref]}})
+    answer = cms.delete(name="crud-owner4", namespace="default", body={"propagationPolicy": "Foreground"})
+    assert answer.metadata.deletionTimestamp and answer.metadata.finalizers == ["foregroundDeletion"]
+    assert sim.settle()
+    names = {i.metadata.name for i in cms.get(namespace="default").items}
+    assert "crud-owner4" not in names and "crud-child4" not in names
+
+
 def test_deletecollection_with_label_selector(cms):
     for i in range(3):
         cms.create(namespace="default", body={"metadata": {"name": f"crud-coll-{i}", "labels": {"batch": "coll"}}})
