@@ -5,8 +5,11 @@ Run it: ``PYTHONPATH=simulator python -m clustersim serve --port 0 --kubeconfig 
 
 Plug-in contract for simulated operators (stable)
 ================================================
-Put a module in ``clustersim/operators/`` defining ``setup(cluster)`` (or ``OPERATOR`` with a
-``setup`` method).  It is imported automatically.  ``cluster`` is a :class:`clustersim.cluster.Cluster`:
+Put a module in ``clustersim/operators/`` listing its controller classes in ``CONTROLLERS``
+(subclasses of :class:`clustersim.controller.Controller`, which declare their watches, admission
+hooks, subresources and routes).  It is imported automatically; each controller is registered
+under its ``name`` and reaches the others with ``cluster.controller(name)``.  ``self.cluster``
+is a :class:`clustersim.cluster.Cluster`:
 
 Resource keys
     ``"<plural>"`` for the core group (``"pods"``, ``"persistentvolumeclaims"``) and

@@ -1,6 +1,6 @@
 """The ``Cluster``: store, kinds, admission, controller runtime, faults and extension points.
 
-This is the object simulated operators receive in ``setup(cluster)``; see the package docstring
+This is the object every simulated controller holds as ``self.cluster``; see the package docstring
 (``clustersim/__init__.py``) for the contract.
 """
 from __future__ import annotations

@@ -3,8 +3,7 @@
 Every module in this package is imported at start-up (``core`` first, then alphabetical).  A
 module takes part by listing its controller classes in ``CONTROLLERS`` (subclasses of
 :class:`clustersim.controller.Controller`); each is built with the cluster, registered under its
-``name`` and installed, in the listed order.  (A legacy ``setup(cluster)`` function is still
-called while modules move to that shape.)
+``name`` and installed, in the listed order.
 
 Nothing else needs registering: drop ``operators/<name>.py`` in and it runs.  Restrict the set
 with ``--operators a,b`` / ``SIM_OPERATORS`` (``core`` always loads).  A module that fails to
@@ -41,17 +40,9 @@ def load_operators(cluster: "Cluster") -> None:
         try:
             module = importlib.import_module(f"{__name__}.{name}")
             controllers = getattr(module, "CONTROLLERS", None)
-            if controllers is not None:
-                install_controllers(cluster, controllers)
-                cluster.operators.append(name)
+            if controllers is None:
                 continue
-            setup = getattr(module, "setup", None)
-            operator = getattr(module, "OPERATOR", None)
-            if setup is None and operator is not None:
-                setup = getattr(operator, "setup", None)
-            if setup is None:
-                continue
-            setup(cluster)
+            install_controllers(cluster, controllers)
             cluster.operators.append(name)
         except Exception:
             text = f"operator {name} failed to load:\n{traceback.format_exc()}"
