@@ -21,11 +21,14 @@ description:
     M(ocpvirt.portworx.volume_expand) does), then sends one merge patch to
     C(configs.imageregistry.operator.openshift.io/cluster) with C(managementState), C(replicas),
     C(storage.pvc.claim), C(defaultRoute) and, for ReadWriteOnce, C(rolloutStrategy=Recreate).
-  - Without O(storage_class), picks a Portworx class whose CDI StorageProfile offers O(access_mode)
-    with Filesystem volumes (the registry needs a filesystem; a Portworx class gives ReadWriteMany
-    Filesystem only with C(sharedv4=true)), preferring more Portworx replicas.
-  - Refuses before writing anything - more than one replica on a ReadWriteOnce claim; a class whose
-    StorageProfile cannot give the access mode with Filesystem (the message lists what it offers and
+  - The registry claim is a plain PVC, not a CDI DataVolume, so a class is judged by what its provisioner gives
+    such a claim, not by its StorageProfile (which only steers DataVolumes). The Portworx CSI provisioner
+    C(pxd.portworx.com) gives a ReadWriteOnce or ReadWriteMany Filesystem claim on any class (ReadWriteMany as a
+    sharedv4 volume, also without C(sharedv4=true)); for other provisioners the StorageProfile decides.
+  - Without O(storage_class), picks a Portworx class that gives O(access_mode) with Filesystem volumes,
+    sharedv4 classes first, then the most Portworx replicas.
+  - Refuses before writing anything - more than one replica on a ReadWriteOnce claim; a class that
+    cannot give the access mode with Filesystem (the message lists what its StorageProfile offers and
     names a class that would work); a Portworx class with C(repl) below 2 unless
     O(allow_single_replica=true).
   - Waits for the claim to be Bound, the ClusterOperator C(image-registry) to be Available, not
@@ -44,7 +47,7 @@ options:
     default: managed
   storage_class:
     description:
-      - StorageClass for a new claim. Default - discover a Portworx class whose StorageProfile offers
+      - StorageClass for a new claim. Default - discover a Portworx class that gives a plain claim
         O(access_mode) with Filesystem volumes and that keeps at least 2 replicas (any replication
         with O(allow_single_replica=true)); sharedv4 classes first, then the most replicas.
       - For an existing claim it must be the claim's class, or omitted.
