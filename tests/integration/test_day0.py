@@ -110,3 +110,19 @@ def test_preflight_refuses_openshift_before_4_14(sim, tmp_path):
     run = preflight(sim, tmp_path)
     assert not run.ok
     assert "OpenShift 4.12.40" in run.last["msg"] and "4.14" in run.last["msg"]
+
+
+def task_result(run, name):
+    return [r for r in run.results if r["_task"] == name][0]
+
+
+def test_preflight_reads_retry_transient_errors_and_not_forbidden(sim, tmp_path):
+    sim.add_fault(verb="list", resource="storageclusters", code=500, count=2)
+    run = preflight(sim, tmp_path)
+    assert run.ok, run
+    assert task_result(run, "Read the Portworx StorageCluster")["attempts"] == 3
+    sim.clear_faults()
+    sim.add_fault(verb="list", resource="storageclusters", code=403, count=1)
+    refused = preflight(sim, tmp_path)
+    assert not refused.ok
+    assert refused.last["_task"] == "Read the Portworx StorageCluster" and refused.last["attempts"] == 1
