@@ -113,7 +113,8 @@ def test_preflight_refuses_openshift_before_4_14(sim, tmp_path):
 
 
 def task_result(run, name):
-    return [r for r in run.results if r["_task"] == name][0]
+    """The result of the task called ``name`` (role tasks are reported as ``role : name``)."""
+    return [r for r in run.results if r["_task"] == name or r["_task"].endswith(" : " + name)][0]
 
 
 def test_preflight_reads_retry_transient_errors_and_not_forbidden(sim, tmp_path):
@@ -126,3 +127,17 @@ def test_preflight_reads_retry_transient_errors_and_not_forbidden(sim, tmp_path)
     refused = preflight(sim, tmp_path)
     assert not refused.ok
     assert refused.last["_task"] == "Read the Portworx StorageCluster" and refused.last["attempts"] == 1
+
+
+def test_day0_converges_and_a_second_run_changes_nothing(sim, tmp_path):
+    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    assert run.ok, run
+    assert task_result(run, "Create the default Portworx VolumeSnapshotClass")["changed"] is True
+    assert task_result(run, "Create the Autopilot rule that rebalances storage pools")["changed"] is True
+    again = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    assert again.ok, again
+    writes = [(e["verb"], e["resource"], e["name"]) for e in sim.requests(entries=True).get("entries", [])
+              if e["verb"] in ("create", "update", "patch", "delete") and not e["dry_run"]]
+    # kubernetes.core.k8s (VolumeSnapshotClass, AutopilotRule) sends no-op patches on a second run: they change
+    # nothing, but they are writes; only the collection's modules write nothing at all.
+    assert again.changed == 0 and sim.changing_writes() == 0, writes
