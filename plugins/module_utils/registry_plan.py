@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NO_PATCH, NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import plan_expansion, requested_size, storage_class_name
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import compare_quantities
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
@@ -77,11 +77,7 @@ def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=
         return by_name[fitting[0]]
     storage_class = by_name.get(wanted)
     if storage_class is None:
-        raise Refusal(
-            "StorageClass {0}".format(wanted),
-            "it does not exist",
-            "Choose an existing class{0}.".format(", for example " + fitting[0] if fitting else ""),
-        )
+        raise NotFound("StorageClass {0}".format(wanted), "choose an existing class{0}".format(", for example " + fitting[0] if fitting else ""))
     if not plain_claim_gets(storage_class, profiles_by_name.get(wanted), access_mode, FILESYSTEM):
         raise Refusal(
             "StorageClass {0}".format(wanted),
@@ -216,7 +212,7 @@ def desired_spec(params, access_mode=None):
 
 
 def config_patch(current_spec, wanted):
-    """The merge patch taking ``current_spec`` to ``wanted``, or None when nothing differs.
+    """The merge patch taking ``current_spec`` to ``wanted``, or :data:`NO_PATCH` when nothing differs.
 
     Another storage backend left in the config (``emptyDir`` is common) is removed with a null:
     the operator accepts exactly one.
@@ -236,7 +232,7 @@ def config_patch(current_spec, wanted):
                 patch["storage"] = storage_patch
         elif current_spec.get(key) != value:
             patch[key] = value
-    return {"spec": patch} if patch else None
+    return {"spec": patch} if patch else NO_PATCH
 
 
 def owned_view(spec, wanted):

@@ -166,7 +166,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, HCO_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
     CDI_CONFIG_NAME,
     check,
@@ -213,8 +213,7 @@ class HyperConvergedModule(OcpVirtModule):
         subject = "HyperConverged {0}/{1}".format(namespace, name)
         hco = self.cluster.get(HCO_API, "HyperConverged", name, namespace)
         if hco is None:
-            raise ModuleFailure("{0} not found: is OpenShift Virtualization installed and its HyperConverged CR created?".format(subject),
-                                status=404, reason="NotFound")
+            raise NotFound(subject, "is OpenShift Virtualization installed and its HyperConverged CR created?")
         spec = wanted_spec(self.params)
         errors, warnings = check(spec, *self._storage_facts(spec), allow_unsafe_vm_state_class=self.params["allow_unsafe_vm_state_class"])
         if errors:

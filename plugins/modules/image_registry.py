@@ -183,7 +183,7 @@ retries:
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     capacity,
     claim_in_use,
@@ -229,11 +229,7 @@ class ImageRegistryModule(OcpVirtModule):
     def execute_module(self):
         config = self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
         if config is None:
-            raise ModuleFailure(
-                "configs.imageregistry.operator.openshift.io/cluster does not exist: is this an OpenShift cluster with the image registry operator?",
-                status=404,
-                reason="NotFound",
-            )
+            raise NotFound("configs.imageregistry.operator.openshift.io/cluster", "is this an OpenShift cluster with the image registry operator?")
         pvc_name = self.params["pvc_name"]
         existing = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
         claim_plan = None
@@ -251,9 +247,9 @@ class ImageRegistryModule(OcpVirtModule):
         elif claim_plan is not None and claim_plan.grow:
             claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
             expanded = True
-        if patch is not None:
+        if patch:
             config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
-        if created or expanded or patch is not None:
+        if created or expanded or patch:
             self.changed()
             self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})
 

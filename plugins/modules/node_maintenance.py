@@ -150,7 +150,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
     next_drain_step,
     pod_key,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, Refusal, WaitTimeout
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_preflight import (
     STORAGE_NODE_ONLINE,
     MaintenanceFacts,
@@ -189,7 +189,7 @@ class NodeMaintenance(OcpVirtModule):
     def read_node(self):
         node = self.cluster.get("v1", "Node", self.node_name)
         if node is None:
-            raise ModuleFailure("Node {0} not found".format(self.node_name), status=404, reason="NotFound")
+            raise NotFound("Node {0}".format(self.node_name), "check the name (oc get nodes)")
         return node
 
     def nmo_installed(self):

@@ -116,7 +116,6 @@ def restrict_profile(sim, name, sets):
         (dict(access_mode="ReadWriteOnce", replicas=2), ["ReadWriteOnce", "replicas"]),
         (dict(storage_class="px-cdi-scratch", access_mode="ReadWriteOnce", replicas=1), ["repl", "allow_single_replica"]),
         (dict(storage_class="px-cdi-scratch"), ["repl", "allow_single_replica"]),
-        (dict(storage_class="nope"), ["does not exist"]),
     ],
 )
 def test_refusals_leave_the_cluster_unchanged(sim, run_playbook, options, words):
@@ -167,3 +166,12 @@ def test_the_seeds_registry_example_runs_on_the_rwx_block_class_after_portworx_s
     assert pvc["spec"]["storageClassName"] == "px-rwx-block-kubvirt" and pvc["spec"]["accessModes"] == ["ReadWriteMany"]
     assert pvc["status"]["phase"] == "Bound"
     assert config(sim)["spec"]["replicas"] == 2
+
+
+def test_a_missing_storage_class_is_not_found_and_writes_nothing(sim, run_playbook):
+    before = config(sim)["spec"]
+    run = run_playbook([task(storage_class="nope")])
+    assert not run.ok
+    assert run.last["reason"] == "NotFound" and run.last["status"] == 404
+    assert run.last["msg"].startswith("StorageClass nope not found")
+    assert run.writes == 0 and claim(sim) is None and config(sim)["spec"] == before

@@ -100,9 +100,10 @@ def test_class_without_rwx_is_refused_and_nothing_changes(sim, run_playbook):
     assert run.writes == 0 and defaults(sim) == [SEEDED_DEFAULT]
 
 
-def test_missing_class_is_refused(sim, run_playbook):
+def test_missing_class_is_not_found(sim, run_playbook):
     run = run_playbook([task(name="nope")])
-    assert not run.ok and run.last["reason"] == "Refused" and run.writes == 0
+    assert not run.ok and run.last["reason"] == "NotFound" and run.last["status"] == 404 and run.writes == 0
+    assert run.last["msg"].startswith("StorageClass nope not found")
 
 
 def test_degraded_default_is_reported_when_rwx_not_required(sim, run_playbook):

@@ -116,7 +116,7 @@ def test_config_patch_sets_owned_fields_and_drops_other_backends():
                               "storage": {"emptyDir": None, "pvc": {"claim": "registry-storage-pvc"}}}}
     applied = {"managementState": "Managed", "replicas": 2, "defaultRoute": True, "rolloutStrategy": "RollingUpdate",
                "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
-    assert registry_plan.config_patch(applied, wanted) is None
+    assert registry_plan.config_patch(applied, wanted) == {}
 
 
 def test_rwo_asks_for_recreate_rwx_for_rolling_update_and_removed_only_sets_the_state():
