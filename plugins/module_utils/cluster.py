@@ -98,6 +98,27 @@ def as_dict(response):
     return response
 
 
+class UrlError(Exception):
+    """An HTTP error answer from outside the API server, shaped like the kubernetes client's ApiException."""
+
+    def __init__(self, status, reason, body=None):
+        super(UrlError, self).__init__("{0} {1}".format(status, reason))
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+
+def bearer_token(configuration):
+    """The ``Bearer ...`` header value the kubernetes client sends, or None (client certificates only)."""
+    settings = configuration.auth_settings() if hasattr(configuration, "auth_settings") else {}
+    value = (settings.get("BearerToken") or {}).get("value")
+    if value:
+        return value
+    if hasattr(configuration, "get_api_key_with_prefix"):
+        return configuration.get_api_key_with_prefix("authorization")
+    return None
+
+
 class ClusterClient(object):
     """Plain-dict access to the cluster for one module run.
 
@@ -262,10 +283,26 @@ class ClusterClient(object):
 
         return self._call(call, action, subject or path)
 
-    def read_json(self, path, subject):
-        """GET a path whose answer is JSON but not a Kubernetes object (e.g. a service proxy)."""
-        response = self._call(lambda: self.dynamic.request("get", path, serialize=False), "read", subject)
-        data = getattr(response, "data", response)
+    def read_url_json(self, url, subject):
+        """GET an absolute URL outside the API server (an OpenShift Route) with the client's own bearer token and CA.
+
+        The kubernetes client's REST client carries the kubeconfig's CA, client certificate and
+        proxy settings; the token is the one every API request sends.
+        """
+        api_client = self.dynamic.client
+
+        def call():
+            headers = {"Accept": "application/json"}
+            token = bearer_token(api_client.configuration)
+            if token:
+                headers["Authorization"] = token
+            response = api_client.rest_client.request("GET", url, headers=headers)
+            data = response.read() if hasattr(response, "read") else getattr(response, "data", None)
+            if response.status >= 400:
+                raise UrlError(response.status, response.reason, data)
+            return data
+
+        data = self._call(call, "read", subject)
         if isinstance(data, bytes):
             data = data.decode("utf-8", "replace")
         try:
