@@ -22,7 +22,7 @@ description:
   - Only the options given are managed; every other field of the CR is left as it is.
   - Validates before writing. Referenced StorageClasses must exist; the scratch class must offer Filesystem
     volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles), a Portworx repl
-    of at least 2 and C(reclaimPolicy: Retain) (see O(allow_unsafe_vm_state_class)); overhead values
+    of at least 2 and C(reclaimPolicy=Retain) (see O(allow_unsafe_vm_state_class)); overhead values
     must be decimal strings in [0, 1) with at most 3 decimals. An overhead below 0.08 while Filesystem VM volumes
     exist, and a migration bandwidth cap, only warn.
   - Writes the C(v1beta1) API, which every OpenShift Virtualization release serves. HCO 1.18 added a C(v1) API
@@ -100,7 +100,7 @@ options:
   allow_unsafe_vm_state_class:
     description:
       - Accept a O(vm_state_storage_class) that breaks the VM state rule (Portworx repl of at least 2 and
-        C(reclaimPolicy: Retain)); without it such a class is refused, with it the run only warns. VM state (vTPM,
+        C(reclaimPolicy=Retain)); without it such a class is refused, with it the run only warns. VM state (vTPM,
         EFI variables) on such a class is lost with a node or with its claim.
     type: bool
     default: false
