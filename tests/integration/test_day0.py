@@ -141,3 +141,13 @@ def test_day0_converges_and_a_second_run_changes_nothing(sim, tmp_path):
     # kubernetes.core.k8s (VolumeSnapshotClass, AutopilotRule) sends no-op patches on a second run: they change
     # nothing, but they are writes; only the collection's modules write nothing at all.
     assert again.changed == 0 and sim.changing_writes() == 0, writes
+
+
+def test_day0_converges_through_15_percent_server_errors(sim, tmp_path):
+    # Roles' own kubernetes.core tasks retry 5xx like the modules do, so a flaky API server does not stop day 0.
+    sim.add_fault(verb=["get", "list", "create", "patch", "update"], resource="*", code=500, rate=0.15, seed=7)
+    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    sim.clear_faults()
+    assert run.ok, run
+    retried = [r["_task"] for r in run.results if r.get("attempts", 1) > 1 or r.get("retries")]
+    assert retried, "the fault rate should have hit at least one task"
