@@ -5,9 +5,10 @@
 
 It sits on kubernetes.core's ``K8SClient`` (discovery, auth, the DynamicClient) and adds what our
 modules need on every call: objects as plain dicts, ``None`` for a missing object, server-side
-``dryRun=All`` for writes in check mode, bounded retries for transient failures, read-modify-write
-with conflict retry, subresource calls (KubeVirt ``addvolume``, pod eviction), and one-line
-failures naming the object.
+``dryRun=All`` for writes in check mode, ``fieldValidation=Strict`` on every write (a misspelled
+field is refused instead of silently pruned), the API's ``Warning`` headers handed to the module
+as warnings, bounded retries for transient failures, read-modify-write with conflict retry,
+subresource calls (KubeVirt ``addvolume``, pod eviction), and one-line failures naming the object.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,12 @@ __metaclass__ = type
 
 import copy
 import json
+import re
+
+try:
+    from urllib.parse import urlencode
+except ImportError:  # Python 2
+    from urllib import urlencode
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import (
     ModuleFailure,
@@ -32,6 +39,10 @@ except ImportError:  # handled by AnsibleK8SModule's requirement check
     ResourceNotFoundError = ResourceNotUniqueError = LookupError
 
 DRY_RUN_ALL = "All"
+#: Unknown or duplicate fields in a write are an error, not silently dropped (apiserver >= 1.27 default is Warn).
+FIELD_VALIDATION = "Strict"
+# One RFC 7234 warning value as the apiserver sends it: 299 - "text" (several may share one header).
+_WARNING_VALUE = re.compile(r'\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"')
 PATCH_CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
@@ -44,12 +55,68 @@ def describe(kind, name, namespace=None):
     return "{0} {1}".format(kind, "{0}/{1}".format(namespace, name) if namespace else name)
 
 
+def warning_texts(headers):
+    """The texts of the ``Warning`` headers of an answer, in order, without duplicates."""
+    if headers is None:
+        return []
+    if hasattr(headers, "getlist"):
+        values = headers.getlist("Warning")
+    elif hasattr(headers, "get_all"):
+        values = headers.get_all("Warning") or []
+    else:
+        value = dict((str(k).lower(), v) for k, v in dict(headers).items()).get("warning")
+        values = [value] if value else []
+    texts = []
+    for value in values:
+        found = [m.group(1).replace('\\"', '"').replace("\\\\", "\\") for m in _WARNING_VALUE.finditer(value)]
+        for text in found or [value.strip()]:
+            if text and text not in texts:
+                texts.append(text)
+    return texts
+
+
+def decode_answer(response):
+    """A raw HTTP answer's JSON body as a dict (None for an empty body)."""
+    data = getattr(response, "data", response)
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if isinstance(data, str):
+        if not data.strip():
+            return None
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    return as_dict(data)
+
+
 def as_dict(response):
     if response is None:
         return None
     if hasattr(response, "to_dict"):
         return response.to_dict()
     return response
+
+
+class UrlError(Exception):
+    """An HTTP error answer from outside the API server, shaped like the kubernetes client's ApiException."""
+
+    def __init__(self, status, reason, body=None):
+        super(UrlError, self).__init__("{0} {1}".format(status, reason))
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+
+def bearer_token(configuration):
+    """The ``Bearer ...`` header value the kubernetes client sends, or None (client certificates only)."""
+    settings = configuration.auth_settings() if hasattr(configuration, "auth_settings") else {}
+    value = (settings.get("BearerToken") or {}).get("value")
+    if value:
+        return value
+    if hasattr(configuration, "get_api_key_with_prefix"):
+        return configuration.get_api_key_with_prefix("authorization")
+    return None
 
 
 class ClusterClient(object):
@@ -59,12 +126,14 @@ class ClusterClient(object):
     admits the request exactly as it would for real and persists nothing.
     """
 
-    def __init__(self, k8s_client, check_mode=False, policy=None, on_retry=None):
+    def __init__(self, k8s_client, check_mode=False, policy=None, on_retry=None, on_warning=None):
         self.k8s = k8s_client
         self.dynamic = k8s_client.client
         self.check_mode = check_mode
         self.policy = policy or RetryPolicy()
         self.on_retry = on_retry
+        self.on_warning = on_warning
+        self.warnings = []
         self._resources = {}
 
     # discovery -------------------------------------------------------------------------------
@@ -111,8 +180,27 @@ class ClusterClient(object):
         return listing.get("items") or []
 
     # writes ----------------------------------------------------------------------------------
-    def _write_params(self):
-        return {"dry_run": DRY_RUN_ALL} if self.check_mode else {}
+    def _write_query(self):
+        query = [("fieldValidation", FIELD_VALIDATION)]
+        if self.check_mode:
+            query.append(("dryRun", DRY_RUN_ALL))
+        return query
+
+    def _send(self, method, resource, name, namespace, body=None, content_type="application/json"):
+        """One write request, with Strict field validation (and dryRun in check mode); its warnings are kept."""
+        path = "{0}?{1}".format(resource.path(name=name, namespace=namespace), urlencode(self._write_query()))
+        response = self.dynamic.request(method, path, body=body, content_type=content_type, serialize=False)
+        self.note_warnings(getattr(response, "headers", None))
+        return decode_answer(response)
+
+    def note_warnings(self, headers):
+        """Hand each new ``Warning`` of an answer to ``on_warning`` (the module's warnings)."""
+        for text in warning_texts(headers):
+            if text in self.warnings:
+                continue
+            self.warnings.append(text)
+            if self.on_warning is not None:
+                self.on_warning(text)
 
     def create(self, definition):
         kind, name, namespace = _identity(definition)
@@ -121,10 +209,10 @@ class ClusterClient(object):
 
         def attempt():
             attempts.append(True)
-            return resource.create(body=definition, namespace=namespace, **self._write_params())
+            return self._send("post", resource, None, namespace, body=definition)
 
         try:
-            return as_dict(self._call(attempt, "create", describe(kind, name, namespace)))
+            return self._call(attempt, "create", describe(kind, name, namespace))
         except ModuleFailure as failure:
             # A create whose answer was lost (a reset connection, a 5xx from a proxy after the write)
             # is replayed by the retry, and the replay meets the object the first attempt created.
@@ -137,42 +225,22 @@ class ClusterClient(object):
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge"):
         resource = self.resource(api_version, kind)
-        return as_dict(
-            self._call(
-                lambda: resource.patch(
-                    body=patch,
-                    name=name,
-                    namespace=namespace,
-                    content_type=PATCH_CONTENT_TYPES[patch_type],
-                    **self._write_params()
-                ),
-                "patch",
-                describe(kind, name, namespace),
-            )
+        return self._call(
+            lambda: self._send("patch", resource, name, namespace, body=patch, content_type=PATCH_CONTENT_TYPES[patch_type]),
+            "patch",
+            describe(kind, name, namespace),
         )
 
     def replace(self, definition):
         kind, name, namespace = _identity(definition)
         resource = self.resource(definition["apiVersion"], kind)
-        return as_dict(
-            self._call(
-                lambda: resource.replace(body=definition, name=name, namespace=namespace, **self._write_params()),
-                "replace",
-                describe(kind, name, namespace),
-            )
-        )
+        return self._call(lambda: self._send("put", resource, name, namespace, body=definition), "replace", describe(kind, name, namespace))
 
     def delete(self, api_version, kind, name, namespace=None):
         """Delete; returns the API's answer, or ``None`` when the object was already gone."""
         resource = self.resource(api_version, kind)
         try:
-            return as_dict(
-                self._call(
-                    lambda: resource.delete(name=name, namespace=namespace, **self._write_params()),
-                    "delete",
-                    describe(kind, name, namespace),
-                )
-            )
+            return self._call(lambda: self._send("delete", resource, name, namespace), "delete", describe(kind, name, namespace))
         except ModuleFailure as failure:
             if failure.status == 404:
                 return None
@@ -193,8 +261,7 @@ class ClusterClient(object):
             wanted = copy.deepcopy(current)
             if not mutate(wanted):
                 return current, current
-            written = resource.replace(body=wanted, name=name, namespace=namespace, **self._write_params())
-            return current, as_dict(written)
+            return current, self._send("put", resource, name, namespace, body=wanted)
 
         return self._call(attempt, "update", subject, conflict_is_transient=True)
 
@@ -208,18 +275,34 @@ class ClusterClient(object):
         params = {}
         if self.check_mode and method.lower() != "get" and "subresources.kubevirt.io" not in path:
             params["dry_run"] = DRY_RUN_ALL
-        return as_dict(
-            self._call(
-                lambda: self.dynamic.request(method, path, body=body, content_type="application/json", **params),
-                action,
-                subject or path,
-            )
-        )
 
-    def read_json(self, path, subject):
-        """GET a path whose answer is JSON but not a Kubernetes object (e.g. a service proxy)."""
-        response = self._call(lambda: self.dynamic.request("get", path, serialize=False), "read", subject)
-        data = getattr(response, "data", response)
+        def call():
+            response = self.dynamic.request(method, path, body=body, content_type="application/json", serialize=False, **params)
+            self.note_warnings(getattr(response, "headers", None))
+            return decode_answer(response)
+
+        return self._call(call, action, subject or path)
+
+    def read_url_json(self, url, subject):
+        """GET an absolute URL outside the API server (an OpenShift Route) with the client's own bearer token and CA.
+
+        The kubernetes client's REST client carries the kubeconfig's CA, client certificate and
+        proxy settings; the token is the one every API request sends.
+        """
+        api_client = self.dynamic.client
+
+        def call():
+            headers = {"Accept": "application/json"}
+            token = bearer_token(api_client.configuration)
+            if token:
+                headers["Authorization"] = token
+            response = api_client.rest_client.request("GET", url, headers=headers)
+            data = response.read() if hasattr(response, "read") else getattr(response, "data", None)
+            if response.status >= 400:
+                raise UrlError(response.status, response.reason, data)
+            return data
+
+        data = self._call(call, "read", subject)
         if isinstance(data, bytes):
             data = data.decode("utf-8", "replace")
         try:
@@ -237,14 +320,14 @@ class ClusterClient(object):
         }
         if self.check_mode:
             body["deleteOptions"] = {"dryRun": [DRY_RUN_ALL]}
-        path = "/api/v1/namespaces/{0}/pods/{1}/eviction".format(namespace, pod_name)
-        return as_dict(
-            self._call_once(
-                lambda: self.dynamic.request("post", path, body=body, content_type="application/json"),
-                "evict",
-                describe("Pod", pod_name, namespace),
-            )
-        )
+        path = "/api/v1/namespaces/{0}/pods/{1}/eviction?{2}".format(namespace, pod_name, urlencode([("fieldValidation", FIELD_VALIDATION)]))
+
+        def call():
+            response = self.dynamic.request("post", path, body=body, content_type="application/json", serialize=False)
+            self.note_warnings(getattr(response, "headers", None))
+            return decode_answer(response)
+
+        return self._call_once(call, "evict", describe("Pod", pod_name, namespace))
 
     # plumbing --------------------------------------------------------------------------------
     def _call(self, func, action, subject, conflict_is_transient=False):

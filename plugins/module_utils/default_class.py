@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
     CLUSTER_DEFAULT_ANNOTATION,
     VIRT_DEFAULT_ANNOTATION,
@@ -67,11 +67,7 @@ def plan_default_class(storage_classes, profiles_by_name, target, cluster_defaul
     by_name = dict((class_name(sc), sc) for sc in storage_classes)
     subject = "StorageClass {0}".format(target)
     if target not in by_name:
-        raise Refusal(
-            subject,
-            "it does not exist",
-            "Create it first, or choose one of: {0}.".format(", ".join(sorted(by_name)) or "(no classes)"),
-        )
+        raise NotFound(subject, "create it first, or choose one of: {0}".format(", ".join(sorted(by_name)) or "(no classes)"))
     profile = profiles_by_name.get(target)
     warnings = []
     if require_rwx and not offers(profile, READ_WRITE_MANY):

@@ -3,9 +3,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Draining a node without the Node Maintenance Operator, the way ``kubectl drain`` does.
 
-Which pods to evict (not DaemonSet pods, not mirror pods), which VMIs to hand to KubeVirt as
-VirtualMachineInstanceMigrations instead, when the node counts as drained, and how to describe
-what is still pending. Pure logic; the module does the calls.
+Which pods to evict (not DaemonSet pods, not mirror pods, not finished pods), which VMIs to hand
+to KubeVirt as VirtualMachineInstanceMigrations instead, which to leave to an external controller
+(``evictionStrategy: External``), when the node counts as drained, and how to describe what is
+still pending. Pure logic; the module does the calls.
+
+After a live migration KubeVirt leaves the source virt-launcher pod on the node in phase
+Succeeded; a finished pod holds no resources and blocks no maintenance, so it is neither evicted
+nor waited for.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +24,9 @@ LAUNCHER_LABEL = "kubevirt.io"
 LAUNCHER_VALUE = "virt-launcher"
 CREATED_BY_LABEL = "kubevirt.io/created-by"
 MIGRATION_FINAL_PHASES = ("Succeeded", "Failed")
+POD_FINISHED_PHASES = ("Succeeded", "Failed")
+MIGRATE = "migrate"
+EXTERNAL_MOVE = "external"
 MIGRATION_LABEL = "ocpvirt.portworx/maintenance-node"
 
 
@@ -46,9 +54,13 @@ def pods_on(pods, node_name):
     return [p for p in pods if (p.get("spec") or {}).get("nodeName") == node_name]
 
 
+def is_finished(pod):
+    return ((pod or {}).get("status") or {}).get("phase") in POD_FINISHED_PHASES
+
+
 def evictable_pods(pods, node_name):
-    """Pods a drain has to remove from the node: everything but DaemonSet and mirror pods."""
-    return [p for p in pods_on(pods, node_name) if not is_daemonset_pod(p) and not is_mirror_pod(p)]
+    """Pods a drain has to remove from the node: everything but DaemonSet, mirror and finished pods."""
+    return [p for p in pods_on(pods, node_name) if not is_daemonset_pod(p) and not is_mirror_pod(p) and not is_finished(p)]
 
 
 def pod_key(pod):
@@ -86,7 +98,7 @@ class DrainStep(object):
 
     def __init__(self, migrate, evict, waiting):
         self.migrate = migrate  # VMIs (dicts) that need a migration created
-        self.evict = evict  # pods (dicts) to evict now
+        self.evict = evict  # pods (dicts) to evict now (for External VMIs: to signal the evacuation)
         self.waiting = waiting  # {pod or VMI key: why we are waiting}
 
     @property
@@ -98,26 +110,39 @@ def next_drain_step(node_name, vmis, pods, migrations, outcomes):
     """Plan one pass: migrate migratable VMIs, evict the other pods, wait for what is in flight.
 
     ``outcomes`` maps VMI ``namespace/name`` to the eviction outcome from the preflight
-    (``migrate``, ``shut down`` or ``block``). Launcher pods of VMIs that migrate are left alone:
-    KubeVirt removes them when the migration completes.
+    (``migrate``, ``external``, ``shut down`` or ``block``). Launcher pods of VMIs that migrate are
+    left alone: KubeVirt removes them when the migration completes. A VMI with the External
+    strategy gets no migration from us: its launcher pod is evicted once, which KubeVirt refuses
+    while it sets ``status.evacuationNodeName`` for the external controller, and then it is waited for.
     """
     active = active_migrations(migrations)
     migrate, evict, waiting = [], [], {}
-    migrating_uids = set()
+    skip_launchers = set()
     for vmi in vmis:
-        if ((vmi.get("status") or {}).get("nodeName")) != node_name:
+        status = vmi.get("status") or {}
+        if status.get("nodeName") != node_name:
             continue
         key = "{0}/{1}".format(meta(vmi, "namespace"), meta(vmi, "name"))
-        if outcomes.get(key) != "migrate":
+        outcome = outcomes.get(key)
+        if outcome == EXTERNAL_MOVE:
+            if status.get("evacuationNodeName") == node_name:
+                skip_launchers.add(meta(vmi, "uid"))
+                waiting["VMI " + key] = "evictionStrategy External: waiting for the external controller to move it " \
+                                        "(status.evacuationNodeName={0})".format(node_name)
+            else:
+                waiting["VMI " + key] = "evictionStrategy External: waiting for KubeVirt to hand it to the external controller"
             continue
-        migrating_uids.add(meta(vmi, "uid"))
+        if outcome != MIGRATE:
+            continue
+        skip_launchers.add(meta(vmi, "uid"))
         if key in active:
             waiting["VMI " + key] = "migration {0} in progress".format(active[key])
         else:
             migrate.append(vmi)
     for pod in evictable_pods(pods, node_name):
         key = pod_key(pod)
-        if is_launcher(pod) and (meta(pod, "labels") or {}).get(CREATED_BY_LABEL) in migrating_uids:
+        created_by = (meta(pod, "labels") or {}).get(CREATED_BY_LABEL)
+        if is_launcher(pod) and created_by in skip_launchers:
             continue
         if is_terminating(pod):
             waiting["pod " + key] = "terminating"

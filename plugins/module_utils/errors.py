@@ -48,6 +48,25 @@ class Refusal(ModuleFailure):
         self.fix = fix
 
 
+class NotFound(ModuleFailure):
+    """An object the task names does not exist: every module reports it the same way (HTTP 404, NotFound).
+
+    Raised before any write, like a refusal, but it is not one: nothing was judged, there was nothing
+    to judge.
+    """
+
+    def __init__(self, subject, hint=None, **details):
+        msg = "{0} not found".format(subject)
+        if hint:
+            msg = "{0}: {1}".format(msg, hint)
+        super(NotFound, self).__init__(msg, status=404, reason="NotFound", **details)
+        self.subject = subject
+
+
+#: What a patch planner returns when nothing needs changing (never None, never a patch with an empty spec).
+NO_PATCH = {}
+
+
 class WaitTimeout(ModuleFailure):
     """The cluster did not reach the wanted state within ``wait_timeout``."""
 

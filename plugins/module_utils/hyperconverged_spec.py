@@ -15,11 +15,17 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import describe_modes, offers
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import describe_modes, is_portworx, offers, replication_factor
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
 
 CDI_CONFIG_NAME = "config"
 RECOMMENDED_OVERHEAD = 0.08
+#: The VM state (vTPM, EFI) rule of the Portworx addendum: the state must survive a node and a deleted claim.
+VM_STATE_MIN_REPLICAS = 2
+VM_STATE_RECLAIM_POLICY = "Retain"
+#: HCO 1.16 ignores this feature gate; the setting is spec.enableCommonBootImageImport
+#: (kubevirt/hyperconverged-cluster-operator api/v1beta1/hyperconverged_types.go).
+DEPRECATED_BOOT_IMAGE_GATE = "enableCommonBootImageImport"
 
 # CDI's pattern for a Percent, narrowed to [0, 1): an overhead of 1 would leave no usable space.
 _OVERHEAD_PATTERN = re.compile(r"^0(\.\d{1,3})?$")
@@ -62,6 +68,8 @@ def wanted_spec(params):
         spec["liveMigrationConfig"] = live_spec
     if params.get("eviction_strategy") is not None:
         spec["evictionStrategy"] = params["eviction_strategy"]
+    if params.get("enable_common_boot_image_import") is not None:
+        spec["enableCommonBootImageImport"] = bool(params["enable_common_boot_image_import"])
     if params.get("feature_gates"):
         spec["featureGates"] = dict((str(k), bool(v)) for k, v in params["feature_gates"].items())
     return spec
@@ -71,9 +79,31 @@ def valid_overhead(value):
     return bool(_OVERHEAD_PATTERN.match(str(value)))
 
 
-def check(spec, classes_by_name, profiles_by_name, filesystem_vm_volumes=0):
-    """``(errors, warnings)`` for ``spec`` on a cluster with these classes and profiles."""
+def vm_state_class_problems(storage_class):
+    """Why a class breaks the VM state rule (repl >= 2 on Portworx, reclaimPolicy Retain); empty when it keeps it."""
+    problems = []
+    if is_portworx(storage_class):
+        repl = replication_factor(storage_class) or 1
+        if repl < VM_STATE_MIN_REPLICAS:
+            problems.append("Portworx repl {0} (needs at least {1}, so the state survives a node)".format(repl, VM_STATE_MIN_REPLICAS))
+    reclaim = (storage_class or {}).get("reclaimPolicy") or "Delete"
+    if reclaim != VM_STATE_RECLAIM_POLICY:
+        problems.append("reclaimPolicy {0} (needs {1}, so the state survives a deleted claim)".format(reclaim, VM_STATE_RECLAIM_POLICY))
+    return problems
+
+
+def check(spec, classes_by_name, profiles_by_name, filesystem_vm_volumes=0, allow_unsafe_vm_state_class=False):
+    """``(errors, warnings)`` for ``spec`` on a cluster with these classes and profiles.
+
+    ``allow_unsafe_vm_state_class`` turns a VM state class that breaks the repl/Retain rule from an
+    error into a warning.
+    """
     errors, warnings = [], []
+    if DEPRECATED_BOOT_IMAGE_GATE in (spec.get("featureGates") or {}):
+        errors.append(
+            "featureGates.{0} is deprecated and ignored since HCO 1.16: set enable_common_boot_image_import "
+            "(spec.enableCommonBootImageImport) instead".format(DEPRECATED_BOOT_IMAGE_GATE)
+        )
     scratch = spec.get("scratchSpaceStorageClass")
     if scratch:
         if scratch not in classes_by_name:
@@ -88,6 +118,15 @@ def check(spec, classes_by_name, profiles_by_name, filesystem_vm_volumes=0):
         elif not _offers_filesystem(profiles_by_name.get(vm_state)):
             errors.append("vmStateStorageClass {0} offers neither RWX nor RWO Filesystem volumes (its StorageProfile offers {1})".format(
                 vm_state, describe_modes(profiles_by_name.get(vm_state))))
+        else:
+            problems = vm_state_class_problems(classes_by_name[vm_state])
+            if problems:
+                text = "vmStateStorageClass {0} breaks the VM state rule: {1}".format(vm_state, "; ".join(problems))
+                if allow_unsafe_vm_state_class:
+                    warnings.append(text + " (accepted by allow_unsafe_vm_state_class)")
+                else:
+                    errors.append(text + "; use a class with repl >= 2 and reclaimPolicy Retain (preset vm_state), "
+                                  "or set allow_unsafe_vm_state_class=true to accept losing VM state")
     overhead = spec.get("filesystemOverhead") or {}
     values = []
     if "global" in overhead:

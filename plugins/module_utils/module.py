@@ -94,13 +94,17 @@ class OcpVirtModule(AnsibleK8SModule):
                 k8s = get_api_client(module=self)
             except CoreException as exc:
                 raise ModuleFailure(to_text(exc), reason="ClientConfig")
-            self._cluster = ClusterClient(k8s, check_mode=self.check_mode, on_retry=self._note_retry)
+            self._cluster = ClusterClient(k8s, check_mode=self.check_mode, on_retry=self._note_retry, on_warning=self._note_api_warning)
         return self._cluster
 
     def _note_retry(self, exc, delay):
         retries = self.result.setdefault("retries", 0)
         self.result["retries"] = retries + 1
         self.debug("transient API error ({0}); retrying in {1:.1f}s".format(getattr(exc, "status", exc), delay))
+
+    def _note_api_warning(self, text):
+        # The apiserver's Warning headers (dropped fields, deprecated APIs) would otherwise be lost.
+        self.warn("The API server warned: {0}".format(text))
 
     # results ---------------------------------------------------------------------------------
     def changed(self, flag=True):

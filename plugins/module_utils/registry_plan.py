@@ -14,15 +14,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NO_PATCH, NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import plan_expansion, requested_size, storage_class_name
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import compare_quantities
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
-    classes_offering,
+    classes_giving_plain_claims,
     describe_modes,
     is_portworx,
     is_sharedv4,
-    offers,
+    plain_claim_gets,
     replication_factor,
 )
 
@@ -34,7 +34,7 @@ DEFAULT_ROUTE = "default-route"
 FILESYSTEM = "Filesystem"
 READ_WRITE_ONCE = "ReadWriteOnce"
 MIN_PORTWORX_REPLICAS = 2
-SHAREDV4_HINT = " (a Portworx class with sharedv4: \"true\" gives ReadWriteMany Filesystem)"
+SHAREDV4_HINT = " (a class of the Portworx CSI provisioner pxd.portworx.com gives ReadWriteMany Filesystem, as sharedv4)"
 #: Storage backends of the registry config; exactly one may be set.
 STORAGE_BACKENDS = ("azure", "emptyDir", "gcs", "ibmcos", "oss", "pvc", "s3", "swift")
 
@@ -46,16 +46,18 @@ def class_name(storage_class):
 def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=None, allow_single_replica=False):
     """The class to put the registry on: ``wanted`` checked, or the best Portworx class found.
 
-    The class must offer ``access_mode`` with Filesystem in its StorageProfile; the refusal says
-    what a class offers and names one that would do. Discovery only considers classes that keep
-    enough replicas, so it never picks a class that the replication rule would then refuse.
+    The registry claim is a plain PVC, so the class must provision ``access_mode`` with Filesystem
+    for a plain claim (:func:`plain_claim_gets`: what the provisioner gives, not what the
+    StorageProfile steers DataVolumes to); the refusal says what a class offers and names one that
+    would do. Discovery only considers classes that keep enough replicas, so it never picks a class
+    that the replication rule would then refuse.
     """
     by_name = dict((class_name(sc), sc) for sc in storage_classes)
-    fitting = classes_offering(storage_classes, profiles_by_name, access_mode, FILESYSTEM)
+    fitting = classes_giving_plain_claims(storage_classes, profiles_by_name, access_mode, FILESYSTEM)
     if not allow_single_replica:
         fitting = [name for name in fitting if enough_replicas(by_name[name])]
     # A sharedv4 class is made for shared filesystems; among equals it is the better registry home
-    # (classes_offering already put the higher replication first, and the sort is stable).
+    # (classes_giving_plain_claims already put the higher replication first, and the sort is stable).
     fitting.sort(key=lambda name: not is_sharedv4(by_name[name]))
     if wanted is None:
         if not fitting:
@@ -75,17 +77,12 @@ def choose_storage_class(storage_classes, profiles_by_name, access_mode, wanted=
         return by_name[fitting[0]]
     storage_class = by_name.get(wanted)
     if storage_class is None:
+        raise NotFound("StorageClass {0}".format(wanted), "choose an existing class{0}".format(", for example " + fitting[0] if fitting else ""))
+    if not plain_claim_gets(storage_class, profiles_by_name.get(wanted), access_mode, FILESYSTEM):
         raise Refusal(
             "StorageClass {0}".format(wanted),
-            "it does not exist",
-            "Choose an existing class{0}.".format(", for example " + fitting[0] if fitting else ""),
-        )
-    if not offers(profiles_by_name.get(wanted), access_mode, FILESYSTEM):
-        raise Refusal(
-            "StorageClass {0}".format(wanted),
-            "its StorageProfile offers {0}, not {1} with Filesystem volumes, which the registry needs".format(
-                describe_modes(profiles_by_name.get(wanted)), access_mode
-            ),
+            "its provisioner {0} is not known to give a plain {1} Filesystem claim and its StorageProfile offers {2}, "
+            "which the registry needs".format(storage_class.get("provisioner"), access_mode, describe_modes(profiles_by_name.get(wanted))),
             "Use a class that does{0}.".format(": " + ", ".join(fitting) if fitting else SHAREDV4_HINT),
             offered=describe_modes(profiles_by_name.get(wanted)),
             candidates=fitting,
@@ -215,7 +212,7 @@ def desired_spec(params, access_mode=None):
 
 
 def config_patch(current_spec, wanted):
-    """The merge patch taking ``current_spec`` to ``wanted``, or None when nothing differs.
+    """The merge patch taking ``current_spec`` to ``wanted``, or :data:`NO_PATCH` when nothing differs.
 
     Another storage backend left in the config (``emptyDir`` is common) is removed with a null:
     the operator accepts exactly one.
@@ -235,7 +232,7 @@ def config_patch(current_spec, wanted):
                 patch["storage"] = storage_patch
         elif current_spec.get(key) != value:
             patch[key] = value
-    return {"spec": patch} if patch else None
+    return {"spec": patch} if patch else NO_PATCH
 
 
 def owned_view(spec, wanted):

@@ -12,7 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-PORTWORX_PROVISIONERS = ("pxd.portworx.com", "kubernetes.io/portworx-volume")
+PORTWORX_CSI_PROVISIONER = "pxd.portworx.com"
+PORTWORX_PROVISIONERS = (PORTWORX_CSI_PROVISIONER, "kubernetes.io/portworx-volume")
+FILESYSTEM = "Filesystem"
+#: Access modes Portworx CSI provisions as a Filesystem volume on any class: ReadWriteMany (and the other
+#: multi-node modes) become sharedv4 by default, without sharedv4: "true" on the class
+#: (libopenstorage/openstorage csi/controller.go, resolveSharedSpec).
+PORTWORX_CSI_FILESYSTEM_MODES = ("ReadWriteOnce", "ReadWriteMany")
 VIRT_DEFAULT_ANNOTATION = "storageclass.kubevirt.io/is-default-virt-class"
 CLUSTER_DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
@@ -75,6 +81,34 @@ def classes_offering(storage_classes, profiles_by_name, access_mode, volume_mode
         for sc in storage_classes
         if (is_portworx(sc) or not portworx_only)
         and offers(profiles_by_name.get(sc["metadata"]["name"]), access_mode, volume_mode)
+    ]
+    matches.sort(key=lambda sc: (-(replication_factor(sc) or 1), sc["metadata"]["name"]))
+    return [sc["metadata"]["name"] for sc in matches]
+
+
+def plain_claim_gets(storage_class, profile, access_mode, volume_mode):
+    """Whether a plain PVC (not a CDI DataVolume) with these modes is provisioned by ``storage_class``.
+
+    A StorageProfile steers only CDI DataVolumes, so it does not limit a plain claim: what counts is
+    what the provisioner gives. Portworx CSI gives every Filesystem claim in
+    :data:`PORTWORX_CSI_FILESYSTEM_MODES`; for other provisioners the profile is the best knowledge
+    there is.
+    """
+    if (
+        (storage_class or {}).get("provisioner") == PORTWORX_CSI_PROVISIONER
+        and volume_mode == FILESYSTEM
+        and access_mode in PORTWORX_CSI_FILESYSTEM_MODES
+    ):
+        return True
+    return offers(profile, access_mode, volume_mode)
+
+
+def classes_giving_plain_claims(storage_classes, profiles_by_name, access_mode, volume_mode):
+    """Names of the Portworx classes that provision a plain claim with these modes, higher replication first."""
+    matches = [
+        sc
+        for sc in storage_classes
+        if is_portworx(sc) and plain_claim_gets(sc, profiles_by_name.get(sc["metadata"]["name"]), access_mode, volume_mode)
     ]
     matches.sort(key=lambda sc: (-(replication_factor(sc) or 1), sc["metadata"]["name"]))
     return [sc["metadata"]["name"] for sc in matches]

@@ -215,9 +215,19 @@ def normalized_parameters(parameters):
     return dict((str(key), _normalized_value(str(key), value)) for key, value in (parameters or {}).items())
 
 
-def same_immutable_fields(existing, desired):
-    """Whether ``existing`` is ``desired`` in every immutable field (any Portworx provisioner counts as one)."""
+#: The deprecated in-tree Portworx plugin; seed 000 recommends the CSI provisioner, so a class on it is never adopted.
+IN_TREE_PROVISIONER = "kubernetes.io/portworx-volume"
+
+
+def same_immutable_fields(existing, desired, provisioner_must_match=True):
+    """Whether ``existing`` is ``desired`` in every immutable field, the provisioner included.
+
+    With ``provisioner_must_match=False`` any Portworx provisioner counts, which only serves to find
+    in-tree look-alikes worth a warning.
+    """
     if not (is_portworx(existing) and is_portworx(desired)):
+        return False
+    if provisioner_must_match and _effective(existing, "provisioner") != _effective(desired, "provisioner"):
         return False
     if normalized_parameters(_effective(existing, "parameters")) != normalized_parameters(_effective(desired, "parameters")):
         return False
@@ -250,10 +260,34 @@ def adoption_candidates(preset, desired, storage_classes, profiles_by_name=None)
     return found
 
 
+def in_tree_lookalikes(preset, desired, storage_classes, profiles_by_name=None):
+    """Classes that would be adopted but use the deprecated in-tree provisioner: warned about, never adopted."""
+    required = REQUIRED_PROFILE_MODES.get(preset)
+    found = []
+    for storage_class in storage_classes or []:
+        name = (storage_class.get("metadata") or {}).get("name")
+        if not name or storage_class.get("provisioner") != IN_TREE_PROVISIONER:
+            continue
+        if not same_immutable_fields(storage_class, desired, provisioner_must_match=False):
+            continue
+        if required and not offers((profiles_by_name or {}).get(name), *required):
+            continue
+        found.append(name)
+    return sorted(found)
+
+
+def in_tree_warning(preset, names):
+    return (
+        "StorageClass(es) {0} match the {1} preset but use the deprecated in-tree provisioner {2}; not adopted. "
+        "Portworx recommends the CSI provisioner pxd.portworx.com: create new volumes on a CSI class and move "
+        "workloads off the in-tree one".format(", ".join(names), preset, IN_TREE_PROVISIONER)
+    )
+
+
 def choose_adoption(preset, candidates):
     """``(storage_class or None, reason)`` for the candidates of :func:`adoption_candidates`."""
     default_name = PRESETS[preset]["name"]
-    what = "Portworx provisioner, the preset's parameters, reclaimPolicy and volumeBindingMode"
+    what = "the CSI provisioner pxd.portworx.com, the preset's parameters, reclaimPolicy and volumeBindingMode"
     if preset in REQUIRED_PROFILE_MODES:
         what += ", and a StorageProfile offering {0}/{1}".format(*REQUIRED_PROFILE_MODES[preset])
     if not candidates:

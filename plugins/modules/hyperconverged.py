@@ -21,7 +21,8 @@ description:
     filesystem overhead).
   - Only the options given are managed; every other field of the CR is left as it is.
   - Validates before writing. Referenced StorageClasses must exist; the scratch class must offer Filesystem
-    volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles); overhead values
+    volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles), a Portworx repl
+    of at least 2 and C(reclaimPolicy=Retain) (see O(allow_unsafe_vm_state_class)); overhead values
     must be decimal strings in [0, 1) with at most 3 decimals. An overhead below 0.08 while Filesystem VM volumes
     exist, and a migration bandwidth cap, only warn.
   - Writes the C(v1beta1) API, which every OpenShift Virtualization release serves. HCO 1.18 added a C(v1) API
@@ -87,8 +88,22 @@ options:
     type: str
     choices: [None, LiveMigrate, LiveMigrateIfPossible, External]
   feature_gates:
-    description: C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
+    description:
+      - C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
+      - The gate C(enableCommonBootImageImport) is refused; HCO 1.16 ignores it. Use O(enable_common_boot_image_import).
     type: dict
+  enable_common_boot_image_import:
+    description:
+      - C(spec.enableCommonBootImageImport), whether HCO imports the common boot images (its default is true). Boot
+        images are only imported when the default virtualization class offers RWX Block. Unset leaves the field as it is.
+    type: bool
+  allow_unsafe_vm_state_class:
+    description:
+      - Accept a O(vm_state_storage_class) that breaks the VM state rule (Portworx repl of at least 2 and
+        C(reclaimPolicy=Retain)); without it such a class is refused, with it the run only warns. VM state (vTPM,
+        EFI variables) on such a class is lost with a node or with its claim.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -151,7 +166,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, HCO_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
     CDI_CONFIG_NAME,
     check,
@@ -187,6 +202,8 @@ ARGUMENT_SPEC = dict(
     ),
     eviction_strategy=dict(type="str", choices=["None", "LiveMigrate", "LiveMigrateIfPossible", "External"]),
     feature_gates=dict(type="dict"),
+    enable_common_boot_image_import=dict(type="bool"),
+    allow_unsafe_vm_state_class=dict(type="bool", default=False),
 )
 
 
@@ -196,10 +213,9 @@ class HyperConvergedModule(OcpVirtModule):
         subject = "HyperConverged {0}/{1}".format(namespace, name)
         hco = self.cluster.get(HCO_API, "HyperConverged", name, namespace)
         if hco is None:
-            raise ModuleFailure("{0} not found: is OpenShift Virtualization installed and its HyperConverged CR created?".format(subject),
-                                status=404, reason="NotFound")
+            raise NotFound(subject, "is OpenShift Virtualization installed and its HyperConverged CR created?")
         spec = wanted_spec(self.params)
-        errors, warnings = check(spec, *self._storage_facts(spec))
+        errors, warnings = check(spec, *self._storage_facts(spec), allow_unsafe_vm_state_class=self.params["allow_unsafe_vm_state_class"])
         if errors:
             raise Refusal(subject, "; ".join(errors), "Fix the options (or create the missing classes) and run again.")
         for warning in warnings:

@@ -21,11 +21,14 @@ description:
     M(ocpvirt.portworx.volume_expand) does), then sends one merge patch to
     C(configs.imageregistry.operator.openshift.io/cluster) with C(managementState), C(replicas),
     C(storage.pvc.claim), C(defaultRoute) and, for ReadWriteOnce, C(rolloutStrategy=Recreate).
-  - Without O(storage_class), picks a Portworx class whose CDI StorageProfile offers O(access_mode)
-    with Filesystem volumes (the registry needs a filesystem; a Portworx class gives ReadWriteMany
-    Filesystem only with C(sharedv4=true)), preferring more Portworx replicas.
-  - Refuses before writing anything - more than one replica on a ReadWriteOnce claim; a class whose
-    StorageProfile cannot give the access mode with Filesystem (the message lists what it offers and
+  - The registry claim is a plain PVC, not a CDI DataVolume, so a class is judged by what its provisioner gives
+    such a claim, not by its StorageProfile (which only steers DataVolumes). The Portworx CSI provisioner
+    C(pxd.portworx.com) gives a ReadWriteOnce or ReadWriteMany Filesystem claim on any class (ReadWriteMany as a
+    sharedv4 volume, also without C(sharedv4=true)); for other provisioners the StorageProfile decides.
+  - Without O(storage_class), picks a Portworx class that gives O(access_mode) with Filesystem volumes,
+    sharedv4 classes first, then the most Portworx replicas.
+  - Refuses before writing anything - more than one replica on a ReadWriteOnce claim; a class that
+    cannot give the access mode with Filesystem (the message lists what its StorageProfile offers and
     names a class that would work); a Portworx class with C(repl) below 2 unless
     O(allow_single_replica=true).
   - Waits for the claim to be Bound, the ClusterOperator C(image-registry) to be Available, not
@@ -44,7 +47,7 @@ options:
     default: managed
   storage_class:
     description:
-      - StorageClass for a new claim. Default - discover a Portworx class whose StorageProfile offers
+      - StorageClass for a new claim. Default - discover a Portworx class that gives a plain claim
         O(access_mode) with Filesystem volumes and that keeps at least 2 replicas (any replication
         with O(allow_single_replica=true)); sharedv4 classes first, then the most replicas.
       - For an existing claim it must be the claim's class, or omitted.
@@ -180,7 +183,7 @@ retries:
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     capacity,
     claim_in_use,
@@ -226,11 +229,7 @@ class ImageRegistryModule(OcpVirtModule):
     def execute_module(self):
         config = self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
         if config is None:
-            raise ModuleFailure(
-                "configs.imageregistry.operator.openshift.io/cluster does not exist: is this an OpenShift cluster with the image registry operator?",
-                status=404,
-                reason="NotFound",
-            )
+            raise NotFound("configs.imageregistry.operator.openshift.io/cluster", "is this an OpenShift cluster with the image registry operator?")
         pvc_name = self.params["pvc_name"]
         existing = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
         claim_plan = None
@@ -248,9 +247,9 @@ class ImageRegistryModule(OcpVirtModule):
         elif claim_plan is not None and claim_plan.grow:
             claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
             expanded = True
-        if patch is not None:
+        if patch:
             config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
-        if created or expanded or patch is not None:
+        if created or expanded or patch:
             self.changed()
             self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})
 

@@ -21,12 +21,22 @@ description:
   - Before any write a preflight reports every finding and refuses (unless O(force=true)) when a
     VMI on the node would be shut down or would block the drain, when other nodes are already
     cordoned or in maintenance beyond O(max_unavailable), when another Portworx storage node is not
-    Online, or when the remaining workers lack memory for the VMs. This applies on every run, also
-    when the node is already cordoned or in maintenance (by hand or by an earlier run).
+    Online, or when the remaining workers lack memory or CPU for the VMs. It warns when the
+    remaining workers have another CPU vendor (VMs cannot live-migrate between vendors), names the
+    pods a PodDisruptionBudget keeps from being evicted, and names the VMIs with
+    C(evictionStrategy=External). This applies on every run, also when the node is already cordoned
+    or in maintenance (by hand or by an earlier run).
+  - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the
+    eviction of its launcher pod, sets C(status.evacuationNodeName) and leaves the move to an external
+    controller; the module waits for it within O(wait_timeout).
+  - Finished pods (phase C(Succeeded) or C(Failed)), such as the source virt-launcher pod KubeVirt
+    leaves on the node after a migration, are neither evicted nor waited for.
   - Waits until the node is drained (NodeMaintenance phase C(Succeeded), no VMI and no evictable pod
     left). On timeout the node stays cordoned; the failure says what is pending and why.
-  - O(state=absent) deletes the NodeMaintenance (or uncordons), then waits until the node is
-    schedulable and its Portworx StorageNode is Online again.
+  - O(state=absent) ends whichever maintenance is in place (it deletes the node's NodeMaintenance if
+    there is one, else uncordons), whatever O(method) says, then waits until the node is schedulable,
+    its Portworx StorageNode is Online and the StorageCluster is Online again, so that the next node
+    can follow.
 options:
   node:
     description: Name of the Node.
@@ -46,6 +56,7 @@ options:
       - V(auto) uses the Node Maintenance Operator when its API is served and its operator is
         installed, else V(drain).
       - V(node_maintenance) requires the operator; V(drain) cordons and drains directly.
+      - Used by O(state=present) only.
     type: str
     choices: [auto, node_maintenance, drain]
     default: auto
@@ -83,7 +94,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 method:
-  description: The method used, V(node_maintenance) or V(drain).
+  description:
+    - The method used, V(node_maintenance) or V(drain). With O(state=absent), V(node_maintenance) when a
+      NodeMaintenance was ended, else V(drain).
   returned: always
   type: str
   sample: node_maintenance
@@ -150,11 +163,11 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
     next_drain_step,
     pod_key,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, Refusal, WaitTimeout
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_preflight import (
-    STORAGE_NODE_ONLINE,
     MaintenanceFacts,
     is_cordoned,
+    portworx_health_problems,
     preflight,
     refusal_rule,
     refusals,
@@ -166,6 +179,9 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_prefl
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 
 NM_KIND = "NodeMaintenance"
+POLICY_API = "policy/v1"
+#: KubeVirt labels each VMI with the node it runs on, so a poll lists only this node's VMIs.
+VMI_NODE_LABEL = "kubevirt.io/nodeName"
 NM_CSV_PREFIX = "node-maintenance-operator"
 
 
@@ -189,7 +205,7 @@ class NodeMaintenance(OcpVirtModule):
     def read_node(self):
         node = self.cluster.get("v1", "Node", self.node_name)
         if node is None:
-            raise ModuleFailure("Node {0} not found".format(self.node_name), status=404, reason="NotFound")
+            raise NotFound("Node {0}".format(self.node_name), "check the name (oc get nodes)")
         return node
 
     def nmo_installed(self):
@@ -229,10 +245,23 @@ class NodeMaintenance(OcpVirtModule):
             return None
         return self.cluster.list(PORTWORX_API, "StorageNode")
 
-    def vmis(self):
+    def vmis(self, on_node=False):
+        """Every VMI, or (``on_node``, for the polls) only those KubeVirt labels as running on this node."""
         if not self.cluster.served(KUBEVIRT_API, "VirtualMachineInstance"):
             return []
+        if on_node:
+            return self.cluster.list(KUBEVIRT_API, "VirtualMachineInstance", label_selector="{0}={1}".format(VMI_NODE_LABEL, self.node_name))
         return self.cluster.list(KUBEVIRT_API, "VirtualMachineInstance")
+
+    def storage_clusters(self):
+        if not self.cluster.served(PORTWORX_API, "StorageCluster"):
+            return []
+        return self.cluster.list(PORTWORX_API, "StorageCluster")
+
+    def disruption_budgets(self):
+        if not self.cluster.served(POLICY_API, "PodDisruptionBudget"):
+            return []
+        return self.cluster.list(POLICY_API, "PodDisruptionBudget")
 
     def cluster_eviction_strategy(self):
         """The cluster-wide default: KubeVirt CR ``spec.configuration.evictionStrategy``, else the HyperConverged's."""
@@ -259,6 +288,7 @@ class NodeMaintenance(OcpVirtModule):
             storage_nodes or [],
             self.cluster_eviction_strategy(),
             portworx_served=storage_nodes is not None,
+            disruption_budgets=self.disruption_budgets(),
         )
 
     def lap(self, step, since):
@@ -268,13 +298,15 @@ class NodeMaintenance(OcpVirtModule):
     # entry -----------------------------------------------------------------------------------
     def execute_module(self):
         node = self.read_node()
-        method = self.resolve_method()
-        self.result.update(method=method, findings=[], vms_migrated=[], vms_stopped=[], pods_evicted=[])
+        self.result.update(findings=[], vms_migrated=[], vms_stopped=[], pods_evicted=[])
         try:
             if self.params["state"] == "present":
+                method = self.resolve_method()
+                self.result["method"] = method
                 self.enter(node, method)
             else:
-                self.leave(node, method)
+                # Leaving ends whichever maintenance is in place, so it needs no method (and no operator) to resolve.
+                self.leave(node)
         finally:
             self.durations["total"] = round(time.monotonic() - self.started, 2)
             self.result["durations"] = self.durations
@@ -348,7 +380,7 @@ class NodeMaintenance(OcpVirtModule):
             nm = self.cluster.get(NMO_API, NM_KIND, name) or {}
             status = nm.get("status") or {}
             seen.update(status)
-            left = [vmi_key(v) for v in self.vmis() if vmi_node(v) == self.node_name]
+            left = [vmi_key(v) for v in self.vmis(on_node=True) if vmi_node(v) == self.node_name]
             done = status.get("phase") == "Succeeded" and not left
             state = "phase {0}, drainProgress {1}%, pendingPods {2}, VMIs on node {3}{4}".format(
                 status.get("phase") or "(none)", status.get("drainProgress", 0), status.get("pendingPods") or [], left or [],
@@ -383,7 +415,7 @@ class NodeMaintenance(OcpVirtModule):
             pods = self.cluster.list("v1", "Pod", field_selector="spec.nodeName={0}".format(self.node_name))
             migrations = self.cluster.list(KUBEVIRT_API, "VirtualMachineInstanceMigration") if self.cluster.served(
                 KUBEVIRT_API, "VirtualMachineInstanceMigration") else []
-            step = next_drain_step(self.node_name, self.vmis(), pods, migrations, outcomes)
+            step = next_drain_step(self.node_name, self.vmis(on_node=True), pods, migrations, outcomes)
             last_step["step"] = step
             for vmi in step.migrate:
                 self.cluster.create(migration_manifest(vmi["metadata"]["name"], vmi["metadata"]["namespace"], self.node_name))
@@ -431,9 +463,11 @@ class NodeMaintenance(OcpVirtModule):
                 self.result["vms_migrated"].append({"vm": name, "namespace": namespace, "from": origin, "to": target})
 
     # absent ----------------------------------------------------------------------------------
-    def leave(self, node, method):
+    def leave(self, node):
+        """End the maintenance in place: delete the node's NodeMaintenance if there is one, else uncordon."""
         mark = time.monotonic()
         nm = self.own_node_maintenance()
+        self.result["method"] = "node_maintenance" if nm is not None else "drain"
         before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
         if nm is not None:
             self.result["node_maintenance"] = nm["metadata"]["name"]
@@ -461,12 +495,12 @@ class NodeMaintenance(OcpVirtModule):
             if is_cordoned(self.read_node()):
                 problems.append("node still unschedulable")
             if has_storage_node:
-                phase = storage_node_phase(storage_node_for(self.storage_nodes(), self.node_name))
-                if phase != STORAGE_NODE_ONLINE:
-                    problems.append("Portworx StorageNode is {0}".format(phase))
+                # The next node may only go down once Portworx is whole again: the cluster and this node's StorageNode.
+                problems.extend(portworx_health_problems(self.storage_clusters(), storage_node_for(self.storage_nodes(), self.node_name)))
             return not problems, "; ".join(problems) or "back in service"
 
-        self.waiter().until("node {0} to be schedulable with its Portworx node Online".format(self.node_name), probe)
+        self.waiter().until("node {0} to be schedulable with Portworx healthy (StorageCluster and its StorageNode Online)".format(
+            self.node_name), probe)
 
 
 def main():

@@ -29,7 +29,8 @@ description:
     already is the preset and manages that class instead of creating a near-identical one. Portworx preinstalls
     its RWX block class as C(px-rwx-block-kubvirt), while the documents' YAML says C(px-rwx-block-kubevirt); the
     class is recognised by what it is, never by its name. A class is adopted when its provisioner is
-    C(pxd.portworx.com) or the in-tree C(kubernetes.io/portworx-volume), its C(parameters) equal the wanted ones
+    C(pxd.portworx.com) (a class on the deprecated in-tree C(kubernetes.io/portworx-volume) is never adopted; the
+    module warns about it), its C(parameters) equal the wanted ones
     (the preset plus O(repl) and O(parameters); values compared as strings, C(true)/C(false) in any case, mount
     options in any order), its C(reclaimPolicy) and C(volumeBindingMode) equal the wanted ones and, for
     V(vm_block), its CDI StorageProfile offers C(ReadWriteMany) with C(Block). Of several such classes the one
@@ -235,6 +236,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
     comparable,
     compare,
     desired_class,
+    in_tree_lookalikes,
+    in_tree_warning,
 )
 
 ARGUMENT_SPEC = dict(
@@ -321,6 +324,9 @@ class PortworxStorageClassModule(OcpVirtModule):
                           "ReadWriteMany Block; not adopting one for the {0} preset.".format(preset))
         storage_classes = self.cluster.list(STORAGE_API, "StorageClass")
         candidates = adoption_candidates(preset, wanted, storage_classes, profiles)
+        in_tree = in_tree_lookalikes(preset, wanted, storage_classes, profiles)
+        if in_tree:
+            self.warn(in_tree_warning(preset, in_tree))
         chosen, reason = choose_adoption(preset, candidates)
         self.result["adoption_candidates"] = [sc["metadata"]["name"] for sc in candidates]
         self.result["adoption_reason"] = reason

@@ -105,7 +105,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
     CLONE_STRATEGIES,
@@ -138,8 +138,8 @@ class StorageProfileModule(OcpVirtModule):
         wanted = desired_spec(self.params["claim_property_sets"], self.params["clone_strategy"], self.params["data_import_cron_source_format"])
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", name)
         if storage_class is None:
-            raise Refusal("StorageClass {0}".format(name), "it does not exist, so CDI keeps no StorageProfile for it",
-                          "Create the class first (for example with ocpvirt.portworx.portworx_storage_class).")
+            raise NotFound("StorageClass {0}".format(name), "CDI keeps a StorageProfile only for an existing class; create the class "
+                           "first (for example with ocpvirt.portworx.portworx_storage_class)")
         unsupported = unsupported_pairs(storage_class, wanted["claimPropertySets"])
         if unsupported:
             pairs = ["{0}/{1}".format(mode, vmode) for mode, vmode in unsupported]
@@ -174,8 +174,7 @@ class StorageProfileModule(OcpVirtModule):
                 lambda: _present(self.cluster.get(CDI_API, "StorageProfile", name)),
             )
         if profile is None:
-            raise ModuleFailure("StorageProfile {0} does not exist: CDI creates one for every StorageClass; is CDI running?".format(name),
-                                status=404, reason="NotFound")
+            raise NotFound("StorageProfile {0}".format(name), "CDI creates one for every StorageClass; is CDI running?")
         return profile
 
     def _reflected(self, name, wanted):

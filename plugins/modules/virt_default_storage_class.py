@@ -21,8 +21,12 @@ description:
   - By default refuses a class whose CDI StorageProfile does not list ReadWriteMany, because VM disks on it
     cannot live-migrate, boot sources are not imported automatically and the
     C(CDIDefaultStorageClassDegraded) alert fires.
-  - Reads the CDI alerts about default classes from the cluster monitoring (Thanos querier,
-    through the API server's service proxy) after the change.
+  - Reads the CDI alerts about default classes after the change from where OpenShift serves them to a token
+    holder, the C(thanos-querier) Route in C(openshift-monitoring) (or O(alerts_url)), with the same token and CA
+    as the API. The API server's service proxy is not used - it does not pass the token on, and thanos-querier
+    refuses requests without one. When the alerts cannot be read there (no Route, unreachable, 401 or 403), the
+    same conditions are derived from the objects CDI derives them from (the default classes, their
+    StorageProfiles and the VolumeSnapshotClasses); RV(alerts_source) says which source was used.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -44,11 +48,17 @@ options:
       - ReadWriteMany with Block volumes is preferred; ReadWriteMany with only Filesystem gives a warning.
     type: bool
     default: true
+  alerts_url:
+    description:
+      - Base URL of the Prometheus API that serves C(/api/v1/alerts), for example
+        C(https://thanos-querier-openshift-monitoring.apps.example.com).
+      - Default - C(https://) and the host of the Route C(thanos-querier) in C(openshift-monitoring).
+    type: str
 notes:
   - Supports check mode (every patch is sent as a server-side dry run) and diff mode.
   - With O(wait=true) the task waits until C(CDIMultipleDefaultVirtStorageClasses) and
     C(CDINoDefaultStorageClass) are no longer active. When the monitoring API cannot be read the
-    task does not fail; RV(alerts) is then null and a warning says why.
+    task does not fail; the alerts are then derived and a warning says why.
 """
 
 EXAMPLES = r"""
@@ -101,8 +111,8 @@ claim_property_sets:
   sample: [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]
 alerts:
   description:
-    - The CDI alerts that are pending or firing after the change; null when the monitoring API
-      could not be read.
+    - The CDI alerts that are pending or firing after the change, as the monitoring reports them or, when it
+      could not be read, as derived from the cluster's objects (see RV(alerts_source)).
   returned: success
   type: list
   elements: dict
@@ -121,6 +131,13 @@ alerts:
     active_at:
       description: When the alert became active.
       type: str
+alerts_source:
+  description:
+    - Where RV(alerts) come from - the alerts URL that was read, or C(derived from the StorageClasses and
+      StorageProfiles) followed by why the monitoring could not be read.
+  returned: success
+  type: str
+  sample: https://thanos-querier-openshift-monitoring.apps.example.com/api/v1/alerts
 firing_alerts:
   description: Names of the CDI alerts firing after the change.
   returned: success
@@ -134,12 +151,18 @@ retries:
   sample: 1
 """
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, ROUTE_API, SNAPSHOT_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import (
     CLEARED_BY_ONE_DEFAULT,
+    DERIVED,
+    MONITORING_NAMESPACE,
+    THANOS_ROUTE,
     active,
+    alerts_endpoint,
+    cdi_alerts,
+    derive_alerts,
     firing,
-    read_alerts,
+    route_host,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
@@ -153,8 +176,11 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
                 name=dict(type="str", required=True),
                 cluster_default=dict(type="bool", default=False),
                 require_rwx=dict(type="bool", default=True),
+                alerts_url=dict(type="str"),
             ),
         )
+        self._alerts_url = None
+        self._monitoring_problem = None
 
     def execute_module(self):
         name = self.params["name"]
@@ -177,13 +203,13 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
         self.result["defaults"] = plan.state(classes, after=True)
         self.result["claim_property_sets"] = ((profiles.get(name) or {}).get("status") or {}).get("claimPropertySets") or []
         alerts = self._alerts()
-        if alerts is not None and self.wait_enabled:
+        if self.wait_enabled:
             alerts = self.waiter().until(
                 "the CDI alerts {0} to clear".format(", ".join(CLEARED_BY_ONE_DEFAULT)),
                 self._alerts_cleared,
             )
         self.result["alerts"] = alerts
-        self.result["firing_alerts"] = firing(alerts or [])
+        self.result["firing_alerts"] = firing(alerts)
         if "CDIDefaultStorageClassDegraded" in self.result["firing_alerts"]:
             self.warn(
                 "CDIDefaultStorageClassDegraded is firing: the default class lacks ReadWriteMany or smart clone "
@@ -191,17 +217,52 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
             )
 
     def _alerts(self):
-        """The CDI alerts, or None (with a warning) when the monitoring API cannot be read."""
-        try:
-            return read_alerts(self.cluster)
-        except ModuleFailure as failure:
-            self.warn("Could not read the CDI alerts from the cluster monitoring: {0}".format(failure.msg))
+        """The CDI alerts from the monitoring, else derived from the objects; ``alerts_source`` says which."""
+        url = self._alerts_endpoint()
+        if url is not None:
+            try:
+                alerts = cdi_alerts(self.cluster.read_url_json(url, "the CDI alerts at " + url))
+                self.result["alerts_source"] = url
+                return alerts
+            except ModuleFailure as failure:
+                self._monitoring_problem = failure.msg
+        if not self.result.get("alerts_source", "").startswith(DERIVED):
+            self.warn("Could not read the CDI alerts from the cluster monitoring ({0}); derived them from the StorageClasses "
+                      "and StorageProfiles instead.".format(self._monitoring_problem))
+        self.result["alerts_source"] = "{0} ({1})".format(DERIVED, self._monitoring_problem)
+        return self._derived_alerts()
+
+    def _alerts_endpoint(self):
+        """``<alerts_url>/api/v1/alerts``, by default on the thanos-querier Route's host; None when there is none.
+
+        Once the monitoring could not be read, every later poll of the run derives, so one run never mixes sources.
+        """
+        if self._monitoring_problem is not None:
             return None
+        if self._alerts_url is None:
+            base = self.params.get("alerts_url")
+            if not base:
+                route = self.cluster.get(ROUTE_API, "Route", THANOS_ROUTE, MONITORING_NAMESPACE) if self.cluster.served(ROUTE_API, "Route") else None
+                host = route_host(route)
+                if host is None:
+                    self._monitoring_problem = "no Route {0}/{1} with a host".format(MONITORING_NAMESPACE, THANOS_ROUTE)
+                    return None
+                base = "https://" + host
+            self._alerts_url = alerts_endpoint(base)
+        return self._alerts_url
+
+    def _derived_alerts(self):
+        classes = self.cluster.list(STORAGE_API, "StorageClass")
+        profiles = {}
+        if self.cluster.served(CDI_API, "StorageProfile"):
+            profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
+        snapshot_classes = []
+        if self.cluster.served(SNAPSHOT_API, "VolumeSnapshotClass"):
+            snapshot_classes = self.cluster.list(SNAPSHOT_API, "VolumeSnapshotClass")
+        return derive_alerts(classes, profiles, snapshot_classes)
 
     def _alerts_cleared(self):
         alerts = self._alerts()
-        if alerts is None:
-            return True, None
         still = active(alerts, CLEARED_BY_ONE_DEFAULT)
         return (not still), (alerts if not still else "active: {0}".format(", ".join(still)))
 

@@ -171,7 +171,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, KUBEVIRT_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan import (
     HotplugFacts,
     HotplugRequest,
@@ -223,9 +223,7 @@ class VmDiskHotplug(OcpVirtModule):
     def read_vm(self, request):
         vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", request.vm, request.namespace)
         if vm is None:
-            raise ModuleFailure(
-                "VirtualMachine {0}/{1} not found".format(request.namespace, request.vm), status=404, reason="NotFound"
-            )
+            raise NotFound("VirtualMachine {0}/{1}".format(request.namespace, request.vm), "check the name and namespace")
         return vm
 
     def read_vmi(self, request):

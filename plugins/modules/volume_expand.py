@@ -149,7 +149,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     plan_expansion,
     storage_class_name,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
 
@@ -177,15 +177,13 @@ class VolumeExpandModule(OcpVirtModule):
         if self.params["vm"]:
             vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", self.params["vm"], namespace)
             if vm is None:
-                raise Refusal(
-                    "VirtualMachine {0}/{1}".format(namespace, self.params["vm"]), "it does not exist", "Check the name and namespace."
-                )
+                raise NotFound("VirtualMachine {0}/{1}".format(namespace, self.params["vm"]), "check the name and namespace")
             vm_disk = resolve_disk_claim(vm, self.params["disk"])
             claim = vm_disk.claim
             self.result["vm_disk"] = vm_disk.facts()
         pvc = self.cluster.get("v1", "PersistentVolumeClaim", claim, namespace)
         if pvc is None:
-            raise Refusal("PersistentVolumeClaim {0}/{1}".format(namespace, claim), "it does not exist", "Check the name and namespace.")
+            raise NotFound("PersistentVolumeClaim {0}/{1}".format(namespace, claim), "check the name and namespace")
         class_name = storage_class_name(pvc)
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", class_name) if class_name else None
         plan = plan_expansion(pvc, storage_class, size)

@@ -26,6 +26,17 @@ def cdi_config(sim):
 def fresh(sim):
     sim.reset()
     sim.settle()
+    make_vm_state_class(sim)
+
+
+def make_vm_state_class(sim):
+    """The vm_state preset of seed 000 (repl 3, Retain, Immediate), sharedv4 so its profile offers Filesystem."""
+    sim.client().resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").create(body={
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "vmstate"},
+        "provisioner": "pxd.portworx.com", "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": True,
+        "parameters": {"repl": "3", "sharedv4": "true", "sharedv4_mount_options": "vers=3.0,nolock"}})
+    sim.settle()
 
 
 def make_block_only_class(sim, name):
@@ -40,7 +51,7 @@ def make_block_only_class(sim, name):
     sim.settle()
 
 
-DOCUMENTED = dict(scratch_space_storage_class="px-cdi-scratch", vm_state_storage_class="px-rwx-file-kubvirt",
+DOCUMENTED = dict(scratch_space_storage_class="px-cdi-scratch", vm_state_storage_class="vmstate",
                   filesystem_overhead={"global": "0.08", "storage_class": {"px-cdi-scratch": "0.1"}},
                   live_migration={"parallel_migrations_per_cluster": 5, "parallel_outbound_migrations_per_node": 2},
                   eviction_strategy="LiveMigrate")
@@ -58,7 +69,7 @@ def test_round_trip_reaches_cdiconfig_and_is_idempotent(sim, run_playbook):
     assert result["diff"]["after"]["scratchSpaceStorageClass"] == "px-cdi-scratch"
     spec = hco(sim)["spec"]
     assert spec["scratchSpaceStorageClass"] == "px-cdi-scratch"
-    assert spec["vmStateStorageClass"] == "px-rwx-file-kubvirt"
+    assert spec["vmStateStorageClass"] == "vmstate"
     assert spec["evictionStrategy"] == "LiveMigrate"
     # untouched fields keep their values
     assert spec["liveMigrationConfig"]["progressTimeout"] == 150
@@ -91,6 +102,9 @@ def test_check_mode_writes_nothing(sim, run_playbook):
     ({"filesystem_overhead": {"global": "1"}}, "not a decimal string in [0, 1)"),
     ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "filesystemOverhead.storageClass.px-cdi-scratch"),
     ({"live_migration": {"bandwidth_per_migration": "fast"}}, "not a quantity"),
+    # px-rwx-file-kubvirt reclaims Delete: VM state would go with its claim (seed 000: repl >= 2, Retain).
+    ({"vm_state_storage_class": "px-rwx-file-kubvirt"}, "breaks the VM state rule: reclaimPolicy Delete"),
+    ({"feature_gates": {"enableCommonBootImageImport": True}}, "deprecated and ignored since HCO 1.16"),
 ])
 def test_refusals_write_nothing(sim, run_playbook, options, words):
     make_block_only_class(sim, "block-only")
@@ -146,3 +160,18 @@ def test_missing_cr_is_a_clear_failure(sim, run_playbook):
     assert not run.ok
     assert run.last["status"] == 404
     assert "HyperConverged openshift-cnv/other not found" in run.last["msg"]
+
+
+def test_unsafe_vm_state_class_is_accepted_only_with_the_override(sim, run_playbook):
+    run = run_playbook([task(vm_state_storage_class="px-rwx-file-kubvirt", allow_unsafe_vm_state_class=True)])
+    assert run.ok, run
+    assert "breaks the VM state rule" in " ".join(run.last.get("warnings", []))
+    assert hco(sim)["spec"]["vmStateStorageClass"] == "px-rwx-file-kubvirt"
+
+
+def test_common_boot_image_import_is_a_spec_field_not_a_feature_gate(sim, run_playbook):
+    run = run_playbook([task(enable_common_boot_image_import=False)])
+    assert run.ok, run
+    spec = hco(sim)["spec"]
+    assert spec["enableCommonBootImageImport"] is False
+    assert "enableCommonBootImageImport" not in (spec.get("featureGates") or {})

@@ -114,9 +114,8 @@ def restrict_profile(sim, name, sets):
     "options, words",
     [
         (dict(access_mode="ReadWriteOnce", replicas=2), ["ReadWriteOnce", "replicas"]),
-        (dict(storage_class="px-rwx-block-kubvirt"), ["ReadWriteMany/Block", "px-rwx-file-kubvirt"]),
+        (dict(storage_class="px-cdi-scratch", access_mode="ReadWriteOnce", replicas=1), ["repl", "allow_single_replica"]),
         (dict(storage_class="px-cdi-scratch"), ["repl", "allow_single_replica"]),
-        (dict(storage_class="nope"), ["does not exist"]),
     ],
 )
 def test_refusals_leave_the_cluster_unchanged(sim, run_playbook, options, words):
@@ -153,3 +152,26 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] == 1
     assert config(sim)["spec"]["managementState"] == "Managed"
+
+
+def test_the_seeds_registry_example_runs_on_the_rwx_block_class_after_portworx_storage(sim, run_playbook):
+    # Seed 000: PVC registry-storage-pvc, RWX, 300Gi, storageClassName px-rwx-block-kubevirt (preinstalled here as
+    # px-rwx-block-kubvirt). portworx_storage narrows that class's StorageProfile to RWX Block, which steers only
+    # DataVolumes; Portworx CSI gives the plain RWX Filesystem claim a sharedv4 volume.
+    restrict_profile(sim, "px-rwx-block-kubvirt", [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}])
+    run = run_playbook([task(storage_class="px-rwx-block-kubvirt", pvc_size="300Gi", access_mode="ReadWriteMany")])
+    assert run.ok, run
+    assert run.last["storage_class"] == "px-rwx-block-kubvirt"
+    pvc = claim(sim)
+    assert pvc["spec"]["storageClassName"] == "px-rwx-block-kubvirt" and pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert pvc["status"]["phase"] == "Bound"
+    assert config(sim)["spec"]["replicas"] == 2
+
+
+def test_a_missing_storage_class_is_not_found_and_writes_nothing(sim, run_playbook):
+    before = config(sim)["spec"]
+    run = run_playbook([task(storage_class="nope")])
+    assert not run.ok
+    assert run.last["reason"] == "NotFound" and run.last["status"] == 404
+    assert run.last["msg"].startswith("StorageClass nope not found")
+    assert run.writes == 0 and claim(sim) is None and config(sim)["spec"] == before

@@ -68,8 +68,11 @@ def bare_pod(sim, name, node_name):
                       content_type="application/merge-patch+json")
 
 
-def pod_names_on(sim, node_name):
-    return [p["metadata"]["name"] for p in api(sim, "v1", "Pod").get().to_dict()["items"] if p["spec"].get("nodeName") == node_name]
+def pod_names_on(sim, node_name, finished=False):
+    """Pods on the node that still run or wait; with ``finished``, only those in phase Succeeded or Failed."""
+    return [p["metadata"]["name"] for p in api(sim, "v1", "Pod").get().to_dict()["items"]
+            if p["spec"].get("nodeName") == node_name
+            and (p.get("status", {}).get("phase") in ("Succeeded", "Failed")) == finished]
 
 
 def assert_idempotent(run_playbook, tasks):
@@ -210,7 +213,7 @@ def test_no_memory_left_on_the_other_workers_is_refused_before_any_write(sim, ru
     memory_hog(sim, "hog-2", "worker-2", "510Gi")
     run = run_playbook([task(node="worker-1", method=method)])
     assert not run.ok and run.writes == 0 and run.last["reason"] == "Refused", run
-    assert "lack memory for VM(s) vms/vm-001" in run.last["msg"], run.last["msg"]
+    assert "lack memory or CPU for VM(s) vms/vm-001" in run.last["msg"], run.last["msg"]
     memory = [f for f in run.last["findings"] if f.get("vms")]
     assert memory and memory[0]["severity"] == "refusal" and memory[0]["vms"] == ["vms/vm-001"], run.last["findings"]
     assert not node(sim, "worker-1")["spec"].get("unschedulable")
@@ -288,3 +291,79 @@ def test_vm_without_eviction_strategy_is_shut_down_only_with_force(sim, run_play
     assert [m["vm"] for m in forced.last["vms_migrated"]] == ["vm-000"]
     assert "worker-0" not in vmi_nodes(sim).values()  # vm-003 (runStrategy Always) restarted elsewhere
     assert_idempotent(run_playbook, [task(node="worker-0", method=method, force=True)])
+
+
+
+# --- real-cluster behaviour (correctness issue) ------------------------------------------------
+
+def test_leaving_with_method_node_maintenance_works_without_the_operator(sim, run_playbook):
+    # state=absent ends whatever maintenance is in place; it must not need NMO to resolve a method.
+    uninstall_nmo(sim)
+    cordon_by_hand(sim, "worker-1")
+    out = run_playbook([task(node="worker-1", state="absent", method="node_maintenance")])
+    assert out.ok and out.last["method"] == "drain" and out.last["cordoned"] is False, out
+    assert not node(sim, "worker-1")["spec"].get("unschedulable")
+
+
+def test_a_pod_held_by_a_disruption_budget_is_named(sim, run_playbook):
+    uninstall_nmo(sim)
+    pods = api(sim, "v1", "Pod")
+    pods.create(namespace="default", body={"metadata": {"name": "db-0", "labels": {"app": "db"}}, "spec": {
+        "nodeName": "worker-1", "containers": [{"name": "c", "image": "busybox"}]}})
+    pods.status.patch(namespace="default", name="db-0", body={"status": {"phase": "Running"}},
+                      content_type="application/merge-patch+json")
+    budgets = api(sim, "policy/v1", "PodDisruptionBudget")
+    budgets.create(namespace="default", body={"metadata": {"name": "db-pdb"}, "spec": {"minAvailable": 1,
+                                                                                     "selector": {"matchLabels": {"app": "db"}}}})
+    # What kube-controller-manager's disruption controller writes for one healthy pod and minAvailable 1.
+    budgets.status.patch(namespace="default", name="db-pdb", content_type="application/merge-patch+json",
+                         body={"status": {"disruptionsAllowed": 0, "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1}})
+    run = run_playbook([task(node="worker-1", wait_timeout=3)])
+    assert not run.ok and run.last["reason"] == "Timeout", run
+    named = [f for f in run.last["findings"] if f["subject"] == "Pod default/db-0"]
+    assert named and named[0]["budgets"] == ["db-pdb"] and named[0]["severity"] == "warning"
+    assert "db-pdb" in run.last["blocked_pods"]["default/db-0"], run.last["blocked_pods"]
+    assert any("db-pdb" in w for w in run.last.get("warnings", []))
+
+
+
+def set_eviction_strategy(sim, vmi_name, strategy):
+    api(sim, "kubevirt.io/v1", "VirtualMachineInstance").patch(
+        namespace="vms", name=vmi_name, body={"spec": {"evictionStrategy": strategy}}, content_type="application/merge-patch+json")
+
+
+def vmi(sim, name):
+    return api(sim, "kubevirt.io/v1", "VirtualMachineInstance").get(namespace="vms", name=name).to_dict()
+
+
+def migrations_of(sim, vmi_name):
+    items = api(sim, "kubevirt.io/v1", "VirtualMachineInstanceMigration").get(namespace="vms").to_dict()["items"]
+    return [m["metadata"]["name"] for m in items if m["spec"].get("vmiName") == vmi_name]
+
+
+@pytest.mark.parametrize("method", ["drain", "node_maintenance"])
+def test_external_vm_is_left_to_its_external_controller(sim, run_playbook, method):
+    # Upstream KubeVirt: eviction of an External VMI's launcher pod is refused, status.evacuationNodeName is set, and
+    # no migration is created; an external controller moves the VM. Without one the run times out, cordoned.
+    set_eviction_strategy(sim, "vm-001", "External")
+    run = run_playbook([task(node="worker-1", method=method, wait_timeout=4)])
+    assert not run.ok and run.last["reason"] == "Timeout", run
+    external = [f for f in run.last["findings"] if f["subject"] == "VirtualMachineInstance vms/vm-001"]
+    assert external[0]["severity"] == "warning" and "External" in external[0]["rule"]
+    assert [v for v in run.last["vms"] if v["vm"] == "vm-001"][0]["outcome"] == "external"
+    assert migrations_of(sim, "vm-001") == []
+    assert vmi(sim, "vm-001")["status"].get("evacuationNodeName") == "worker-1"
+    assert vmi_nodes(sim)["vm-001"] == "worker-1"
+
+
+def test_source_launcher_left_succeeded_after_migration_does_not_hold_the_drain(sim, run_playbook):
+    # After a live migration KubeVirt leaves the source virt-launcher pod on the node in phase Succeeded.
+    uninstall_nmo(sim)
+    run = run_playbook([task(node="worker-1")])
+    assert run.ok, run
+    assert [m["vm"] for m in run.last["vms_migrated"]] == ["vm-001"]
+    assert pod_names_on(sim, "worker-1") == []
+    finished = pod_names_on(sim, "worker-1", finished=True)
+    assert any(name.startswith("virt-launcher-vm-001") for name in finished), finished
+    assert not any(p.startswith("vms/virt-launcher") for p in run.last["pods_evicted"]), run.last["pods_evicted"]
+    assert_idempotent(run_playbook, [task(node="worker-1")])

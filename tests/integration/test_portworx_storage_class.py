@@ -219,3 +219,19 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] >= 1
     assert storage_class(sim, "mtv-storage") is not None
+
+
+def test_in_tree_provisioner_class_is_not_adopted_and_is_warned_about(sim, run_playbook):
+    # Seed 000 recommends the CSI provisioner: a class on the in-tree kubernetes.io/portworx-volume with the
+    # cdi_scratch preset's fields is not the preset, so the preinstalled CSI class is adopted instead.
+    sim.client().resources.get(api_version="storage.k8s.io/v1", kind="StorageClass").create(body={
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "aaa-in-tree-scratch"},
+        "provisioner": "kubernetes.io/portworx-volume", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": True,
+        "parameters": {"repl": "1", "sharedv4": "true", "sharedv4_mount_options": "vers=3.0,nolock"}})
+    run = run_playbook([task(preset="cdi_scratch")])
+    assert run.ok, run
+    assert run.last["name"] == "px-cdi-scratch"
+    assert run.last["adoption_candidates"] == ["px-cdi-scratch"]
+    warnings = " ".join(run.last.get("warnings", []))
+    assert "aaa-in-tree-scratch" in warnings and "deprecated in-tree provisioner" in warnings

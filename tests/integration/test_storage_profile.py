@@ -75,11 +75,11 @@ def test_mode_the_provisioner_cannot_give_is_refused(sim, run_playbook):
     assert profile(sim, "px-rwx-file-kubvirt")["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
 
-def test_missing_class_is_refused(sim, run_playbook):
+def test_missing_class_is_not_found(sim, run_playbook):
     run = run_playbook([task(name="no-such-class")])
     assert not run.ok
-    assert run.last["reason"] == "Refused"
-    assert "StorageClass no-such-class" in run.last["msg"]
+    assert run.last["reason"] == "NotFound" and run.last["status"] == 404
+    assert run.last["msg"].startswith("StorageClass no-such-class not found")
     assert run.writes == 0
 
 

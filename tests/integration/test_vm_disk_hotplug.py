@@ -164,3 +164,11 @@ def test_new_blank_data_volume_is_hot_plugged_once_populated(sim, run_playbook):
 
     again = run_playbook([task(name="scratch", size="2Gi")])
     assert again.ok and again.changed == 0 and again.writes == 0, again
+
+
+def test_a_missing_vm_is_not_found_like_in_every_module(sim, run_playbook):
+    run = run_playbook([task(vm="no-such-vm", name="data", size="1Gi")])
+    assert not run.ok
+    assert run.last["reason"] == "NotFound" and run.last["status"] == 404
+    assert run.last["msg"].startswith("VirtualMachine vms/no-such-vm not found")
+    assert run.writes == 0

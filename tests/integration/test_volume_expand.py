@@ -108,3 +108,15 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] == 1
     assert pvc(sim, VM_DISK)["status"]["capacity"]["storage"] == "35Gi"
+
+
+@pytest.mark.parametrize("options, subject", [
+    (dict(vm="no-such-vm", disk="rootdisk", size="40Gi"), "VirtualMachine vms/no-such-vm"),
+    (dict(name="no-such-claim", size="40Gi"), "PersistentVolumeClaim vms/no-such-claim"),
+])
+def test_a_missing_vm_or_claim_is_not_found_like_in_every_module(sim, run_playbook, options, subject):
+    run = run_playbook([task(namespace=NS, **options)])
+    assert not run.ok
+    assert run.last["reason"] == "NotFound" and run.last["status"] == 404
+    assert run.last["msg"].startswith(subject + " not found")
+    assert run.writes == 0

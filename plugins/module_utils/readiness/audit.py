@@ -15,7 +15,11 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_p
     evaluate_platform,
     openshift_version,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_portworx import evaluate_portworx
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_portworx import (
+    evaluate_portworx,
+    portworx_edition,
+    portworx_version,
+)
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_storage import evaluate_storage
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_virtualization import evaluate_virtualization
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.scoring import checks, scores, summary
@@ -54,7 +58,9 @@ def cluster_facts(facts):
     return {
         "openshift_version": text,
         "portworx_cluster": dig(storage_cluster, "metadata", "name"),
-        "portworx_version": dig(storage_cluster, "status", "version"),
+        "portworx_version": portworx_version(storage_cluster)[0] if storage_cluster else None,
+        "portworx_version_source": portworx_version(storage_cluster)[1] if storage_cluster else "none",
+        "portworx_edition": portworx_edition(storage_cluster, facts.get("csvs")),
         "portworx_nodes_online": len([n for n in facts.get("storage_nodes") or [] if dig(n, "status", "phase") == "Online"]),
         "portworx_nodes": len(facts.get("storage_nodes") or []),
         "hyperconverged": dig((facts.get("hyperconvergeds") or [None])[0], "metadata", "name"),

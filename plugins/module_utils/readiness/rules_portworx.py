@@ -38,15 +38,42 @@ def evaluate_portworx(facts, results):
     _check_nodes(facts, results)
 
 
+def portworx_version(cluster):
+    """``(text, source)``: the operator's ``status.version``, else the tag of ``spec.image``.
+
+    A digest-pinned image (``...@sha256:...``) or a tag that is not a version gives ``(None, "none")``.
+    """
+    status_version = dig(cluster, "status", "version")
+    if status_version:
+        return str(status_version), "status.version"
+    image = str(dig(cluster, "spec", "image") or "").split("@")[0]
+    tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
+    if tag[:1].isdigit():
+        return tag, "spec.image"
+    return None, "none"
+
+
 def is_px_csi(cluster, csvs):
-    """PX-CSI ships its own image and operator bundle; Portworx Enterprise runs oci-monitor.
+    """PX-CSI ships its own image and operator bundle, and numbers its releases by year (25.x, 26.x,
+    docs.portworx.com/portworx-csi); Portworx Enterprise runs oci-monitor and is 3.x.
 
     Not verified against a PX-CSI install: the image and bundle names are the published ones.
     """
     image = str(dig(cluster, "spec", "image") or "")
     if "px-csi" in image.split(":")[0]:
         return True
+    version = version_tuple(portworx_version(cluster)[0])
+    if version is not None and version[0] >= 24:
+        return True
     return any("px-csi" in (name_of(csv) or "") for csv in csvs or [])
+
+
+def portworx_edition(cluster, csvs):
+    if cluster is None:
+        return "none"
+    if is_px_csi(cluster, csvs):
+        return "PX-CSI"
+    return "Enterprise" if portworx_version(cluster)[0] else "unknown"
 
 
 def _check_edition(cluster, facts, results):
@@ -57,7 +84,7 @@ def _check_edition(cluster, facts, results):
 
 
 def _check_version(cluster, results):
-    text = dig(cluster, "status", "version") or str(dig(cluster, "spec", "image") or "").rpartition(":")[2]
+    text = portworx_version(cluster)[0]
     version = version_tuple(text)
     if version is None:
         # Unknown is not a pass: a StorageCluster without a version has not finished installing.

@@ -1,7 +1,11 @@
 import json
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils import cdi_alerts
+import pytest
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils import cdi_alerts
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
 
 ANSWER = {
     "status": "success",
@@ -13,11 +17,7 @@ ANSWER = {
         ]
     },
 }
-
-
-class RawResponse(object):
-    def __init__(self, body):
-        self.data = json.dumps(body).encode()
+URL = "https://thanos-querier-openshift-monitoring.apps.example.com/api/v1/alerts"
 
 
 def test_only_cdi_alerts_are_kept():
@@ -28,46 +28,98 @@ def test_only_cdi_alerts_are_kept():
     assert cdi_alerts.cdi_alerts({}) == []
 
 
-class FakeDynamic(object):
-    def __init__(self, failures):
-        self.failures = list(failures)
+def test_alerts_are_read_on_the_route_host_not_through_the_service_proxy():
+    route = {"spec": {"host": "thanos-querier-openshift-monitoring.apps.example.com"}}
+    assert cdi_alerts.alerts_endpoint("https://" + cdi_alerts.route_host(route)) == URL
+    assert cdi_alerts.route_host({"status": {"ingress": [{"host": "h.example.com"}]}}) == "h.example.com"
+    assert cdi_alerts.route_host(None) is None
+    assert cdi_alerts.alerts_endpoint("http://127.0.0.1:8443/") == "http://127.0.0.1:8443/api/v1/alerts"
+    assert not hasattr(cdi_alerts, "ALERTS_PATH")  # the /services/https:thanos-querier:web/proxy path is gone
 
-    def request(self, method, path, serialize=True):
-        assert serialize is False and path == cdi_alerts.ALERTS_PATH
-        if self.failures:
-            raise self.failures.pop(0)
-        return RawResponse(ANSWER)
+
+class Response(object):
+    def __init__(self, status, body):
+        self.status = status
+        self.reason = {200: "OK", 401: "Unauthorized", 503: "Service Unavailable"}.get(status, "")
+        self.data = json.dumps(body).encode()
+
+    def read(self):
+        return self.data
+
+
+class Configuration(object):
+    def auth_settings(self):
+        return {"BearerToken": {"value": "Bearer sha256~token"}}
+
+
+class RestClient(object):
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def request(self, method, url, headers=None):
+        self.requests.append((method, url, dict(headers or {})))
+        return self.answers.pop(0)
 
 
 class FakeK8s(object):
-    def __init__(self, failures):
-        self.client = FakeDynamic(failures)
+    def __init__(self, answers):
+        self.client = type("Dynamic", (), {})()
+        self.client.client = type("ApiClient", (), {})()
+        self.client.client.configuration = Configuration()
+        self.client.client.rest_client = RestClient(answers)
 
 
-def fake_cluster(failures=()):
-    from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import ClusterClient
-    from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import RetryPolicy
-
-    cluster = ClusterClient(FakeK8s(failures), policy=RetryPolicy(sleep=lambda s: None))
-    cluster.retries = []
-    cluster.on_retry = lambda exc, delay: cluster.retries.append(delay)
-    return cluster
+def cluster(answers):
+    return ClusterClient(FakeK8s(answers), policy=RetryPolicy(sleep=lambda s: None))
 
 
-class Status(Exception):
-    def __init__(self, status):
-        super(Status, self).__init__(status)
-        self.status = status
+def test_the_route_is_read_with_the_clients_own_token_and_transient_errors_are_retried():
+    client = cluster([Response(503, {}), Response(200, ANSWER)])
+    answer = client.read_url_json(URL, "the CDI alerts")
+    assert [a["name"] for a in cdi_alerts.cdi_alerts(answer)][0] == "CDIDefaultStorageClassDegraded"
+    requests = client.k8s.client.client.rest_client.requests
+    assert len(requests) == 2 and requests[-1][1] == URL
+    assert requests[-1][2]["Authorization"] == "Bearer sha256~token"
 
 
-def test_read_alerts_retries_transient_errors_and_fails_in_one_line():
-    import pytest
-
-    from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
-
-    cluster = fake_cluster([Status(503)])
-    assert [a["name"] for a in cdi_alerts.read_alerts(cluster)][0] == "CDIDefaultStorageClassDegraded"
-    assert len(cluster.retries) == 1
+def test_an_unauthorized_answer_is_a_one_line_failure():
     with pytest.raises(ModuleFailure) as failed:
-        cdi_alerts.read_alerts(fake_cluster([Status(403)]))
-    assert failed.value.status == 403
+        cluster([Response(401, {"message": "no token"})]).read_url_json(URL, "the CDI alerts")
+    assert failed.value.status == 401 and "\n" not in failed.value.msg
+
+
+def sc(name, virt=False, cluster_default=False, provisioner="pxd.portworx.com"):
+    annotations = {}
+    if virt:
+        annotations["storageclass.kubevirt.io/is-default-virt-class"] = "true"
+    if cluster_default:
+        annotations["storageclass.kubernetes.io/is-default-class"] = "true"
+    return {"metadata": {"name": name, "annotations": annotations}, "provisioner": provisioner}
+
+
+def profile(modes, clone=None):
+    status = {"claimPropertySets": [{"accessModes": [m], "volumeMode": "Block"} for m in modes]}
+    if clone:
+        status["cloneStrategy"] = clone
+    return {"status": status}
+
+
+def names(alerts):
+    return [a["name"] for a in alerts]
+
+
+def test_derivation_follows_the_objects_cdi_derives_its_alerts_from():
+    rwx = profile(["ReadWriteMany"], "csi-clone")
+    assert cdi_alerts.derive_alerts([sc("a", virt=True), sc("b")], {"a": rwx, "b": rwx}) == []
+    assert names(cdi_alerts.derive_alerts([sc("a", virt=True), sc("b", virt=True)], {"a": rwx, "b": rwx})) == [
+        "CDIMultipleDefaultVirtStorageClasses"]
+    assert names(cdi_alerts.derive_alerts([sc("a"), sc("b")], {"a": rwx})) == ["CDINoDefaultStorageClass"]
+    rwo = profile(["ReadWriteOnce"], "csi-clone")
+    assert names(cdi_alerts.derive_alerts([sc("a", cluster_default=True)], {"a": rwo})) == ["CDIDefaultStorageClassDegraded"]
+    copy_only = profile(["ReadWriteMany"], "copy")
+    assert names(cdi_alerts.derive_alerts([sc("a", virt=True)], {"a": copy_only})) == ["CDIDefaultStorageClassDegraded"]
+    snapshot = profile(["ReadWriteMany"])
+    assert names(cdi_alerts.derive_alerts([sc("a", virt=True)], {"a": snapshot})) == ["CDIDefaultStorageClassDegraded"]
+    assert cdi_alerts.derive_alerts([sc("a", virt=True)], {"a": snapshot}, [{"driver": "pxd.portworx.com"}]) == []
+    assert all(a["state"] == "firing" for a in cdi_alerts.derive_alerts([sc("a")], {}))

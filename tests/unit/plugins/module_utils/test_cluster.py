@@ -1,6 +1,12 @@
 """ClusterClient behaviour over a fake discovery layer (the real API is covered by integration tests)."""
 
 import copy
+import json
+
+try:
+    from urllib.parse import parse_qsl
+except ImportError:  # Python 2
+    from urlparse import parse_qsl
 
 import pytest
 
@@ -24,6 +30,16 @@ class FakeResource(object):
         self.objects = {}
         self.calls = []
         self.fail_next = []
+
+    def path(self, name=None, namespace=None):
+        return "/things/" + name if name else "/things"
+
+    def delete(self, name=None, namespace=None, **params):
+        self.calls.append(("delete", name, params))
+        self._maybe_fail()
+        if name not in self.objects:
+            raise ApiError(404, "Not Found")
+        return self.objects.pop(name) if not params.get("dry_run") else self.objects[name]
 
     def _maybe_fail(self):
         if self.fail_next:
@@ -65,9 +81,48 @@ class FakeResource(object):
         return self.objects[name]
 
 
+class FakeResponse(object):
+    """A raw urllib3-like answer: JSON ``data`` and ``headers`` with ``getlist``."""
+
+    def __init__(self, body, warnings=()):
+        self.data = json.dumps(body).encode() if body is not None else b""
+        self.headers = FakeHeaders({"Warning": list(warnings)})
+
+
+class FakeHeaders(dict):
+    def getlist(self, name):
+        return list(self.get(name) or [])
+
+
+class FakeDynamic(object):
+    """What ClusterClient sends for writes: ``request(method, path?query, body, content_type, serialize=False)``."""
+
+    def __init__(self, resource):
+        self.resource = resource
+        self.warnings = []
+
+    def request(self, method, path, body=None, content_type=None, serialize=True):
+        assert serialize is False
+        base, _sep, query = path.partition("?")
+        params = dict(parse_qsl(query))
+        params = {"field_validation": params.pop("fieldValidation"), "dry_run": params.pop("dryRun", None)}
+        params = dict((k, v) for k, v in params.items() if v is not None)
+        name = base.rsplit("/", 1)[-1] if base != "/things" else None
+        if method == "patch":
+            params["content_type"] = content_type
+            answer = self.resource.patch(body, name=name, **params)
+        elif method == "put":
+            answer = self.resource.replace(body, name=name, **params)
+        elif method == "post":
+            answer = self.resource.create(body, **params)
+        else:
+            answer = self.resource.delete(name=name, **params)
+        return FakeResponse(answer, self.warnings)
+
+
 class FakeK8s(object):
     def __init__(self, resource):
-        self.client = None
+        self.client = FakeDynamic(resource)
         self._resource = resource
 
     def resource(self, kind, api_version):
@@ -91,7 +146,8 @@ def test_get_missing_object_is_none(resource):
 
 def test_check_mode_sends_server_side_dry_run(resource):
     client(resource, check_mode=True).patch("storage.k8s.io/v1", "StorageClass", "px", {"metadata": {}})
-    assert resource.calls[-1] == ("patch", "px", {"content_type": "application/merge-patch+json", "dry_run": "All"})
+    assert resource.calls[-1] == ("patch", "px", {"content_type": "application/merge-patch+json", "dry_run": "All",
+                                                  "field_validation": "Strict"})
 
 
 def test_update_rereads_and_reapplies_on_conflict(resource):
@@ -141,3 +197,36 @@ def test_create_of_an_existing_object_still_fails(resource):
     with pytest.raises(ApiFailure) as info:
         client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "px"}})
     assert info.value.status == 409 and info.value.reason == "AlreadyExists"
+
+
+@pytest.mark.parametrize("write", [
+    lambda c: c.patch("storage.k8s.io/v1", "StorageClass", "px", {"metadata": {}}),
+    lambda c: c.replace({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                         "metadata": {"name": "px", "resourceVersion": "1"}}),
+    lambda c: c.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "new"}}),
+    lambda c: c.update("storage.k8s.io/v1", "StorageClass", "px", lambda obj: obj["metadata"].update(labels={"a": "b"}) or True),
+    lambda c: c.delete("storage.k8s.io/v1", "StorageClass", "px"),
+])
+def test_every_write_asks_for_strict_field_validation(resource, write):
+    # A typo in a planner's patch must be refused (400), not pruned silently as the apiserver's default Warn does.
+    write(client(resource))
+    writes = [c for c in resource.calls if c[0] != "get"]
+    assert writes and all(c[2]["field_validation"] == "Strict" for c in writes)
+    assert all("dry_run" not in c[2] for c in writes)
+
+
+def test_api_warnings_reach_the_module_once_each(resource):
+    seen = []
+    cluster = ClusterClient(FakeK8s(resource), policy=RetryPolicy(attempts=3, sleep=lambda s: None), on_warning=seen.append)
+    cluster.k8s.client.warnings = ['299 - "unknown field \\"spec.foo\\"", 299 - "v1beta1 is deprecated"']
+    cluster.patch("storage.k8s.io/v1", "StorageClass", "px", {"metadata": {}})
+    cluster.patch("storage.k8s.io/v1", "StorageClass", "px", {"metadata": {}})
+    assert seen == ['unknown field "spec.foo"', "v1beta1 is deprecated"]
+    assert cluster.warnings == seen
+
+
+def test_warning_texts_accept_plain_values():
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import warning_texts
+
+    assert warning_texts({"Warning": "not quoted"}) == ["not quoted"]
+    assert warning_texts(None) == []

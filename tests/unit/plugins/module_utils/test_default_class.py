@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import plan_default_class
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 
 VIRT = "storageclass.kubevirt.io/is-default-virt-class"
 CLUSTER = "storageclass.kubernetes.io/is-default-class"
@@ -61,7 +61,8 @@ def test_require_rwx_false_accepts_and_rwx_filesystem_warns():
     assert plan.warnings and "Block" in plan.warnings[0]
 
 
-def test_missing_class_is_refused():
-    with pytest.raises(Refusal) as refused:
+def test_missing_class_is_not_found():
+    with pytest.raises(NotFound) as missing:
         plan_default_class([sc("px-csi-db")], PROFILES, "nope")
-    assert "px-csi-db" in refused.value.msg
+    assert missing.value.status == 404 and missing.value.reason == "NotFound"
+    assert missing.value.msg.startswith("StorageClass nope not found") and "px-csi-db" in missing.value.msg

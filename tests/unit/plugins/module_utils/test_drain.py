@@ -51,3 +51,40 @@ def test_migration_manifest():
     assert manifest["spec"] == {"vmiName": "a"}
     assert manifest["metadata"]["generateName"] == "a-maintenance-"
     assert manifest["metadata"]["labels"] == {drain.MIGRATION_LABEL: "w1"}
+
+
+def finished(the_pod, phase="Succeeded"):
+    the_pod["status"] = {"phase": phase}
+    return the_pod
+
+
+def test_source_launcher_left_succeeded_after_a_migration_is_neither_evicted_nor_waited_for():
+    # KubeVirt leaves the source virt-launcher pod on the node in phase Succeeded once the VMI has moved.
+    pods = [finished(launcher("uid-a")), finished(pod("job"), "Failed")]
+    step = drain.next_drain_step("w1", [vmi("a", node="w2")], pods, [], {"ns/a": "migrate"})
+    assert step.evict == [] and step.waiting == {} and step.done
+    assert drain.evictable_pods(pods, "w1") == []
+
+
+def external_vmi(name, evacuating=None):
+    the_vmi = vmi(name)
+    if evacuating:
+        the_vmi["status"]["evacuationNodeName"] = evacuating
+    return the_vmi
+
+
+def test_external_vmi_gets_no_migration_its_launcher_is_evicted_once_then_waited_for():
+    # evictionStrategy External: KubeVirt refuses the eviction, sets status.evacuationNodeName and an external
+    # controller moves the VM; nobody else may create a migration for it.
+    step = drain.next_drain_step("w1", [external_vmi("x")], [launcher("uid-x", "virt-launcher-x")], [], {"ns/x": "external"})
+    assert step.migrate == []
+    assert [p["metadata"]["name"] for p in step.evict] == ["virt-launcher-x"]
+    assert "external controller" in step.waiting["VMI ns/x"]
+    step = drain.next_drain_step("w1", [external_vmi("x", evacuating="w1")], [launcher("uid-x", "virt-launcher-x")], [],
+                                 {"ns/x": "external"})
+    assert step.migrate == [] and step.evict == []
+    assert "status.evacuationNodeName=w1" in step.waiting["VMI ns/x"] and not step.done
+    # Until the VMI has left the node the drain is not done, even without a launcher pod to evict.
+    pending = drain.next_drain_step("w1", [external_vmi("x")], [], [], {"ns/x": "external"})
+    assert pending.migrate == [] and pending.evict == [] and not pending.done
+    assert drain.next_drain_step("w1", [vmi("x", node="w2")], [], [], {"ns/x": "external"}).done

@@ -6,7 +6,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils import hyperconve
 
 FS_PROFILE = {"status": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}]}}
 BLOCK_PROFILE = {"status": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]}}
-CLASSES = {"px-cdi-scratch": {}, "vmstate": {}, "block": {}}
+VMSTATE_CLASS = {"provisioner": "pxd.portworx.com", "parameters": {"repl": "3"}, "reclaimPolicy": "Retain"}
+CLASSES = {"px-cdi-scratch": {}, "vmstate": VMSTATE_CLASS, "block": {}}
 PROFILES = {"px-cdi-scratch": FS_PROFILE, "vmstate": FS_PROFILE, "block": BLOCK_PROFILE}
 
 
@@ -107,3 +108,33 @@ def test_filesystem_vm_volumes_counts_datavolume_filesystem_pvcs_only():
         {"metadata": {}, "spec": {"volumeMode": "Filesystem"}},
     ]
     assert hco.filesystem_vm_volumes(pvcs) == 2
+
+
+@pytest.mark.parametrize("storage_class, words", [
+    ({"provisioner": "pxd.portworx.com", "parameters": {"repl": "3"}, "reclaimPolicy": "Delete"}, ["reclaimPolicy Delete"]),
+    ({"provisioner": "pxd.portworx.com", "parameters": {"repl": "3"}}, ["reclaimPolicy Delete"]),
+    ({"provisioner": "pxd.portworx.com", "parameters": {"repl": "1"}, "reclaimPolicy": "Retain"}, ["repl 1"]),
+    ({"provisioner": "pxd.portworx.com", "parameters": {}, "reclaimPolicy": "Retain"}, ["repl 1"]),
+    ({"provisioner": "pxd.portworx.com", "parameters": {"repl": "1"}, "reclaimPolicy": "Delete"}, ["repl 1", "reclaimPolicy Delete"]),
+])
+def test_check_refuses_a_vm_state_class_that_breaks_the_seed_rule(storage_class, words):
+    classes = dict(CLASSES, unsafe=storage_class)
+    profiles = dict(PROFILES, unsafe=FS_PROFILE)
+    errors, warnings = hco.check({"vmStateStorageClass": "unsafe"}, classes, profiles)
+    assert len(errors) == 1 and warnings == []
+    assert all(word in errors[0] for word in words), errors
+    assert "allow_unsafe_vm_state_class" in errors[0]
+    errors, warnings = hco.check({"vmStateStorageClass": "unsafe"}, classes, profiles, allow_unsafe_vm_state_class=True)
+    assert errors == [] and len(warnings) == 1 and all(word in warnings[0] for word in words)
+
+
+def test_vm_state_rule_holds_for_the_vm_state_preset():
+    assert hco.vm_state_class_problems(VMSTATE_CLASS) == []
+    assert hco.vm_state_class_problems({"provisioner": "pxd.portworx.com", "parameters": {"repl": "2"}, "reclaimPolicy": "Retain"}) == []
+
+
+def test_common_boot_image_import_is_the_spec_field_and_the_gate_is_refused():
+    assert hco.wanted_spec({"enable_common_boot_image_import": False}) == {"enableCommonBootImageImport": False}
+    errors = hco.check({"featureGates": {"enableCommonBootImageImport": True}}, CLASSES, PROFILES)[0]
+    assert len(errors) == 1 and "enable_common_boot_image_import" in errors[0] and "HCO 1.16" in errors[0]
+    assert hco.check({"featureGates": {"downwardMetrics": True}}, CLASSES, PROFILES) == ([], [])

@@ -95,3 +95,83 @@ def test_launcher_memory_preferred_over_vmi():
                 "spec": {"nodeName": "w1", "containers": [{"resources": {"requests": {"memory": "1280Mi"}}}]}}
     f = facts([the_vmi], pods=[launcher])
     assert mp.classify_vms(f)[0]["memory"] == "1280Mi"
+
+
+def test_external_strategy_is_left_to_the_external_controller_not_migrated():
+    # Upstream KubeVirt blocks the eviction of an External VMI and sets status.evacuationNodeName; it does not migrate.
+    for migratable in (True, False):
+        outcome, why = mp.eviction_outcome(vmi("x", strategy="External", migratable=migratable))
+        assert outcome == mp.EXTERNAL_MOVE and "external controller" in why
+    assert mp.eviction_outcome(vmi("x", strategy=None), cluster_default="External")[0] == mp.EXTERNAL_MOVE
+    findings, plan = mp.preflight(facts([vmi("x", strategy="External")]))
+    assert plan[0]["outcome"] == "external"
+    assert mp.refusals(findings) == []
+    assert [f["severity"] for f in findings if f["subject"] == "VirtualMachineInstance vms/x"] == ["warning"]
+
+
+def cpu_node(name, memory="64Gi", cpu="8", vendor="Intel", cordoned=False):
+    the_node = node(name, memory=memory, cordoned=cordoned,
+                    labels={mp.WORKER_ROLE_LABEL: "", "cpu-vendor.node.kubevirt.io/" + vendor: "true"})
+    the_node["status"]["allocatable"]["cpu"] = cpu
+    return the_node
+
+
+def cpu_vmi(name, cpu, memory="2Gi"):
+    the_vmi = vmi(name, memory=memory)
+    the_vmi["spec"]["domain"]["resources"]["requests"]["cpu"] = cpu
+    return the_vmi
+
+
+def test_room_check_counts_cpu_not_only_memory():
+    nodes = [cpu_node("w1"), cpu_node("w2", cpu="3"), cpu_node("w3", cpu="3500m")]
+    assert mp.refusals(mp.preflight(facts([cpu_vmi("a", "2"), cpu_vmi("b", "3")], nodes=nodes))[0]) == []
+    busy = [{"metadata": {"name": "p", "namespace": "x"}, "status": {"phase": "Running"},
+             "spec": {"nodeName": "w3", "containers": [{"resources": {"requests": {"cpu": "2"}}}]}}]
+    refused = mp.refusals(mp.preflight(facts([cpu_vmi("a", "2"), cpu_vmi("b", "3")], nodes=nodes, pods=busy))[0])
+    assert refused and refused[0]["vms"] == ["vms/a"] and "CPU" in refused[0]["rule"]
+    assert "w3=64Gi memory/1500m CPU" in refused[0]["rule"]
+    plan = mp.classify_vms(facts([cpu_vmi("a", "1500m")], nodes=nodes))
+    assert plan[0]["cpu"] == "1500m"
+
+
+def test_finished_pods_hold_no_room():
+    nodes = [cpu_node("w1"), cpu_node("w2", memory="4Gi")]
+    done = [{"metadata": {"name": "old-launcher"}, "status": {"phase": "Succeeded"},
+             "spec": {"nodeName": "w2", "containers": [{"resources": {"requests": {"memory": "3Gi", "cpu": "4"}}}]}}]
+    assert mp.refusals(mp.preflight(facts([cpu_vmi("a", "1", memory="3Gi")], nodes=nodes, pods=done))[0]) == []
+
+
+def test_mixed_cpu_vendors_warn():
+    nodes = [cpu_node("w1"), cpu_node("w2"), cpu_node("w3", vendor="AMD"), cpu_node("w4", vendor="AMD", cordoned=True)]
+    findings = mp.preflight(facts([vmi("a")], nodes=nodes), max_unavailable=2)[0]
+    warned = [f for f in findings if f["severity"] == "warning" and f["subject"] == "Node w1"]
+    assert len(warned) == 1 and "CPU vendor is Intel" in warned[0]["rule"] and "AMD: w3" in warned[0]["rule"]
+    same = [cpu_node("w1"), cpu_node("w2")]
+    assert not [f for f in mp.preflight(facts([vmi("a")], nodes=same))[0] if "vendor" in f["rule"]]
+
+
+def test_pods_held_by_a_disruption_budget_are_named():
+    app = {"metadata": {"name": "db-0", "namespace": "apps", "labels": {"app": "db"}}, "spec": {"nodeName": "w1"},
+           "status": {"phase": "Running"}}
+    budget = {"metadata": {"name": "db-pdb", "namespace": "apps"}, "spec": {"selector": {"matchLabels": {"app": "db"}}},
+              "status": {"disruptionsAllowed": 0}}
+    relaxed = {"metadata": {"name": "web-pdb", "namespace": "apps"}, "spec": {"selector": {"matchLabels": {"app": "db"}}},
+               "status": {"disruptionsAllowed": 1}}
+    f = facts(pods=[app])
+    f.disruption_budgets = [budget, relaxed]
+    warned = [x for x in mp.preflight(f)[0] if x["subject"] == "Pod apps/db-0"]
+    assert len(warned) == 1 and warned[0]["budgets"] == ["db-pdb"] and "db-pdb" in warned[0]["rule"]
+    f.disruption_budgets = [relaxed]
+    assert not [x for x in mp.preflight(f)[0] if x["subject"] == "Pod apps/db-0"]
+
+
+def test_portworx_health_needs_the_cluster_and_the_node_back():
+    healthy = {"metadata": {"name": "px", "namespace": "portworx"}, "status": {"phase": "Online"}}
+    degraded = {"metadata": {"name": "px", "namespace": "portworx"}, "status": {"phase": "Degraded"}}
+    back = storage_node("w1")
+    assert mp.portworx_health_problems([healthy], back) == []
+    assert mp.portworx_health_problems([degraded], back) == ["StorageCluster portworx/px is Degraded"]
+    assert mp.portworx_health_problems([healthy], storage_node("w1", "Initializing")) == ["Portworx StorageNode is Initializing"]
+    lagging = storage_node("w1")
+    lagging["status"]["conditions"] = [{"type": "NodeState", "status": "Maintenance"}]
+    assert mp.portworx_health_problems([healthy], lagging) == ["Portworx StorageNode condition NodeState is Maintenance"]

@@ -42,16 +42,37 @@ def test_discovery_picks_the_rwx_filesystem_class_with_most_replicas():
     assert plan.definition["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
-def test_rwx_block_class_is_refused_naming_a_class_that_works():
+def test_the_seeds_rwx_block_class_takes_the_registry_claim_whatever_its_profile_says():
+    # Seed 000 puts the registry claim (RWX, no volumeMode, 300Gi) on px-rwx-block-kubevirt. The profile narrowed
+    # to RWX Block steers only DataVolumes; Portworx CSI gives the plain RWX Filesystem claim a sharedv4 volume
+    # (libopenstorage/openstorage csi/controller.go, resolveSharedSpec).
+    block_only = {"px-rwx-block-kubevirt": profile(("ReadWriteMany", "Block"))}
+    plan = registry_plan.plan_claim(None, [sc("px-rwx-block-kubevirt", repl="3")], block_only,
+                                    params(storage_class="px-rwx-block-kubevirt"))
+    assert plan.create and plan.storage_class == "px-rwx-block-kubevirt"
+    assert plan.definition["spec"]["accessModes"] == ["ReadWriteMany"] and plan.definition["spec"]["volumeMode"] == "Filesystem"
+    assert registry_plan.plan_claim(None, CLASSES, PROFILES, params(storage_class="px-rwx-block-kubvirt")).create
+
+
+def other_class(name, provisioner="example.com/nfs"):
+    return {"metadata": {"name": name}, "provisioner": provisioner, "parameters": {}}
+
+
+def test_other_provisioners_are_judged_by_their_profile():
+    classes = CLASSES + [other_class("nfs-block")]
+    profiles = dict(PROFILES, **{"nfs-block": profile(("ReadWriteMany", "Block"))})
     with pytest.raises(Refusal) as refused:
-        registry_plan.plan_claim(None, CLASSES, PROFILES, params(storage_class="px-rwx-block-kubvirt"))
+        registry_plan.plan_claim(None, classes, profiles, params(storage_class="nfs-block"))
     assert "ReadWriteMany/Block" in refused.value.msg and "px-rwx-file-kubvirt" in refused.value.msg
+    profiles["nfs-block"] = profile(("ReadWriteMany", "Filesystem"))
+    assert registry_plan.plan_claim(None, classes, profiles, params(storage_class="nfs-block")).storage_class == "nfs-block"
 
 
 def test_no_fitting_class_lists_what_each_offers():
+    in_tree = dict(other_class("px-in-tree", provisioner="kubernetes.io/portworx-volume"), parameters={"repl": "3"})
     with pytest.raises(Refusal) as refused:
-        registry_plan.plan_claim(None, CLASSES[:1], PROFILES, params())
-    assert "px-rwx-block-kubvirt (repl 3): ReadWriteMany/Block" in refused.value.msg
+        registry_plan.plan_claim(None, [in_tree], {"px-in-tree": profile(("ReadWriteMany", "Block"))}, params())
+    assert "px-in-tree (repl 3): ReadWriteMany/Block" in refused.value.msg
 
 
 def test_single_replica_portworx_class_is_refused_unless_allowed():
@@ -95,7 +116,7 @@ def test_config_patch_sets_owned_fields_and_drops_other_backends():
                               "storage": {"emptyDir": None, "pvc": {"claim": "registry-storage-pvc"}}}}
     applied = {"managementState": "Managed", "replicas": 2, "defaultRoute": True, "rolloutStrategy": "RollingUpdate",
                "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
-    assert registry_plan.config_patch(applied, wanted) is None
+    assert registry_plan.config_patch(applied, wanted) == {}
 
 
 def test_rwo_asks_for_recreate_rwx_for_rolling_update_and_removed_only_sets_the_state():

@@ -139,16 +139,29 @@ def test_any_immutable_difference_prevents_adoption(change):
     assert presets.adoption_candidates("vm_block", presets.desired_class("vm_block"), [sc], {"candidate": RWX_BLOCK_PROFILE}) == []
 
 
-def test_parameters_are_compared_after_normalisation_and_in_tree_provisioner_counts():
-    scratch = _existing("scratch", provisioner="kubernetes.io/portworx-volume", binding="Immediate",
+def test_parameters_are_compared_after_normalisation():
+    scratch = _existing("scratch", binding="Immediate",
                         parameters={"repl": 1, "sharedv4": "True", "sharedv4_mount_options": "nolock, vers=3.0"})
     candidates = presets.adoption_candidates("cdi_scratch", presets.desired_class("cdi_scratch"), [scratch])
     assert _names(candidates) == ["scratch"]
     adopted = presets.adopt(presets.desired_class("cdi_scratch", annotations={"a": "b"}), scratch)
     assert adopted["metadata"] == {"name": "scratch", "annotations": {"a": "b"}}
-    assert adopted["provisioner"] == "kubernetes.io/portworx-volume"
+    assert adopted["provisioner"] == "pxd.portworx.com"
     assert presets.compare(scratch, adopted)[0] == {}
     assert presets.check("cdi_scratch", adopted)[0] == []
+
+
+def test_in_tree_provisioner_is_never_adopted_but_named_in_a_warning():
+    # Seed 000 recommends the CSI provisioner; kubernetes.io/portworx-volume is the deprecated in-tree plugin.
+    scratch = _existing("scratch", provisioner="kubernetes.io/portworx-volume", binding="Immediate",
+                        parameters={"repl": 1, "sharedv4": "True", "sharedv4_mount_options": "nolock, vers=3.0"})
+    desired = presets.desired_class("cdi_scratch")
+    assert presets.adoption_candidates("cdi_scratch", desired, [scratch]) == []
+    assert presets.in_tree_lookalikes("cdi_scratch", desired, [scratch]) == ["scratch"]
+    warning = presets.in_tree_warning("cdi_scratch", ["scratch"])
+    assert "scratch" in warning and "kubernetes.io/portworx-volume" in warning and "pxd.portworx.com" in warning
+    assert presets.in_tree_lookalikes("cdi_scratch", desired, [_existing("csi", binding="Immediate",
+                                      parameters={"repl": "1", "sharedv4": "true", "sharedv4_mount_options": "vers=3.0,nolock"})]) == []
 
 
 def test_overrides_take_part_in_the_match():

@@ -1,0 +1,159 @@
+"""playbooks/day0.yml and its preflight against the simulator: version and edition checks, convergence."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+PREFLIGHT = os.path.join(REPO_ROOT, "playbooks", "tasks", "preflight.yml")
+SIMULATOR_OPTIONS = {"vms": 2, "durations": {"hco_progressing": 0.05, "registry_rollout": 0.05}}
+PX_STATUS = "/apis/core.libopenstorage.org/v1/namespaces/portworx/storageclusters/px-cluster/status"
+PX_OBJECT = "/apis/core.libopenstorage.org/v1/namespaces/portworx/storageclusters/px-cluster"
+CV_STATUS = "/apis/config.openshift.io/v1/clusterversions/version/status"
+
+
+class Run(object):
+    def __init__(self, completed):
+        self.rc = completed.returncode
+        self.stdout, self.stderr = completed.stdout, completed.stderr
+        report = json.loads(completed.stdout)
+        self.results = []
+        for play in report.get("plays", []):
+            for task in play.get("tasks", []):
+                result = dict(task["hosts"].get("localhost", {}))
+                result["_task"] = task["task"]["name"]
+                self.results.append(result)
+        stats = report.get("stats", {}).get("localhost", {})
+        self.changed = stats.get("changed", 0)
+        self.failed = stats.get("failures", 0)
+
+    @property
+    def ok(self):
+        return self.rc == 0 and not self.failed
+
+    @property
+    def last(self):
+        return self.results[-1] if self.results else {}
+
+    def __repr__(self):
+        return "Run(rc={0}, changed={1}, last={2!r}, stderr={3!r})".format(self.rc, self.changed, self.last.get("msg"), self.stderr[-1500:])
+
+
+def ansible_playbook(sim, tmp_path, playbook, extra_vars=None):
+    command = [ANSIBLE_PLAYBOOK, playbook, "-e", "ocpvirt_target=localhost"]
+    if extra_vars:
+        command.extend(["-e", json.dumps(extra_vars)])
+    env = dict(os.environ, K8S_AUTH_KUBECONFIG=sim.kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    env.pop("ANSIBLE_CONFIG", None)
+    sim.reset_requests()
+    return Run(subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900))
+
+
+def preflight(sim, tmp_path, **extra_vars):
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(json.dumps([{"name": "preflight", "hosts": "localhost", "gather_facts": False,
+                                     "tasks": [{"name": "preflight", "ansible.builtin.import_tasks": PREFLIGHT}]}]))
+    return ansible_playbook(sim, tmp_path, str(playbook), extra_vars)
+
+
+def merge_patch(sim, path, body):
+    sim.client().request("patch", path, body=body, content_type="application/merge-patch+json")
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim):
+    sim.reset()
+    sim.settle()
+
+
+def test_preflight_passes_on_portworx_enterprise_and_openshift_4_20(sim, tmp_path):
+    run = preflight(sim, tmp_path)
+    assert run.ok, run
+    facts = [r for r in run.results if r["_task"] == "Collect the preflight facts"][0]["ansible_facts"]["day0_preflight"]
+    assert facts["portworx_edition"] == "Enterprise" and facts["portworx_version_source"] == "status.version"
+    assert facts["openshift_version"].startswith("4.20")
+
+
+def test_preflight_refuses_an_unknown_portworx_version_unless_overridden(sim, tmp_path):
+    merge_patch(sim, PX_STATUS, {"status": {"version": None}})
+    merge_patch(sim, PX_OBJECT, {"spec": {"image": "registry.example.com/portworx/oci-monitor@sha256:" + "0" * 64}})
+    run = preflight(sim, tmp_path)
+    assert not run.ok
+    assert "Portworx unknown" in run.last["msg"] and "day0_allow_unknown_versions" in run.last["msg"]
+    allowed = preflight(sim, tmp_path, day0_allow_unknown_versions=True)
+    assert allowed.ok, allowed
+    assert "could not be read" in allowed.last["msg"] and "Portworx" in allowed.last["msg"]
+
+
+def test_preflight_reads_the_version_from_the_image_tag_when_status_has_none(sim, tmp_path):
+    merge_patch(sim, PX_STATUS, {"status": {"version": None}})
+    merge_patch(sim, PX_OBJECT, {"spec": {"image": "portworx/oci-monitor:3.4.0"}})
+    run = preflight(sim, tmp_path)
+    assert not run.ok
+    assert "Portworx 3.4.0 (read from spec.image)" in run.last["msg"]
+
+
+def test_preflight_refuses_the_px_csi_edition(sim, tmp_path):
+    merge_patch(sim, PX_STATUS, {"status": {"version": "25.6.0"}})
+    run = preflight(sim, tmp_path, day0_allow_unknown_versions=True)
+    assert not run.ok
+    assert "PX-CSI edition" in run.last["msg"] and "Portworx Enterprise" in run.last["msg"]
+
+
+def test_preflight_refuses_openshift_before_4_14(sim, tmp_path):
+    history = [{"state": "Completed", "version": "4.12.40", "startedTime": "2026-01-01T00:00:00Z",
+                "completionTime": "2026-01-01T01:00:00Z", "image": "quay.io/openshift-release-dev/ocp-release:4.12.40",
+                "verified": True}]
+    merge_patch(sim, CV_STATUS, {"status": {"desired": {"version": "4.12.40"}, "history": history}})
+    run = preflight(sim, tmp_path)
+    assert not run.ok
+    assert "OpenShift 4.12.40" in run.last["msg"] and "4.14" in run.last["msg"]
+
+
+def task_result(run, name):
+    """The result of the task called ``name`` (role tasks are reported as ``role : name``)."""
+    return [r for r in run.results if r["_task"] == name or r["_task"].endswith(" : " + name)][0]
+
+
+def test_preflight_reads_retry_transient_errors_and_not_forbidden(sim, tmp_path):
+    # The audit's reads retry 5xx like every module of the collection ...
+    sim.add_fault(verb="list", resource="storageclusters", code=500, count=2)
+    run = preflight(sim, tmp_path)
+    assert run.ok, run
+    assert len([e for e in sim.requests(entries=True)["entries"] if e["resource"] == "storageclusters"]) == 3
+    # ... and a 403 is not retried: the StorageCluster cannot be read, so day 0 refuses.
+    sim.clear_faults()
+    sim.add_fault(verb="list", resource="storageclusters", code=403, count=1)
+    refused = preflight(sim, tmp_path)
+    assert not refused.ok
+    assert len([e for e in sim.requests(entries=True)["entries"] if e["resource"] == "storageclusters"]) == 1
+    assert "Day 0 needs a Portworx" in refused.last["msg"]
+
+
+def test_day0_converges_and_a_second_run_changes_nothing(sim, tmp_path):
+    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    assert run.ok, run
+    assert task_result(run, "Create the default Portworx VolumeSnapshotClass")["changed"] is True
+    assert task_result(run, "Create the Autopilot rule that rebalances storage pools")["changed"] is True
+    again = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    assert again.ok, again
+    writes = [(e["verb"], e["resource"], e["name"]) for e in sim.requests(entries=True).get("entries", [])
+              if e["verb"] in ("create", "update", "patch", "delete") and not e["dry_run"]]
+    # kubernetes.core.k8s (VolumeSnapshotClass, AutopilotRule) sends no-op patches on a second run: they change
+    # nothing, but they are writes; only the collection's modules write nothing at all.
+    assert again.changed == 0 and sim.changing_writes() == 0, writes
+
+
+def test_day0_converges_through_15_percent_server_errors(sim, tmp_path):
+    # Roles' own kubernetes.core tasks retry 5xx like the modules do, so a flaky API server does not stop day 0.
+    sim.add_fault(verb=["get", "list", "create", "patch", "update"], resource="*", code=500, rate=0.15, seed=7)
+    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    sim.clear_faults()
+    assert run.ok, run
+    retried = [r["_task"] for r in run.results if r.get("attempts", 1) > 1 or r.get("retries")]
+    assert retried, "the fault rate should have hit at least one task"
