@@ -101,6 +101,6 @@ def test_day0_preflight_refuses_critical_findings_day0_does_not_fix_and_writes_n
     assert day0.returncode != 0
     output = day0.stdout + day0.stderr
     assert "Preflight failed on localhost" in output
-    assert "R10: 2 nodes are in maintenance" in output and "R12: disk shared" in output and "PX-VERSION: Portworx 3.4.1" in output
+    assert "R10: 2 nodes are in maintenance" in output and "R12: disk shared" in output and "Portworx 3.4.1 (read from status.version)" in output
     assert "R17" not in output.split("Preflight failed")[1]  # day 0 fixes the scratch class itself
     assert sim.writes() == 0
