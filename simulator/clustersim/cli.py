@@ -37,6 +37,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (generateName, fault rates)")
     parser.add_argument("--token", help="bearer token (default: random)")
     parser.add_argument("--operators", help="comma-separated operator modules to load (default: all)")
+    parser.add_argument("--hide-apis", help="comma-separated group/versions not to serve, e.g. snapshot.storage.k8s.io/v1")
     parser.add_argument("--insecure-http", action="store_true", default=None,
                         help="serve plain HTTP instead of HTTPS (debugging only: kubectl sends no token over it)")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
@@ -51,6 +52,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         durations=load_json_or_path(args.durations) if args.durations else None,
         time_scale=args.time_scale, seed=args.seed, token=args.token, faults=faults,
         operators=[o for o in args.operators.split(",") if o] if args.operators else None,
+        hidden_apis=[g for g in args.hide_apis.split(",") if g] if args.hide_apis else None,
         insecure_http=args.insecure_http,
     )
 
@@ -122,7 +124,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         os.remove(paths["ready.json"])
     forwarded: List[str] = []
     for option in ("host", "port", "workers", "vms", "profile", "state", "faults", "durations", "time_scale",
-                   "seed", "token", "operators", "insecure_http"):
+                   "seed", "token", "operators", "insecure_http", "hide_apis"):
         value = getattr(args, option)
         if value is None:
             continue

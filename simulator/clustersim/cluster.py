@@ -88,6 +88,7 @@ class Cluster:
         self._api_waiting_guard = threading.Lock()
         self._api_waiting = 0  # HTTP requests queued for the lock; the controller lets them go first
         self.kinds: KindRegistry = default_registry()
+        self.hidden_keys = self.kinds.hide_group_versions(self.config.hidden_apis)
         self.admission = AdmissionChain()
         self.watch = WatchHub(self.config.watch_history)
         self.runtime = Runtime(self.lock, lambda: self._api_waiting > 0)
@@ -263,6 +264,14 @@ class Cluster:
         from .seed import seed_profile
 
         seed_profile(self, self.config.profile)
+        self._drop_unserved()
+
+    def _drop_unserved(self) -> None:
+        """A cluster without a CRD has none of its objects: seeded ones of hidden kinds go."""
+        for key in self.hidden_keys:
+            for obj in self.store.list(key):
+                meta = obj["metadata"]
+                self.store.delete(key, meta["name"], meta.get("namespace"))
 
     def reset(self) -> None:
         """Drop every object, pending task and fault; reseed.  Open watches end with 410."""

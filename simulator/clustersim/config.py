@@ -42,6 +42,8 @@ class Config:
     operators: Optional[List[str]] = None  # None = every module in clustersim/operators
     watch_history: int = 100_000  # changes kept for watch resumption; older resourceVersions get 410
     insecure_http: bool = False  # serve plain HTTP (debugging only: client-go sends no token over it)
+    # group/versions not served, as on a cluster without that CRD or capability ("snapshot.storage.k8s.io/v1")
+    hidden_apis: List[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -57,6 +59,9 @@ class Config:
         env_durations = load_json_or_path(os.environ.get("SIM_DURATIONS"))
         if env_durations:
             config.durations.update(env_durations)
+        env_hidden = os.environ.get("SIM_HIDE_APIS")
+        if env_hidden:
+            config.hidden_apis = [g.strip() for g in env_hidden.split(",") if g.strip()]
         env_ops = os.environ.get("SIM_OPERATORS")
         if env_ops:
             config.operators = [o.strip() for o in env_ops.split(",") if o.strip()]
@@ -77,4 +82,4 @@ class Config:
     def to_dict(self) -> Dict[str, Any]:
         return {"workers": self.workers, "vms": self.vms, "profile": self.profile, "durations": self.durations,
                 "time_scale": self.time_scale, "seed": self.seed, "operators": self.operators,
-                "insecure_http": self.insecure_http}
+                "insecure_http": self.insecure_http, "hidden_apis": self.hidden_apis}

@@ -84,6 +84,8 @@ class KindRegistry:
         self._virtual: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
         # subresource-only group -> the group whose objects it acts on
         self.virtual_targets: Dict[str, str] = {}
+        # keys of kinds the cluster does not serve (``--hide-apis``): absent from discovery and HTTP
+        self._hidden: set = set()
 
     # -- registration -----------------------------------------------------------------------
     def register(self, kind: Kind) -> Kind:
@@ -112,6 +114,18 @@ class KindRegistry:
         kind = self.get(key)
         kind.schema = merge_schema(kind.schema, from_shorthand(extra))
 
+    def hide_group_versions(self, group_versions: List[str]) -> List[str]:
+        """Stop serving every kind of these group/versions (``"snapshot.storage.k8s.io/v1"``), as on a
+        cluster without that CRD or capability.  The kinds stay known inside the simulator, so
+        controllers that look for their objects find none instead of failing.  Returns the keys."""
+        wanted = set(group_versions)
+        keys = [kind.key for kind in self._by_key.values() if kind.api_version in wanted]
+        self._hidden.update(keys)
+        return keys
+
+    def is_served(self, key: str) -> bool:
+        return key in self._by_key and key not in self._hidden
+
     # -- lookup ------------------------------------------------------------------------------
     def get(self, key: str) -> Kind:
         return self._by_key[key]
@@ -120,7 +134,9 @@ class KindRegistry:
         return self._by_key.get(key)
 
     def by_gvr(self, group: str, version: str, resource: str) -> Optional[Kind]:
-        return self._by_gvr.get((group, version, resource))
+        """The served kind of an API path (hidden kinds are not served)."""
+        kind = self._by_gvr.get((group, version, resource))
+        return None if kind is None or kind.key in self._hidden else kind
 
     def by_gvk(self, api_version: str, kind: str) -> Optional[Kind]:
         return self._by_gvk.get((api_version, kind))
@@ -136,6 +152,8 @@ class KindRegistry:
         """group -> versions, in registration order; the first version is preferred."""
         result: Dict[str, List[str]] = {}
         for kind in self._by_key.values():
+            if kind.key in self._hidden:
+                continue
             versions = result.setdefault(kind.group, [])
             if kind.version not in versions:
                 versions.append(kind.version)
@@ -175,7 +193,7 @@ class KindRegistry:
     def resource_list_doc(self, group: str, version: str) -> Optional[Dict[str, Any]]:
         resources: List[Dict[str, Any]] = []
         for kind in self._by_key.values():
-            if kind.group != group or kind.version != version:
+            if kind.group != group or kind.version != version or kind.key in self._hidden:
                 continue
             entry: Dict[str, Any] = {
                 "name": kind.resource, "singularName": kind.singular, "namespaced": kind.namespaced,

@@ -51,9 +51,9 @@ class Simulator:
                  durations: Optional[Dict[str, float]] = None, faults: Optional[List[Dict[str, Any]]] = None,
                  state: Optional[str] = None, time_scale: Optional[float] = None, operators: Optional[List[str]] = None,
                  in_process: bool = False, startup_timeout: float = 30.0, env: Optional[Dict[str, str]] = None,
-                 insecure_http: bool = False) -> None:
+                 insecure_http: bool = False, hidden_apis: Optional[List[str]] = None) -> None:
         self.options = dict(workers=workers, vms=vms, profile=profile, durations=durations, faults=faults,
-                            state=state, time_scale=time_scale, operators=operators)
+                            state=state, time_scale=time_scale, operators=operators, hidden_apis=hidden_apis)
         self.insecure_http = insecure_http
         self.in_process = in_process
         self.startup_timeout = startup_timeout
@@ -90,7 +90,8 @@ class Simulator:
         opts = self.options
         config = Config.from_env(workers=opts["workers"], vms=opts["vms"], profile=opts["profile"],
                                  durations=opts["durations"], faults=opts["faults"], state_file=opts["state"],
-                                 time_scale=opts["time_scale"], operators=opts["operators"])
+                                 time_scale=opts["time_scale"], operators=opts["operators"],
+                                 hidden_apis=opts["hidden_apis"])
         self.cluster = build_cluster(config)
         serving = None if self.insecure_http else tls.generate()
         self._server = SimServer(self.cluster, serving=serving).start()
@@ -123,6 +124,8 @@ class Simulator:
             command += ["--faults", json.dumps(opts["faults"])]
         if opts["operators"] is not None:
             command += ["--operators", ",".join(opts["operators"]) or ","]
+        if opts["hidden_apis"]:
+            command += ["--hide-apis", ",".join(opts["hidden_apis"])]
         if self.insecure_http:
             command.append("--insecure-http")
         env = dict(os.environ, **self.env)
