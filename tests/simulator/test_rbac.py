@@ -1,0 +1,226 @@
+"""RBAC over HTTP: a service account token is refused with the apiserver's 403 until a binding
+lets it in; the authorization.k8s.io reviews; ClusterRole aggregation; kubectl ``auth can-i``."""
+import os
+import subprocess
+
+import pytest
+
+from api_helpers import raw
+from clustersim.testing import eventually
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KUBECTL = os.environ.get("KUBECTL") or os.path.join(REPO_ROOT, ".venv", "bin", "kubectl")
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+AUTHZ = "/apis/authorization.k8s.io/v1"
+USER = "system:serviceaccount:vms:auditor"
+
+
+@pytest.fixture(scope="module")
+def token(sim):
+    """A token of the service account ``vms/auditor``, which nothing is bound to at first."""
+    code, _ = raw(sim, "POST", "/api/v1/namespaces/vms/serviceaccounts",
+                  {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "auditor"}})
+    assert code == 201
+    code, body = raw(sim, "POST", "/api/v1/namespaces/vms/serviceaccounts/auditor/token",
+                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}})
+    assert code == 201, body
+    return body["status"]["token"]
+
+
+@pytest.fixture()
+def view_in_vms(sim):
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "auditor-view", "namespace": "vms"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+               "subjects": [{"kind": "ServiceAccount", "name": "auditor"}]}
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding)[0] == 201
+    yield
+    raw(sim, "DELETE", f"{RBAC}/namespaces/vms/rolebindings/auditor-view")
+
+
+def ssar(sim, token, **attributes):
+    key = "nonResourceAttributes" if "path" in attributes else "resourceAttributes"
+    code, body = raw(sim, "POST", f"{AUTHZ}/selfsubjectaccessreviews",
+                     {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                      "spec": {key: attributes}}, token=token)
+    assert code == 201, body
+    return body["status"]
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, path, body, message", [
+    ("GET", "/api/v1/namespaces/vms/pods", None,
+     f'pods is forbidden: User "{USER}" cannot list resource "pods" in API group "" in the namespace "vms"'),
+    ("GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines/vm-000", None,
+     f'virtualmachines.kubevirt.io "vm-000" is forbidden: User "{USER}" cannot get resource "virtualmachines" in '
+     'API group "kubevirt.io" in the namespace "vms"'),
+    ("POST", "/apis/storage.k8s.io/v1/storageclasses", {"metadata": {"name": "x"}, "provisioner": "p"},
+     f'storageclasses.storage.k8s.io is forbidden: User "{USER}" cannot create resource "storageclasses" in API '
+     'group "storage.k8s.io" at the cluster scope'),
+    ("GET", "/api/v1/nodes?watch=true", None,
+     f'nodes is forbidden: User "{USER}" cannot watch resource "nodes" in API group "" at the cluster scope'),
+    ("PATCH", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines/vm-000/status", {},
+     f'virtualmachines.kubevirt.io "vm-000" is forbidden: User "{USER}" cannot patch resource '
+     '"virtualmachines/status" in API group "kubevirt.io" in the namespace "vms"'),
+])
+def test_an_unbound_service_account_is_refused_with_the_apiservers_message(sim, token, method, path, body, message):
+    code, status = raw(sim, method, path, body, token=token, content_type="application/merge-patch+json")
+    assert code == 403
+    assert status["reason"] == "Forbidden" and status["message"] == message
+
+
+def test_what_every_authenticated_identity_may_do(sim, token):
+    for path in ("/api", "/api/v1", "/apis", "/apis/kubevirt.io/v1", "/version", "/openapi/v3"):
+        assert raw(sim, "GET", path, token=token)[0] == 200, path
+    code, body = raw(sim, "GET", "/metrics", token=token)
+    assert code == 403 and body["message"] == f'forbidden: User "{USER}" cannot get path "/metrics"'
+
+
+def test_sim_admin_endpoints_are_for_cluster_admins_only(sim, token):
+    code, body = raw(sim, "GET", "/_sim/state", token=token)
+    assert code == 403 and body["message"] == f'forbidden: User "{USER}" cannot get path "/_sim/state"'
+    assert raw(sim, "POST", "/_sim/reset", token=token)[0] == 403
+    assert raw(sim, "GET", "/_sim/status")[0] == 200
+
+
+def test_the_thanos_route_asks_kube_rbac_proxy_questions(sim, token):
+    code, body = raw(sim, "GET", "/api/v1/alerts", token=token)
+    assert code == 403
+    assert body == (f"Forbidden (user={USER}, verb=get, resource=prometheuses, subresource=api)\n").encode()
+    assert raw(sim, "GET", "/api/v1/alerts")[0] == 200
+
+
+def test_a_binding_to_a_missing_role_shows_in_the_refusal(sim, token):
+    binding = {"metadata": {"name": "ghostly", "namespace": "vms"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "ghost"},
+               "subjects": [{"kind": "ServiceAccount", "name": "auditor"}]}
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding)[0] == 201
+    try:
+        code, body = raw(sim, "GET", "/api/v1/namespaces/vms/configmaps", token=token)
+        assert code == 403
+        assert body["message"].endswith(': RBAC: clusterrole.rbac.authorization.k8s.io "ghost" not found')
+    finally:
+        raw(sim, "DELETE", f"{RBAC}/namespaces/vms/rolebindings/ghostly")
+
+
+# --- bindings --------------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("view_in_vms")
+def test_view_in_one_namespace_reads_there_only_and_writes_nothing(sim, token):
+    code, pods = raw(sim, "GET", "/api/v1/namespaces/vms/pods", token=token)
+    assert code == 200 and pods["kind"] == "PodList"
+    assert raw(sim, "GET", "/api/v1/namespaces/vms/persistentvolumeclaims", token=token)[0] == 200
+    assert raw(sim, "GET", "/api/v1/namespaces/default/pods", token=token)[0] == 403
+    assert raw(sim, "GET", "/api/v1/pods", token=token)[0] == 403  # all namespaces is the cluster scope
+    assert raw(sim, "GET", "/api/v1/namespaces/vms/secrets", token=token)[0] == 403
+    code, body = raw(sim, "POST", "/api/v1/namespaces/vms/configmaps", {"metadata": {"name": "nope"}}, token=token)
+    assert code == 403 and body["message"] == (
+        f'configmaps is forbidden: User "{USER}" cannot create resource "configmaps" in API group "" in the '
+        'namespace "vms"')
+
+
+def test_aggregation_extends_view_while_the_labelled_role_exists(sim, token, view_in_vms):
+    role = {"metadata": {"name": "vm-reader", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+            "rules": [{"verbs": ["get", "list"], "apiGroups": ["kubevirt.io"], "resources": ["virtualmachines"]}]}
+    assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 403
+    assert raw(sim, "POST", f"{RBAC}/clusterroles", role)[0] == 201
+    try:
+        eventually("admin aggregates the rule through edit", lambda: role["rules"][0] in raw(
+            sim, "GET", f"{RBAC}/clusterroles/admin")[1]["rules"], timeout=10)
+        assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 200
+    finally:
+        raw(sim, "DELETE", f"{RBAC}/clusterroles/vm-reader")
+    eventually("view forgets the rule", lambda: raw(
+        sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 403, timeout=10)
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+def test_self_subject_access_review(sim, token, view_in_vms):
+    assert ssar(sim, token, verb="list", resource="pods", namespace="vms") == {
+        "allowed": True,
+        "reason": 'RBAC: allowed by RoleBinding "auditor-view/vms" of ClusterRole "view" to ServiceAccount '
+                  '"auditor/vms"'}
+    assert ssar(sim, token, verb="create", resource="pods", namespace="vms") == {"allowed": False}
+    assert ssar(sim, token, verb="get", path="/healthz")["allowed"] is True
+    assert ssar(sim, None, verb="delete", resource="nodes")["reason"] == (
+        'RBAC: allowed by ClusterRoleBinding "cluster-admins" of ClusterRole "cluster-admin" to Group '
+        '"system:cluster-admins"')
+
+
+def test_review_validation_and_verbs(sim, token):
+    code, body = raw(sim, "POST", f"{AUTHZ}/selfsubjectaccessreviews", {"spec": {}})
+    assert code == 422 and "exactly one of nonResourceAttributes or resourceAttributes" in body["message"]
+    assert raw(sim, "GET", f"{AUTHZ}/selfsubjectaccessreviews")[0] == 405
+    code, body = raw(sim, "POST", f"{AUTHZ}/subjectaccessreviews",
+                     {"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}})
+    assert code == 422 and "at least one of user or group must be specified" in body["message"]
+    code, body = raw(sim, "POST", f"{AUTHZ}/subjectaccessreviews",
+                     {"spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}, "user": USER}, token=token)
+    assert code == 403 and body["message"].startswith("subjectaccessreviews.authorization.k8s.io is forbidden")
+    code, body = raw(sim, "POST", f"{AUTHZ}/namespaces/vms/localsubjectaccessreviews",
+                     {"spec": {"user": USER, "resourceAttributes": {"verb": "get", "resource": "pods",
+                                                                    "namespace": "default"}}})
+    assert code == 400 and body["message"] == "spec.resourceAttributes.namespace must match namespace: vms"
+
+
+def test_subject_access_reviews_take_the_subject_as_given(sim, view_in_vms):
+    spec = {"user": USER, "resourceAttributes": {"verb": "list", "resource": "pods", "namespace": "vms"}}
+    code, body = raw(sim, "POST", f"{AUTHZ}/subjectaccessreviews", {"spec": spec})
+    assert code == 201 and body["status"]["allowed"] is True
+    code, body = raw(sim, "POST", f"{AUTHZ}/namespaces/vms/localsubjectaccessreviews", {"spec": spec})
+    assert code == 201 and body["status"]["allowed"] and body["metadata"]["namespace"] == "vms"
+    # No groups given, so the system:authenticated bindings do not apply.
+    discovery = {"user": USER, "nonResourceAttributes": {"verb": "get", "path": "/api"}}
+    assert raw(sim, "POST", f"{AUTHZ}/subjectaccessreviews", {"spec": discovery})[1]["status"] == {"allowed": False}
+    discovery["groups"] = ["system:authenticated"]
+    assert raw(sim, "POST", f"{AUTHZ}/subjectaccessreviews", {"spec": discovery})[1]["status"]["allowed"] is True
+
+
+def test_self_subject_rules_review(sim, token, view_in_vms):
+    code, body = raw(sim, "POST", f"{AUTHZ}/selfsubjectrulesreviews", {"spec": {"namespace": "vms"}}, token=token)
+    assert code == 201
+    status = body["status"]
+    assert status["incomplete"] is False and "evaluationError" not in status
+    assert {"verbs": ["get", "list", "watch"], "apiGroups": [""], "resources": ["namespaces"]} in status["resourceRules"]
+    assert {"verbs": ["get"], "nonResourceURLs": ["/livez", "/readyz", "/healthz", "/version", "/version/"]} in \
+        status["nonResourceRules"]
+    elsewhere = raw(sim, "POST", f"{AUTHZ}/selfsubjectrulesreviews", {"spec": {"namespace": "default"}}, token=token)
+    assert len(elsewhere[1]["status"]["resourceRules"]) < len(status["resourceRules"])
+    assert raw(sim, "POST", f"{AUTHZ}/selfsubjectrulesreviews", {"spec": {}}, token=token)[0] == 400
+
+
+# --- kubectl auth can-i ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kubectl(sim, tmp_path_factory):
+    if not os.access(KUBECTL, os.X_OK):
+        pytest.fail(f"kubectl not found at {KUBECTL}: run `make kubectl`")
+    cache = tmp_path_factory.mktemp("kube-cache")
+    env = dict(os.environ, KUBECONFIG=sim.kubeconfig, KUBECACHEDIR=str(cache))
+
+    def run(*args):
+        return subprocess.run([KUBECTL, *args], env=env, capture_output=True, text=True, timeout=60)
+    return run
+
+
+def test_kubectl_auth_can_i(kubectl, token, view_in_vms):
+    assert (kubectl("auth", "can-i", "delete", "nodes").stdout, kubectl("auth", "can-i", "delete", "nodes").returncode) \
+        == ("yes\n", 0)
+    allowed = kubectl("--token", token, "auth", "can-i", "list", "pods", "-n", "vms")
+    assert (allowed.stdout, allowed.returncode) == ("yes\n", 0)
+    refused = kubectl("--token", token, "auth", "can-i", "create", "configmaps", "-n", "vms")
+    assert (refused.stdout, refused.returncode) == ("no\n", 1)
+    assert kubectl("--token", token, "auth", "can-i", "list", "pods", "-n", "default").stdout == "no\n"
+    assert kubectl("--token", token, "auth", "can-i", "get", "/version").stdout == "yes\n"
+
+
+def test_kubectl_auth_can_i_list(kubectl, token, view_in_vms):
+    listed = kubectl("--token", token, "auth", "can-i", "--list", "-n", "vms")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split() for line in listed.stdout.splitlines()]
+    assert lines[0] == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert ["pods", "[]", "[]", "[get", "list", "watch]"] in lines
+    assert ["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"] in lines
+    assert not any(line[0] == "configmaps" and "create" in " ".join(line) for line in lines)
