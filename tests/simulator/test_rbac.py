@@ -224,3 +224,41 @@ def test_kubectl_auth_can_i_list(kubectl, token, view_in_vms):
     assert ["pods", "[]", "[]", "[get", "list", "watch]"] in lines
     assert ["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"] in lines
     assert not any(line[0] == "configmaps" and "create" in " ".join(line) for line in lines)
+
+
+# --- kubernetes.core ---------------------------------------------------------------------------
+# kubernetes.core 6.x has no access-review module: a SelfSubjectAccessReview is created with
+# kubernetes.core.k8s (its GET of the review answers 405, and the module then creates it).
+
+def kubeconfig_for(sim, token, path):
+    """The simulator's kubeconfig with another bearer token (what ``oc login --token`` writes)."""
+    import yaml
+
+    config = yaml.safe_load(open(sim.kubeconfig, encoding="utf-8"))
+    config["users"][0]["user"] = {"token": token}
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_kubernetes_core_access_review_and_refusal(sim, token, view_in_vms, tmp_path):
+    from test_ansible import run_playbook
+
+    auditor = kubeconfig_for(sim, token, tmp_path / "auditor.kubeconfig")
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+              "spec": {"resourceAttributes": {"verb": "create", "resource": "configmaps", "namespace": "vms"}}}
+    rc, results = run_playbook(sim, tmp_path, [
+        {"name": "as the admin", "kubernetes.core.k8s": {"state": "present", "definition": review}},
+        {"name": "as the auditor", "kubernetes.core.k8s": {"state": "present", "definition": review,
+                                                           "kubeconfig": auditor}},
+        {"name": "auditor reads vms", "kubernetes.core.k8s_info": {"kind": "Pod", "namespace": "vms",
+                                                                   "kubeconfig": auditor}},
+        {"name": "auditor reads default", "kubernetes.core.k8s_info": {"kind": "Pod", "namespace": "default",
+                                                                       "kubeconfig": auditor},
+         "ignore_errors": True},
+    ])
+    assert rc == 0, results
+    assert results[0]["result"]["status"]["allowed"] is True
+    assert results[1]["result"]["status"] == {"allowed": False}
+    assert "resources" in results[2]
+    assert results[3].get("failed"), results[3]
+    assert f'User \\"{USER}\\" cannot list resource \\"pods\\"' in results[3]["msg"], results[3]["msg"]
