@@ -24,6 +24,7 @@ kubernetes/kubernetes release-1.33:
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -363,13 +364,22 @@ ROUTE_HOSTS: Dict[str, Dict[str, str]] = {
 PROXY_VERBS = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
+_SERVING = threading.local()
+
+
+def requesting_user() -> Any:
+    """The identity of the HTTP request this thread is serving (None on controller threads):
+    what the RBAC registry's escalation check asks about (``rbac_escalation.py``)."""
+    return getattr(_SERVING, "user", None)
+
+
 def authorize_request(store: Any, request: Any) -> Optional[HttpResponse]:
     """None when ``request.user`` may do what ``request`` asks, else the refusal to answer: the
     apiserver's 403 Status, or kube-rbac-proxy's plain text for a Route host of ``ROUTE_HOSTS``.
 
     ``/_sim`` (the simulator's admin API, unknown to any real cluster) is for the group
     ``system:cluster-admins`` only."""
-    user = request.user
+    user = _SERVING.user = request.user
     if request.path.startswith("/_sim"):
         if is_cluster_admin(user):
             return None

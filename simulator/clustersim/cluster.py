@@ -81,7 +81,7 @@ EvictionHook = Callable[["Cluster", Dict[str, Any], Dict[str, Any], bool], Optio
 class Cluster:
     def __init__(self, config: Optional[Config] = None) -> None:
         self.config = config or Config()
-        from . import authn, authz_reviews, builtin_admission, eviction, openapi
+        from . import authn, authz_reviews, builtin_admission, eviction, openapi, rbac_escalation
 
         self.token = self.config.token or authn.new_admin_token()
         self.lock = threading.RLock()
@@ -111,6 +111,7 @@ class Cluster:
         eviction.register(self)
         authn.install(self)
         authz_reviews.install(self)
+        rbac_escalation.install(self)
         openapi.install(self)
 
     # ------------------------------------------------------------------ controller registry

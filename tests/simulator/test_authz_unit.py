@@ -254,3 +254,41 @@ def test_bootstrap_admin_edit_view_are_aggregated_in_a_chain():
     assert all(r in edit for r in view) and all(r in admin for r in edit)
     assert {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"]} in admin
     assert not any("roles" in r.get("resources", []) for r in edit)
+
+
+# --- escalation prevention (policy_comparator.go, rule.go ConfirmNoEscalation) ----------------
+
+def test_breakdown_and_coverage():
+    from clustersim.rbac_escalation import breakdown_rule, uncovered
+
+    assert breakdown_rule({"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"], "resourceNames": ["a"]}) == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"], "resourceNames": ["a"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"], "resourceNames": ["a"]}]
+    owned = [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "*/status"]},
+             {"verbs": ["get"], "nonResourceURLs": ["/apis/*"]},
+             {"verbs": ["update"], "apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["one"]}]
+    assert uncovered(owned, [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods", "pods/status"]}]) == []
+    assert uncovered(owned, [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"], "resourceNames": ["x"]}]) == []
+    assert uncovered(owned, [{"verbs": ["get"], "nonResourceURLs": ["/apis/apps"]}]) == []
+    assert uncovered(owned, [{"verbs": ["update"], "apiGroups": [""], "resources": ["configmaps"]}]) == [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["update"]}]  # a named grant covers no unnamed one
+    assert uncovered(owned, [{"verbs": ["get"], "nonResourceURLs": ["/api"]}]) == [
+        {"nonResourceURLs": ["/api"], "verbs": ["get"]}]
+    assert uncovered([{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                     [{"verbs": ["get"], "nonResourceURLs": ["/healthz"]}]) != []
+
+
+def test_escalation_message_compacts_the_missing_rules():
+    from clustersim.rbac_escalation import escalation_message
+
+    policy = bootstrap_policy(binding("bot-view", "ClusterRole", "view", [{"kind": "ServiceAccount", "name": "bot"}],
+                                      namespace="apps"))
+    wanted = [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]},
+              {"verbs": ["create", "delete"], "apiGroups": [""], "resources": ["secrets", "pods"]}]
+    assert escalation_message(policy, BOT, "apps", wanted[:1]) == ""
+    assert escalation_message(policy, BOT, "apps", wanted) == (
+        'user "system:serviceaccount:apps:bot" (groups=["system:serviceaccounts" "system:serviceaccounts:apps" '
+        '"system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n'
+        '{APIGroups:[""], Resources:["pods"], Verbs:["create" "delete"]}\n'
+        '{APIGroups:[""], Resources:["secrets"], Verbs:["create" "delete"]}')
+    assert escalation_message(policy, BOT, "other", wanted[:1]) != ""

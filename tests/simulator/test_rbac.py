@@ -262,3 +262,52 @@ def test_kubernetes_core_access_review_and_refusal(sim, token, view_in_vms, tmp_
     assert "resources" in results[2]
     assert results[3].get("failed"), results[3]
     assert f'User \\"{USER}\\" cannot list resource \\"pods\\"' in results[3]["msg"], results[3]["msg"]
+
+
+# --- escalation prevention -----------------------------------------------------------------------
+
+@pytest.fixture()
+def admin_in_vms(sim):
+    binding = {"metadata": {"name": "auditor-admin", "namespace": "vms"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+               "subjects": [{"kind": "ServiceAccount", "name": "auditor"}]}
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding)[0] == 201
+    yield
+    raw(sim, "DELETE", f"{RBAC}/namespaces/vms/rolebindings/auditor-admin")
+
+
+def test_a_namespace_admin_grants_only_what_it_holds(sim, token, admin_in_vms):
+    def role(name, rules):
+        return {"metadata": {"name": name}, "rules": rules}
+    pods = [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}]
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/roles", role("pod-reader", pods), token=token)[0] == 201
+    nodes = [{"verbs": ["create"], "apiGroups": [""], "resources": ["nodes"]}]
+    code, body = raw(sim, "POST", f"{RBAC}/namespaces/vms/roles", role("too-much", nodes), token=token)
+    assert code == 403
+    assert body["message"] == (
+        f'roles.rbac.authorization.k8s.io "too-much" is forbidden: user "{USER}" (groups=["system:serviceaccounts" '
+        '"system:serviceaccounts:vms" "system:authenticated"]) is attempting to grant RBAC permissions not currently '
+        'held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["create"]}')
+    code, body = raw(sim, "PUT", f"{RBAC}/namespaces/vms/roles/pod-reader", role("pod-reader", pods + nodes),
+                     token=token)
+    assert code == 403
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/roles?dryRun=All", role("too-much", nodes), token=token)[0] == 403
+
+    def binding(name, kind, role_name):
+        return {"metadata": {"name": name}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind,
+                                                        "name": role_name},
+                "subjects": [{"kind": "ServiceAccount", "name": "default"}]}
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding("b1", "Role", "pod-reader"),
+               token=token)[0] == 201
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding("b2", "ClusterRole", "view"),
+               token=token)[0] == 201
+    code, body = raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding("b3", "ClusterRole", "cluster-admin"),
+                     token=token)
+    assert code == 403 and "is attempting to grant RBAC permissions not currently held" in body["message"]
+    code, body = raw(sim, "POST", f"{RBAC}/namespaces/vms/rolebindings", binding("b4", "Role", "ghost"), token=token)
+    assert code == 403 and body["message"] == (
+        'rolebindings.rbac.authorization.k8s.io "b4" is forbidden: role.rbac.authorization.k8s.io "ghost" not found')
+    # The admin holds escalate and bind through cluster-admin.
+    assert raw(sim, "POST", f"{RBAC}/namespaces/vms/roles", role("admin-made", nodes))[0] == 201
+    for path in ("roles/pod-reader", "roles/admin-made", "rolebindings/b1", "rolebindings/b2"):
+        raw(sim, "DELETE", f"{RBAC}/namespaces/vms/{path}")
