@@ -109,7 +109,8 @@ def request_attributes(user: Any, method: str, path: str, query: Dict[str, List[
 
 
 def _truthy(values: Optional[List[str]]) -> bool:
-    return bool(values) and values[0].lower() in ("1", "true")
+    """Go's ``strconv.ParseBool`` true values, as the list options decoder reads ``watch``."""
+    return bool(values) and values[0] in ("1", "t", "T", "true", "TRUE", "True")
 
 
 def _name_from_field_selector(values: Optional[List[str]]) -> str:

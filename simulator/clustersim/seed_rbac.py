@@ -34,7 +34,7 @@ rules already aggregated, as the aggregation controller (``operators/rbac.py``) 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from .authz import AUTOUPDATE_ANNOTATION, RBAC_GROUP, aggregated_rules
 
@@ -50,23 +50,23 @@ CLUSTER_ROLES_KEY = f"{RBAC_GROUP}/clusterroles"
 CLUSTER_ROLE_BINDINGS_KEY = f"{RBAC_GROUP}/clusterrolebindings"
 
 
-def rule(verbs: List[str], groups: List[str], resources: List[str], names: List[str] = ()) -> Dict[str, Any]:  # type: ignore[assignment]
+def rule(verbs: Sequence[str], groups: Sequence[str], resources: Sequence[str], names: Sequence[str] = ()) -> Dict[str, Any]:
     out: Dict[str, Any] = {"verbs": list(verbs), "apiGroups": list(groups), "resources": list(resources)}
     if names:
         out["resourceNames"] = list(names)
     return out
 
 
-def url_rule(verbs: List[str], urls: List[str]) -> Dict[str, Any]:
+def url_rule(verbs: Sequence[str], urls: Sequence[str]) -> Dict[str, Any]:
     return {"verbs": list(verbs), "nonResourceURLs": list(urls)}
 
 
-def _meta(name: str, labels: Dict[str, str] = None) -> Dict[str, Any]:  # type: ignore[assignment]
+def _meta(name: str, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     return {"name": name, "labels": dict(BOOTSTRAP_LABELS, **(labels or {})),
             "annotations": {AUTOUPDATE_ANNOTATION: "true"}}
 
 
-def _cluster_role(name: str, rules: List[Dict[str, Any]], labels: Dict[str, str] = None,  # type: ignore[assignment]
+def _cluster_role(name: str, rules: List[Dict[str, Any]], labels: Optional[Dict[str, str]] = None,
                   aggregate_from: str = "") -> Dict[str, Any]:
     role: Dict[str, Any] = {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole", "metadata": _meta(name, labels),
                             "rules": rules}
@@ -75,7 +75,7 @@ def _cluster_role(name: str, rules: List[Dict[str, Any]], labels: Dict[str, str]
     return role
 
 
-def _binding(name: str, role: str, groups: List[str] = (), users: List[str] = ()) -> Dict[str, Any]:  # type: ignore[assignment]
+def _binding(name: str, role: str, groups: Sequence[str] = (), users: Sequence[str] = ()) -> Dict[str, Any]:
     subjects = [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": g} for g in groups]
     subjects += [{"apiGroup": RBAC_GROUP, "kind": "User", "name": u} for u in users]
     return {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRoleBinding", "metadata": _meta(name),
