@@ -158,8 +158,9 @@ class AuthorizationReviews(Controller):
                                   "incomplete": bool(found)}
         if found:
             status["evaluationError"] = aggregate_message(found)
+        # A new object with the status only: upstream answers neither the request's metadata nor its spec.
         return HttpResponse(201, {"kind": "SelfSubjectRulesReview", "apiVersion": API_VERSION,
-                                  "metadata": _metadata(body), "spec": spec, "status": status})
+                                  "metadata": {"creationTimestamp": None}, "spec": {}, "status": status})
 
 
 def resource_rules(rules: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
