@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tupl
 from .cluster import HttpResponse
 from .errors import ApiError
 from .eviction import selector_requirements  # LabelSelector → requirements (one shared parser)
+from .requestlog import RequestRecord
 from .selectors import labels_match
 
 API_PREFIXES = ("api", "apis")
@@ -374,13 +375,15 @@ def requesting_user() -> Any:
     return getattr(_SERVING, "user", None)
 
 
-def authorize_request(store: Any, request: Any) -> Optional[HttpResponse]:
+def authorize_request(cluster: Any, request: Any) -> Optional[HttpResponse]:
     """None when ``request.user`` may do what ``request`` asks, else the refusal to answer: the
     apiserver's 403 Status, or kube-rbac-proxy's plain text for a Route host of ``ROUTE_HOSTS``.
+    Refused resource (and Route host) requests go to the request log with their 403.
 
     ``/_sim`` (the simulator's admin API, unknown to any real cluster) is for the group
     ``system:cluster-admins`` only."""
     user = _SERVING.user = request.user
+    policy = Policy.from_store(cluster.store)
     if request.path.startswith("/_sim"):
         if is_cluster_admin(user):
             return None
@@ -388,14 +391,26 @@ def authorize_request(store: Any, request: Any) -> Optional[HttpResponse]:
     route_host = next((attrs for prefix, attrs in ROUTE_HOSTS.items() if request.path.startswith(prefix)), None)
     if route_host is not None:
         attrs = Attributes(user, PROXY_VERBS.get(request.method, ""), True, request.path, **route_host)
-        if authorize(Policy.from_store(store), attrs).allowed:
+        if authorize(policy, attrs).allowed:
             return None
+        _log_refusal(cluster, request, "proxy", "", "", "", request.path)
         text = (f"Forbidden (user={user.username}, verb={attrs.verb}, resource={attrs.resource}, "
                 f"subresource={attrs.subresource})\n")
         return HttpResponse(403, text, "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
     attrs = request_attributes(user, request.method, request.path, request.query)
-    decision = authorize(Policy.from_store(store), attrs)
-    return None if decision.allowed else _status_response(forbidden(attrs, decision.reason))
+    decision = authorize(policy, attrs)
+    if decision.allowed:
+        return None
+    if attrs.resource_request:
+        group = cluster.kinds.virtual_targets.get(attrs.api_group, attrs.api_group)  # subresources.kubevirt.io
+        _log_refusal(cluster, request, attrs.verb, f"{group}/{attrs.resource}" if group else attrs.resource,
+                     attrs.subresource, attrs.namespace, attrs.name)
+    return _status_response(forbidden(attrs, decision.reason))
+
+
+def _log_refusal(cluster: Any, request: Any, verb: str, key: str, subresource: str, namespace: str, name: str) -> None:
+    dry_run = "All" in (request.query.get("dryRun") or [])
+    cluster.requests.record(RequestRecord(verb, key, subresource, namespace, name, dry_run, 403, request.path))
 
 
 def _status_response(error: ApiError) -> HttpResponse:

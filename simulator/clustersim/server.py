@@ -180,7 +180,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 self._send(200, "ok", "text/plain")
                 return
             request.user = self._authenticate(path)
-            refusal = authz.authorize_request(self.cluster.store, request)  # RBAC, as the apiserver's filter
+            refusal = authz.authorize_request(self.cluster, request)  # RBAC, as the apiserver's filter
             if refusal is not None:
                 self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
                 return

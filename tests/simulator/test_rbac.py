@@ -70,6 +70,17 @@ def test_an_unbound_service_account_is_refused_with_the_apiservers_message(sim, 
     assert status["reason"] == "Forbidden" and status["message"] == message
 
 
+def test_refused_requests_are_in_the_request_log(sim, token):
+    sim.reset_requests()
+    assert raw(sim, "POST", "/api/v1/namespaces/vms/configmaps?dryRun=All", {"metadata": {"name": "x"}},
+               token=token)[0] == 403
+    assert raw(sim, "PUT", "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines/vm-000/stop", {},
+               token=token)[0] == 403
+    log = sim.requests()
+    assert (log["writes"], log["dry_run_writes"], log["changing_writes"], log["by_code"]) == (1, 1, 0, {"403": 2})
+    assert log["by_verb_resource"] == {"create configmaps": 1, "update kubevirt.io/virtualmachines/stop": 1}
+
+
 def test_what_every_authenticated_identity_may_do(sim, token):
     for path in ("/api", "/api/v1", "/apis", "/apis/kubevirt.io/v1", "/version", "/openapi/v3"):
         assert raw(sim, "GET", path, token=token)[0] == 200, path
