@@ -23,7 +23,8 @@ OpenShift adds the ClusterRoleBinding ``cluster-admins`` of ``cluster-admin`` to
 there, not checked in the 4.20 openshift-apiserver); ``kube:admin`` is in that group.  Not
 seeded: OpenShift's own roles (``basic-user``, ``cluster-reader``, ``self-provisioner``, the
 ``system:openshift:*`` aggregations that add routes, templates, ... to admin/edit/view) and the
-aggregate-to-* roles operators install (KubeVirt, CDI).
+aggregate-to-* roles of operators other than KubeVirt and CDI (those are in
+``seed_rbac_virtualization.py``).
 
 Every role and binding carries the label ``kubernetes.io/bootstrapping: rbac-defaults`` and the
 annotation ``rbac.authorization.kubernetes.io/autoupdate: "true"``.  :func:`ensure_bootstrap_policy`
@@ -180,15 +181,25 @@ def with_aggregated_rules(roles: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def ensure_bootstrap_policy(cluster: "Cluster") -> None:
-    """Create every bootstrap ClusterRole and ClusterRoleBinding that does not exist (internal
-    writes); a created aggregated role aggregates what is stored already too."""
+    """Create every bootstrap ClusterRole and ClusterRoleBinding that does not exist, and those of
+    the operators whose CR exists (``seed_rbac_virtualization.py``); internal writes.  Aggregated
+    roles are (re)aggregated over everything stored, as the aggregation controller would."""
+    from .seed_rbac_virtualization import operator_policy
+
     store = cluster.store
     with cluster.lock:
+        operator_objects = operator_policy(store)
+        wanted_roles = bootstrap_cluster_roles() + [o for o in operator_objects if o["kind"] == "ClusterRole"]
         existing = {r["metadata"]["name"]: r for r in store.list(CLUSTER_ROLES_KEY)}
-        missing = [r for r in bootstrap_cluster_roles() if r["metadata"]["name"] not in existing]
+        missing = [r for r in wanted_roles if r["metadata"]["name"] not in existing]
+        stored_rules = {name: role.get("rules") for name, role in existing.items()}
         for role in with_aggregated_rules(missing + list(existing.values())):
-            if role["metadata"]["name"] not in existing:
+            name = role["metadata"]["name"]
+            if name not in existing:
                 store.create(CLUSTER_ROLES_KEY, role)
-        for binding in bootstrap_cluster_role_bindings():
+            elif role.get("aggregationRule") is not None and role["rules"] != stored_rules[name]:
+                store.update(CLUSTER_ROLES_KEY, role)
+        bindings = bootstrap_cluster_role_bindings() + [o for o in operator_objects if o["kind"] == "ClusterRoleBinding"]
+        for binding in bindings:
             if store.peek(CLUSTER_ROLE_BINDINGS_KEY, binding["metadata"]["name"]) is None:
                 store.create(CLUSTER_ROLE_BINDINGS_KEY, binding)

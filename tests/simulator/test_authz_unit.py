@@ -292,3 +292,30 @@ def test_escalation_message_compacts_the_missing_rules():
         '{APIGroups:[""], Resources:["pods"], Verbs:["create" "delete"]}\n'
         '{APIGroups:[""], Resources:["secrets"], Verbs:["create" "delete"]}')
     assert escalation_message(policy, BOT, "other", wanted[:1]) != ""
+
+
+def test_operator_roles_come_with_their_operators_cr():
+    from clustersim.seed_rbac_virtualization import operator_policy
+
+    class Store:
+        def __init__(self, *keys):
+            self.keys = keys
+
+        def count(self, key):
+            return int(key in self.keys)
+
+    assert operator_policy(Store()) == []
+    names = {o["metadata"]["name"] for o in operator_policy(Store("kubevirt.io/kubevirts", "cdi.kubevirt.io/cdis"))}
+    assert {"kubevirt.io:view", "kubevirt.io:edit", "kubevirt.io:admin", "cdi.kubevirt.io:view",
+            "cdi.kubevirt.io:config-reader"} <= names
+    roles = with_aggregated_rules(bootstrap_cluster_roles() + [
+        o for o in operator_policy(Store("kubevirt.io/kubevirts")) if o["kind"] == "ClusterRole"])
+    view = next(r for r in roles if r["metadata"]["name"] == "view")["rules"]
+    admin = next(r for r in roles if r["metadata"]["name"] == "admin")["rules"]
+    assert {"verbs": ["get", "list", "watch"], "apiGroups": ["kubevirt.io"],
+            "resources": ["virtualmachines", "virtualmachineinstances", "virtualmachineinstancepresets",
+                          "virtualmachineinstancereplicasets", "virtualmachineinstancemigrations"]} in view
+    assert {"verbs": ["update"], "apiGroups": ["subresources.kubevirt.io"],
+            "resources": ["virtualmachines/start", "virtualmachines/stop", "virtualmachines/restart",
+                          "virtualmachines/addvolume", "virtualmachines/removevolume",
+                          "virtualmachines/memorydump"]} in admin

@@ -136,18 +136,33 @@ def test_view_in_one_namespace_reads_there_only_and_writes_nothing(sim, token):
 
 
 def test_aggregation_extends_view_while_the_labelled_role_exists(sim, token, view_in_vms):
-    role = {"metadata": {"name": "vm-reader", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
-            "rules": [{"verbs": ["get", "list"], "apiGroups": ["kubevirt.io"], "resources": ["virtualmachines"]}]}
-    assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 403
+    role = {"metadata": {"name": "route-reader", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+            "rules": [{"verbs": ["get", "list"], "apiGroups": ["route.openshift.io"], "resources": ["routes"]}]}
+    routes = "/apis/route.openshift.io/v1/namespaces/vms/routes"
+    assert raw(sim, "GET", routes, token=token)[0] == 403
     assert raw(sim, "POST", f"{RBAC}/clusterroles", role)[0] == 201
     try:
         eventually("admin aggregates the rule through edit", lambda: role["rules"][0] in raw(
             sim, "GET", f"{RBAC}/clusterroles/admin")[1]["rules"], timeout=10)
-        assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 200
+        assert raw(sim, "GET", routes, token=token)[0] == 200
     finally:
-        raw(sim, "DELETE", f"{RBAC}/clusterroles/vm-reader")
-    eventually("view forgets the rule", lambda: raw(
-        sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 403, timeout=10)
+        raw(sim, "DELETE", f"{RBAC}/clusterroles/route-reader")
+    eventually("view forgets the rule", lambda: raw(sim, "GET", routes, token=token)[0] == 403, timeout=10)
+
+
+def test_openshift_virtualization_roles_aggregate_into_view(sim, token, view_in_vms):
+    """kubevirt.io:view and cdi.kubevirt.io:view are in view; KubeVirt's and CDI's own bindings give
+    every authenticated identity the KubeVirt CR and the StorageProfiles."""
+    assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines", token=token)[0] == 200
+    assert raw(sim, "GET", "/apis/cdi.kubevirt.io/v1beta1/namespaces/vms/datavolumes", token=token)[0] == 200
+    assert raw(sim, "GET", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines", token=token)[0] == 403
+    assert raw(sim, "GET", "/apis/cdi.kubevirt.io/v1beta1/storageprofiles", token=token)[0] == 200
+    assert raw(sim, "GET", "/apis/kubevirt.io/v1/kubevirts", token=token)[0] == 200
+    code, body = raw(sim, "PUT", "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines/vm-000/stop", {},
+                     token=token)
+    assert code == 403 and body["message"] == (
+        f'virtualmachines.subresources.kubevirt.io "vm-000" is forbidden: User "{USER}" cannot update resource '
+        '"virtualmachines/stop" in API group "subresources.kubevirt.io" in the namespace "vms"')
 
 
 # --- reviews ---------------------------------------------------------------------------------
