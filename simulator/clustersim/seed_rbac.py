@@ -29,10 +29,10 @@ aggregate-to-* roles of operators other than KubeVirt and CDI (those are in
 Every role and binding carries the label ``kubernetes.io/bootstrapping: rbac-defaults`` and the
 annotation ``rbac.authorization.kubernetes.io/autoupdate: "true"``.  :func:`ensure_bootstrap_policy`
 is what the apiserver's ``rbac/bootstrap-roles`` post-start hook does at every start
-(``pkg/registry/rbac/rest/storage_rbac.go``), reduced to creating what is missing (an existing
-object is left as it is, whatever its annotation, except that aggregated roles are re-aggregated).  The aggregated roles are created with
-their rules already aggregated, as the aggregation controller (``operators/rbac.py``) would leave
-them.
+(``pkg/registry/rbac/rest/storage_rbac.go``), reduced to creating what is missing: an existing
+object is left as it is, whatever its annotation, except that aggregated roles are re-aggregated.
+The aggregated roles are created with their rules already aggregated, as the aggregation
+controller (``operators/rbac.py``) would leave them.
 """
 from __future__ import annotations
 
