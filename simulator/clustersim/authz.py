@@ -375,15 +375,21 @@ def requesting_user() -> Any:
     return getattr(_SERVING, "user", None)
 
 
-def authorize_request(cluster: Any, request: Any) -> Optional[HttpResponse]:
+def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, str]] = ()) -> Optional[HttpResponse]:
     """None when ``request.user`` may do what ``request`` asks, else the refusal to answer: the
     apiserver's 403 Status, or kube-rbac-proxy's plain text for a Route host of ``ROUTE_HOSTS``.
     Refused resource (and Route host) requests go to the request log with their 403.
 
-    ``/_sim`` (the simulator's admin API, unknown to any real cluster) is for the group
-    ``system:cluster-admins`` only."""
-    user = _SERVING.user = request.user
+    First, ``Impersonate-*`` ``headers`` (every header, repeated ones included) may replace
+    ``request.user`` (``impersonation.py``).  ``/_sim`` (the simulator's admin API, unknown to any
+    real cluster) is for the group ``system:cluster-admins`` only."""
+    from .impersonation import impersonate
+
     policy = Policy.from_store(cluster.store)
+    request.user, refused = impersonate(policy, request.user, list(headers))
+    if refused is not None:
+        return _status_response(forbidden(refused[0], refused[1].reason))
+    user = _SERVING.user = request.user
     if request.path.startswith("/_sim"):
         if is_cluster_admin(user):
             return None

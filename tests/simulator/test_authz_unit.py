@@ -319,3 +319,25 @@ def test_operator_roles_come_with_their_operators_cr():
             "resources": ["virtualmachines/start", "virtualmachines/stop", "virtualmachines/restart",
                           "virtualmachines/addvolume", "virtualmachines/removevolume",
                           "virtualmachines/memorydump"]} in admin
+
+
+# --- impersonation (filters/impersonation.go) -------------------------------------------------
+
+def test_impersonated_identities():
+    from clustersim.impersonation import impersonate
+
+    policy = bootstrap_policy()
+    as_account, refused = impersonate(policy, ADMIN, [("Impersonate-User", "system:serviceaccount:apps:bot")])
+    assert refused is None and as_account.username == "system:serviceaccount:apps:bot"
+    assert as_account.groups == ("system:serviceaccounts", "system:serviceaccounts:apps", "system:authenticated")
+    headers = [("Impersonate-User", "bob"), ("Impersonate-Group", "devs"), ("Impersonate-Group", "system:unauthenticated"),
+               ("Impersonate-Extra-Scopes%2fone", "a"), ("Impersonate-Uid", "u-1")]
+    bob, _ = impersonate(policy, ADMIN, headers)
+    assert (bob.username, bob.groups, bob.extra, bob.uid) == ("bob", ("devs", "system:unauthenticated"),
+                                                               {"scopes/one": ["a"]}, "u-1")
+    anonymous, _ = impersonate(policy, ADMIN, [("Impersonate-User", "system:anonymous")])
+    assert anonymous.groups == ("system:unauthenticated",)
+    assert impersonate(policy, BOT, [("Accept", "x")]) == (BOT, None)
+    same, (asked, decision) = impersonate(policy, BOT, [("Impersonate-User", "bob")])
+    assert same is BOT and (asked.verb, asked.resource, asked.name) == ("impersonate", "users", "bob")
+    assert not decision.allowed

@@ -341,3 +341,41 @@ def test_a_namespace_admin_grants_only_what_it_holds(sim, token, admin_in_vms):
     assert raw(sim, "POST", f"{RBAC}/namespaces/vms/roles", role("admin-made", nodes))[0] == 201
     for path in ("roles/pod-reader", "roles/admin-made", "rolebindings/b1", "rolebindings/b2"):
         raw(sim, "DELETE", f"{RBAC}/namespaces/vms/{path}")
+
+
+# --- impersonation -----------------------------------------------------------------------------
+
+def whoami_as(sim, token=None, **headers):
+    code, body = raw(sim, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {}, token=token,
+                     headers=headers)
+    return code, body
+
+
+def test_the_admin_impersonates_a_service_account_and_gets_its_rights(sim, token, view_in_vms):
+    code, body = whoami_as(sim, **{"Impersonate-User": USER})
+    assert code == 201 and body["status"]["userInfo"] == {
+        "username": USER, "groups": ["system:serviceaccounts", "system:serviceaccounts:vms", "system:authenticated"]}
+    as_auditor = {"Impersonate-User": USER}
+    assert raw(sim, "GET", "/api/v1/namespaces/vms/pods", headers=as_auditor)[0] == 200
+    code, body = raw(sim, "GET", "/api/v1/namespaces/default/pods", headers=as_auditor)
+    assert code == 403 and body["message"].startswith(f'pods is forbidden: User "{USER}" cannot list')
+    assert raw(sim, "GET", "/_sim/status", headers=as_auditor)[0] == 403
+
+
+def test_impersonation_needs_the_impersonate_verb(sim, token):
+    code, body = whoami_as(sim, token, **{"Impersonate-User": "bob"})
+    assert code == 403 and body["message"] == (
+        f'users "bob" is forbidden: User "{USER}" cannot impersonate resource "users" in API group "" at the '
+        'cluster scope')
+    code, body = whoami_as(sim, token, **{"Impersonate-User": "system:serviceaccount:vms:default"})
+    assert code == 403 and body["message"] == (
+        f'serviceaccounts "default" is forbidden: User "{USER}" cannot impersonate resource "serviceaccounts" in '
+        'API group "" in the namespace "vms"')
+    assert whoami_as(sim, **{"Impersonate-Group": "devs"})[0] == 500  # a group without a user
+
+
+def test_kubectl_as_and_as_group(kubectl, view_in_vms):
+    out = kubectl("--as", "bob", "--as-group", "devs", "--as-group", "ops", "auth", "whoami").stdout.splitlines()
+    assert out[1:] == ["Username    bob", "Groups      [devs ops system:authenticated]"]
+    assert kubectl("--as", USER, "auth", "can-i", "list", "pods", "-n", "vms").stdout == "yes\n"
+    assert kubectl("--as", USER, "auth", "can-i", "list", "pods", "-n", "default").stdout == "no\n"
