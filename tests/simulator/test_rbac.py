@@ -285,6 +285,11 @@ def test_kubernetes_core_access_review_and_refusal(sim, token, view_in_vms, tmp_
         {"name": "auditor reads default", "kubernetes.core.k8s_info": {"kind": "Pod", "namespace": "default",
                                                                        "kubeconfig": auditor},
          "ignore_errors": True},
+        {"name": "admin as the auditor", "kubernetes.core.k8s_info": {"kind": "Pod", "namespace": "default",
+                                                                      "impersonate_user": USER},
+         "ignore_errors": True},
+        {"name": "admin as the auditor, in vms", "kubernetes.core.k8s_info": {"kind": "Pod", "namespace": "vms",
+                                                                              "impersonate_user": USER}},
     ])
     assert rc == 0, results
     assert results[0]["result"]["status"]["allowed"] is True
@@ -292,6 +297,8 @@ def test_kubernetes_core_access_review_and_refusal(sim, token, view_in_vms, tmp_
     assert "resources" in results[2]
     assert results[3].get("failed"), results[3]
     assert f'User \\"{USER}\\" cannot list resource \\"pods\\"' in results[3]["msg"], results[3]["msg"]
+    assert results[4].get("failed") and f'User \\"{USER}\\" cannot list' in results[4]["msg"], results[4]
+    assert "resources" in results[5] and not results[5].get("failed")
 
 
 # --- escalation prevention -----------------------------------------------------------------------
