@@ -385,6 +385,7 @@ def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, s
     real cluster) is for the group ``system:cluster-admins`` only."""
     from .impersonation import impersonate
 
+    _SERVING.user = request.user  # never a previous request's identity, even when this one fails
     policy = Policy.from_store(cluster.store)
     request.user, refused = impersonate(policy, request.user, list(headers))
     if refused is not None:
