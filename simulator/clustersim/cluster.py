@@ -81,7 +81,7 @@ EvictionHook = Callable[["Cluster", Dict[str, Any], Dict[str, Any], bool], Optio
 class Cluster:
     def __init__(self, config: Optional[Config] = None) -> None:
         self.config = config or Config()
-        from . import authn, builtin_admission, eviction, openapi
+        from . import authn, authz_reviews, builtin_admission, eviction, openapi, rbac_escalation
 
         self.token = self.config.token or authn.new_admin_token()
         self.lock = threading.RLock()
@@ -111,6 +111,8 @@ class Cluster:
         builtin_admission.register(self)
         eviction.register(self)
         authn.install(self)
+        authz_reviews.install(self)
+        rbac_escalation.install(self)
         openapi.install(self)
 
     # ------------------------------------------------------------------ controller registry
@@ -316,6 +318,9 @@ class Cluster:
             ordered = sorted(resolved, key=lambda pair: 0 if pair[0].key == "namespaces" else 1)
             for kind, obj in ordered:
                 self.store.restore(kind.key, obj)
+            from .seed_rbac import ensure_bootstrap_policy
+
+            ensure_bootstrap_policy(self)  # the apiserver's rbac/bootstrap-roles hook, as at a start
             return len(ordered)
 
     def status(self) -> Dict[str, Any]:

@@ -310,7 +310,7 @@ def _storage_kinds() -> List[Kind]:
 
 
 def _policy_and_rbac_kinds() -> List[Kind]:
-    """policy/v1 and rbac.authorization.k8s.io/v1."""
+    """policy/v1, rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1."""
     return [
         Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
              subresources=_status()),
@@ -318,6 +318,15 @@ def _policy_and_rbac_kinds() -> List[Kind]:
         Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False, builtin=True),
+        # Reviews are created, never stored (authz_reviews.py serves them).
+        Kind("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", builtin=True,
+             verbs=("create",)),
+        Kind("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", namespaced=False,
+             builtin=True, verbs=("create",)),
+        Kind("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced=False,
+             builtin=True, verbs=("create",)),
+        Kind("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", namespaced=False,
+             builtin=True, verbs=("create",)),
     ]
 
 

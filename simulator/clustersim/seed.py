@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 from .operators._csi_drivers import provisioner_identity, volume_attributes
 from .seed_platform import seed_misconfigured, seed_platform
+from .seed_rbac import ensure_bootstrap_policy
 from .util import clone, now_rfc3339
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,6 +63,7 @@ def seed_profile(cluster: "Cluster", profile: str) -> None:
         raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(seeders)}")
     with cluster.lock:
         seeders[profile](cluster)
+        ensure_bootstrap_policy(cluster)
 
 
 def seed_empty(cluster: "Cluster") -> None:

@@ -1,10 +1,10 @@
 """HTTP front end: authentication, routing, content negotiation, encoding, watch streams,
 discovery and the /_sim admin endpoints.
 
-Request flow: authenticate → decode the URL → apply fault rules → decode the body → the REST
-layer (``registry.py``) answers → record in the request log → encode.  Writes run under the
-cluster lock; responses are serialised outside it (stored objects are immutable, see
-``tracker.py``).
+Request flow: authenticate → impersonate and authorize (``authz.py``) → decode the URL → apply
+fault rules → decode the body → the REST layer (``registry.py``) answers → record in the request
+log → encode.  Writes run under the cluster lock; responses are serialised outside it (stored
+objects are immutable, see ``tracker.py``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from . import errors, protobuf, tls
+from . import authz, errors, protobuf, tls
 from .cluster import HttpRequest
 from .errors import ApiError
 from .kinds import Kind
@@ -180,6 +180,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 self._send(200, "ok", "text/plain")
                 return
             request.user = self._authenticate(path)
+            refusal = authz.authorize_request(self.cluster, request, self.headers.items())  # impersonation, RBAC
+            if refusal is not None:
+                self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
+                return
             if path.startswith("/_sim"):
                 self._handle_admin(request)
                 return

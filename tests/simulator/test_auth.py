@@ -12,6 +12,11 @@ import yaml
 from api_helpers import raw
 
 
+# Discovery: every authenticated identity may read it (system:discovery), so 200 vs 401 is
+# authentication alone.
+READABLE = "/api/v1"
+
+
 def call(sim, path, token, method="GET", body=None):
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     data = json.dumps(body).encode() if body is not None else None
@@ -190,17 +195,18 @@ def test_service_account_token_authenticates_as_the_service_account(sim, account
     assert user["uid"] == account["metadata"]["uid"]
     assert user["groups"] == ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]
     assert user["extra"]["authentication.kubernetes.io/credential-id"][0].startswith("JTI=")
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 200
+    assert call(sim, READABLE, token)[0] == 200
+    assert call(sim, "/api/v1/namespaces/default", token)[0] == 403  # authenticated, not authorized (RBAC)
 
 
 def test_token_stops_working_when_its_service_account_is_deleted(sim, account):
     token = request_token(sim, "robot")[1]["status"]["token"]
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 200
+    assert call(sim, READABLE, token)[0] == 200
     assert raw(sim, "DELETE", "/api/v1/namespaces/default/serviceaccounts/robot")[0] == 200
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 401
+    assert call(sim, READABLE, token)[0] == 401
     raw(sim, "POST", "/api/v1/namespaces/default/serviceaccounts",
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}})
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 401  # same name, another uid
+    assert call(sim, READABLE, token)[0] == 401  # same name, another uid
 
 
 def test_tampered_token_is_401(sim, account):
@@ -209,7 +215,7 @@ def test_tampered_token_is_401(sim, account):
     decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     decoded["kubernetes.io"]["namespace"] = "kube-system"
     forged = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
-    assert call(sim, "/api/v1/namespaces/default", f"{header}.{forged}.{signature}")[0] == 401
+    assert call(sim, READABLE, f"{header}.{forged}.{signature}")[0] == 401
 
 
 def test_token_request_for_a_missing_service_account_is_404(sim):
@@ -248,9 +254,9 @@ def test_token_bound_to_a_secret_dies_with_the_secret(sim, account):
                                                                       "name": "binding"}})
     assert code == 201, body
     token = body["status"]["token"]
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 200
+    assert call(sim, READABLE, token)[0] == 200
     raw(sim, "DELETE", "/api/v1/namespaces/default/secrets/binding")
-    assert call(sim, "/api/v1/namespaces/default", token)[0] == 401
+    assert call(sim, READABLE, token)[0] == 401
     assert secret["metadata"]["uid"]
 
 
