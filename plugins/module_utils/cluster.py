@@ -162,13 +162,20 @@ class ClusterClient(object):
             )
         )
 
-    def delete(self, api_version, kind, name, namespace=None):
-        """Delete; returns the API's answer, or ``None`` when the object was already gone."""
+    def delete(self, api_version, kind, name, namespace=None, propagation=None):
+        """Delete; returns the API's answer, or ``None`` when the object was already gone.
+
+        ``propagation`` (``Background``, ``Foreground``, ``Orphan``) sets ``propagationPolicy``;
+        a batch/v1 Job otherwise orphans its pods.
+        """
         resource = self.resource(api_version, kind)
+        params = self._write_params()
+        if propagation:
+            params["propagation_policy"] = propagation
         try:
             return as_dict(
                 self._call(
-                    lambda: resource.delete(name=name, namespace=namespace, **self._write_params()),
+                    lambda: resource.delete(name=name, namespace=namespace, **params),
                     "delete",
                     describe(kind, name, namespace),
                 )
