@@ -376,6 +376,12 @@ def _virtualization_kinds() -> List[Kind]:
              short_names=("vmim", "vmims"), categories=("all",), subresources=_status()),
         Kind("kubevirt.io", "v1", "kubevirts", "KubeVirt", short_names=("kv", "kvs"), categories=("all",),
              subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "VirtualMachineSnapshot",
+             short_names=("vmsnapshot", "vmsnapshots"), categories=("all",), subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshotcontents", "VirtualMachineSnapshotContent",
+             short_names=("vmsnapshotcontent", "vmsnapshotcontents"), categories=("all",), subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinerestores", "VirtualMachineRestore",
+             short_names=("vmrestore", "vmrestores"), categories=("all",), subresources=_status()),
         Kind("nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", "NodeMaintenance", namespaced=False,
              short_names=("nm",), subresources=_status()),
     ]
