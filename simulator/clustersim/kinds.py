@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .schema import from_shorthand, merge_schema
-from .schemas import must_schema, schema_for
+from .schemas import load_all, must_schema, schema_for
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 STATUS_VERBS = ("get", "patch", "update")
@@ -45,6 +45,7 @@ class Kind:
     field_selectors: FrozenSet[str] = BASE_FIELD_SELECTORS
     schema: Optional[Dict[str, Any]] = None  # structural schema (None keeps every field)
     list_kind: str = ""
+    printer_columns: Tuple[Dict[str, Any], ...] = ()  # CRD additionalPrinterColumns (custom kinds)
 
     def __post_init__(self) -> None:
         self.singular = self.singular or self.kind.lower()
@@ -389,6 +390,9 @@ def builtin_kinds() -> List[Kind]:
 def _with_schema(kind: Kind) -> Kind:
     """Attach the generated upstream schema (shared, never modified in place)."""
     kind.schema = schema_for(kind.key)
+    doc = load_all().get(kind.key)
+    if doc is not None and not kind.builtin:
+        kind.printer_columns = doc.printer_columns
     return kind
 
 

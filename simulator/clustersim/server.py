@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from . import errors, protobuf, tls
+from . import errors, protobuf, table, tls
 from .cluster import HttpRequest
 from .errors import ApiError
 from .kinds import Kind
@@ -340,8 +340,17 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code, answer, headers = self.server.registry.handle(RestRequest(
                 verb, kind, target.namespace, target.name, target.subresource, body, dry_run, request,
                 target.virtual_group))
+            if code == 200 and verb in ("get", "list") and not target.subresource:
+                answer = self._as_table(request, kind, answer)
             log(code)
             self._send(code, answer, headers=headers)
+
+    def _as_table(self, request: HttpRequest, kind: Kind, answer: Any) -> Any:
+        """A ``meta.k8s.io`` Table when the client asks for one (kubectl get), see ``table.py``."""
+        version = table.wanted_table_version(request.headers.get("Accept"))
+        if version is None or not isinstance(answer, dict):
+            return answer
+        return table.to_table(kind, answer, version, request.param("includeObject"))
 
     def _body(self, request: HttpRequest) -> Any:
         """Content negotiation of the request body: JSON, or YAML for the YAML media types."""
