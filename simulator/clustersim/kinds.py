@@ -85,18 +85,21 @@ class KindRegistry:
         self._virtual: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
         # subresource-only group -> the group whose objects it acts on
         self.virtual_targets: Dict[str, str] = {}
+        self.revision = 0  # bumped whenever the served kinds or their schemas change (OpenAPI caches)
 
     # -- registration -----------------------------------------------------------------------
     def register(self, kind: Kind) -> Kind:
         self._by_key[kind.key] = kind
         self._by_gvr[(kind.group, kind.version, kind.resource)] = kind
         self._by_gvk[(kind.api_version, kind.kind)] = kind
+        self.revision += 1
         return kind
 
     def add_subresource(self, key: str, name: str, kind: str = "", verbs: Tuple[str, ...] = ("create",),
                         group: str = "", version: str = "") -> None:
         owner = self.get(key)
         owner.subresources[name] = Subresource(name, kind or owner.kind, tuple(verbs), group, version)
+        self.revision += 1
 
     def register_virtual_subresource(self, group: str, version: str, parent: str, name: str, kind: str,
                                      verbs: Tuple[str, ...] = ("update",), namespaced: bool = True) -> None:
@@ -112,6 +115,7 @@ class KindRegistry:
         extension."""
         kind = self.get(key)
         kind.schema = merge_schema(kind.schema, from_shorthand(extra))
+        self.revision += 1
 
     # -- lookup ------------------------------------------------------------------------------
     def get(self, key: str) -> Kind:
