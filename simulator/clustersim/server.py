@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from . import errors, protobuf, table, tls
+from . import aggregated_discovery, errors, protobuf, table, tls
 from .cluster import HttpRequest
 from .errors import ApiError
 from .kinds import Kind
@@ -243,6 +243,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if path == "/version":
             self._record("discovery", "", "", "", "", False, 200, path)
             self._send(200, KUBERNETES_VERSION)
+            return
+        discovery_version = aggregated_discovery.wanted_discovery_version(request.headers.get("Accept"))
+        if path in ("/api", "/apis") and discovery_version:
+            self._record("discovery", "", "", "", "", False, 200, path)
+            self._send(200, aggregated_discovery.discovery_list(self.cluster.kinds, path == "/api", discovery_version),
+                       aggregated_discovery.content_type(discovery_version))
             return
         found = self._discovery_or_rest(path)
         if isinstance(found, dict):
