@@ -95,6 +95,25 @@ class KindRegistry:
         self.revision += 1
         return kind
 
+    def unregister(self, key: str) -> Optional[Kind]:
+        """Stop serving ``key`` (a deleted CustomResourceDefinition); returns the kind it was."""
+        kind = self._by_key.pop(key, None)
+        if kind is not None:
+            self._by_gvr.pop((kind.group, kind.version, kind.resource), None)
+            self._by_gvk.pop((kind.api_version, kind.kind), None)
+            self.revision += 1
+        return kind
+
+    def snapshot(self) -> List[Kind]:
+        """The kinds served now, in order (for :meth:`restore` on a reset)."""
+        return list(self._by_key.values())
+
+    def restore(self, kinds: List[Kind]) -> None:
+        """Serve exactly ``kinds`` again (kinds added at run time go, removed ones come back)."""
+        self._by_key, self._by_gvr, self._by_gvk = {}, {}, {}
+        for kind in kinds:
+            self.register(kind)
+
     def add_subresource(self, key: str, name: str, kind: str = "", verbs: Tuple[str, ...] = ("create",),
                         group: str = "", version: str = "") -> None:
         owner = self.get(key)
@@ -308,6 +327,15 @@ def _policy_and_rbac_kinds() -> List[Kind]:
     ]
 
 
+def _apiextensions_kinds() -> List[Kind]:
+    """apiextensions.k8s.io/v1 (``staging/src/k8s.io/apiextensions-apiserver``): names from
+    ``pkg/registry/customresourcedefinition/etcd.go`` (short name ``crd``/``crds``, category
+    ``api-extensions``)."""
+    return [Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+                 namespaced=False, short_names=("crd", "crds"), categories=("api-extensions",), builtin=True,
+                 subresources=_status())]
+
+
 def _openshift_kinds() -> List[Kind]:
     """OpenShift config, image registry, routes and OLM."""
     return [
@@ -385,7 +413,8 @@ def builtin_kinds() -> List[Kind]:
     """Every kind served by a fresh simulator.  Names follow the upstream types/CRDs; the
     schemas come from ``clustersim/schemas``."""
     kinds: List[Kind] = []
-    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _openshift_kinds,
+    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _apiextensions_kinds,
+                  _openshift_kinds,
                   _virtualization_kinds, _portworx_kinds, _forklift_kinds):
         kinds.extend(group())
     return [_with_schema(_fix_status_kind(kind)) for kind in kinds]

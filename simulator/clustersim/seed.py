@@ -358,7 +358,8 @@ def _seed_registry(cluster: "Cluster") -> None:
         "status": {"conditions": [_condition("Available", "True", "Removed", "The registry is removed"),
                                   _condition("Progressing", "False", "Removed", "All registry resources are removed"),
                                   _condition("Degraded", "False", "Removed", "The registry is removed")],
-                   "readyReplicas": 0, "storageManaged": False, "observedGeneration": 1},
+                   # storage: required by the CRD; the operator's ImageRegistryConfigStorage is never omitted
+                   "readyReplicas": 0, "storage": {}, "storageManaged": False, "observedGeneration": 1},
     })
 
 
@@ -390,12 +391,15 @@ def _seed_olm(cluster: "Cluster") -> None:
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"channel": channel, "name": name, "source": "redhat-operators",
                      "sourceNamespace": "openshift-marketplace", "installPlanApproval": "Automatic"},
-            "status": {"state": "AtLatestKnown", "currentCSV": f"{name}.v{version}", "installedCSV": f"{name}.v{version}"},
+            # lastUpdated: required by the CRD (operator-framework/api SubscriptionStatus / OperatorGroupStatus)
+            "status": {"state": "AtLatestKnown", "currentCSV": f"{name}.v{version}", "installedCSV": f"{name}.v{version}",
+                       "lastUpdated": now_rfc3339()},
         })
         store.create_owned("operators.coreos.com/operatorgroups", {
             "metadata": {"name": f"{name}-group", "namespace": namespace},
             "spec": {} if namespace in ("openshift-workload-availability",) else {"targetNamespaces": [namespace]},
-            "status": {"namespaces": [""] if namespace == "openshift-workload-availability" else [namespace]},
+            "status": {"namespaces": [""] if namespace == "openshift-workload-availability" else [namespace],
+                       "lastUpdated": now_rfc3339()},
         })
 
 
