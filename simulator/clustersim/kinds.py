@@ -336,6 +336,21 @@ def _apiextensions_kinds() -> List[Kind]:
                  subresources=_status())]
 
 
+def _cluster_service_kinds() -> List[Kind]:
+    """coordination.k8s.io/v1 Leases, events.k8s.io/v1 Events (the events API's view of the core
+    Events, see ``operators/events_v1.py``) and metrics-server's read-only ``metrics.k8s.io/v1beta1``
+    (served by ``operators/metrics.py``)."""
+    read_only = ("get", "list")
+    return [
+        Kind("coordination.k8s.io", "v1", "leases", "Lease", builtin=True),
+        Kind("events.k8s.io", "v1", "events", "Event", short_names=("ev",), builtin=True,
+             field_selectors=BASE_FIELD_SELECTORS | {"regarding.kind", "regarding.name", "regarding.namespace",
+                                                     "regarding.uid", "reason", "type", "reportingController"}),
+        Kind("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False, builtin=True, verbs=read_only),
+        Kind("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", builtin=True, verbs=read_only),
+    ]
+
+
 def _openshift_kinds() -> List[Kind]:
     """OpenShift config, image registry, routes and OLM."""
     return [
@@ -414,7 +429,7 @@ def builtin_kinds() -> List[Kind]:
     schemas come from ``clustersim/schemas``."""
     kinds: List[Kind] = []
     for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _apiextensions_kinds,
-                  _openshift_kinds,
+                  _cluster_service_kinds, _openshift_kinds,
                   _virtualization_kinds, _portworx_kinds, _forklift_kinds):
         kinds.extend(group())
     return [_with_schema(_fix_status_kind(kind)) for kind in kinds]

@@ -268,6 +268,15 @@ def event_cells(event: Dict[str, Any], now: float) -> List[Any]:
             _event_source(event), (event.get("message") or "").strip(), first, count, _name(event)]
 
 
+def events_v1_cells(event: Dict[str, Any], now: float) -> List[Any]:
+    """An ``events.k8s.io/v1`` Event prints as the core Event it is stored as."""
+    core = dict(event, involvedObject=event.get("regarding") or {}, message=event.get("note", ""),
+                source=event.get("deprecatedSource") or {}, firstTimestamp=event.get("deprecatedFirstTimestamp"),
+                lastTimestamp=event.get("deprecatedLastTimestamp"), count=event.get("deprecatedCount"),
+                reportingComponent=event.get("reportingController"))
+    return event_cells(core, now)
+
+
 def _service_ports(service: Dict[str, Any]) -> str:
     ports = []
     for port in _spec(service).get("ports") or []:
@@ -435,8 +444,9 @@ PRINTERS: Dict[str, Tuple[List[Column], Cells]] = {
     "persistentvolumes": (_cols("Name", "Capacity", "Access Modes", "Reclaim Policy", "Status", "Claim", "StorageClass",
                                 "VolumeAttributesClass", "Reason", "Age", wide=("VolumeMode",)), pv_cells),
     "events": (_cols("Last Seen", "Type", "Reason", "Object", wide=("Subobject", "Source"))
-               + _cols("Message") + _cols(wide=("First Seen", "Count", "Name"), types={"Count": "integer"}),
-               event_cells),
+               + _cols("Message") + _cols(wide=("First Seen", "Count", "Name")), event_cells),
+    "events.k8s.io/events": (_cols("Last Seen", "Type", "Reason", "Object", wide=("Subobject", "Source"))
+                             + _cols("Message") + _cols(wide=("First Seen", "Count", "Name")), events_v1_cells),
     "configmaps": (_cols("Name", "Data", "Age", types={"Data": "integer"}),
                    _simple(lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}))),
     "secrets": (_cols("Name", "Type", "Data", "Age", types={"Data": "integer"}),

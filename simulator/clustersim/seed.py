@@ -41,9 +41,12 @@ NODE_HINT_ANNOTATION = "clustersim.io/node"
 # The default IngressController's domain; routes get <name>-<namespace>.<APPS_DOMAIN> as host.
 APPS_DOMAIN = "apps.clustersim.example.com"
 
-NAMESPACES = ["default", "kube-system", "kube-public", "openshift-cnv", "openshift-image-registry",
-              "openshift-monitoring", "openshift-mtv", "openshift-workload-availability", "openshift-operators",
-              "openshift-config", "portworx", VM_NAMESPACE]
+# kube-node-lease: one of the kube-apiserver's system namespaces (kubernetes/kubernetes release-1.33
+# pkg/controlplane/controller/systemnamespaces), where the kubelets' node Leases live.
+SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
+NAMESPACES = SYSTEM_NAMESPACES + ["openshift-cnv", "openshift-image-registry", "openshift-monitoring", "openshift-mtv",
+                                  "openshift-workload-availability", "openshift-operators", "openshift-config",
+                                  "portworx", VM_NAMESPACE]
 
 
 def _uid(*parts: Any) -> str:
@@ -65,7 +68,7 @@ def seed_profile(cluster: "Cluster", profile: str) -> None:
 
 
 def seed_empty(cluster: "Cluster") -> None:
-    for name in ("default", "kube-system", "kube-public"):
+    for name in SYSTEM_NAMESPACES:
         cluster.store.create_owned("namespaces", {"metadata": {"name": name}})
 
 

@@ -149,11 +149,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             payload = body.encode()
         else:
             payload = body or b""
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", content_type)  # a subresource's own media type
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, private")
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
