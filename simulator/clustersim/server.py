@@ -115,6 +115,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         pass  # the request log replaces the access log
 
     def setup(self) -> None:
+        self._watch_table: Optional[Callable[[Dict[str, Any]], Any]] = None  # set per watch (see _table_encoder)
         super().setup()  # first, so the handshake already goes out with Nagle off
         tls.handshake(self.request)  # in this connection's thread, not the accept loop
 
@@ -386,6 +387,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return
         initial, watcher = opened
         self._start_stream()
+        self._watch_table = self._table_encoder(request, target.kind)
         try:
             for obj in initial:
                 self._write_event({"type": "ADDED", "object": obj})
@@ -453,7 +455,26 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
 
+    def _table_encoder(self, request: HttpRequest, kind: Kind) -> Optional[Callable[[Dict[str, Any]], Any]]:
+        """For ``kubectl get -w``: each event's object as a one-row Table; the column definitions
+        go with the first event only, as the apiserver's watch encoder sends them."""
+        version = table.wanted_table_version(request.headers.get("Accept"))
+        if version is None:
+            return None
+        sent = []
+
+        def encode(obj: Dict[str, Any]) -> Any:
+            converted = table.to_table(kind, obj, version, request.param("includeObject"))
+            if sent:
+                converted["columnDefinitions"] = []
+            sent.append(True)
+            return converted
+        return encode
+
     def _write_event(self, event: Dict[str, Any]) -> None:
+        encode = self._watch_table
+        if encode is not None and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            event = {"type": event["type"], "object": encode(event["object"])}
         data = dumps(event) + b"\n"
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()

@@ -128,3 +128,17 @@ def test_plain_json_clients_still_get_objects(sim):
 def test_bad_include_object_is_400(sim):
     code, body = raw(sim, "GET", "/api/v1/namespaces?includeObject=All", headers={"Accept": TABLE})
     assert code == 400 and body["reason"] == "BadRequest"
+
+
+def test_watch_as_table_sends_rows_and_the_columns_once(sim):
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(sim.url + "/api/v1/namespaces?watch=true&timeoutSeconds=1",
+                                     headers={"Authorization": f"Bearer {sim.token}", "Accept": TABLE})
+    with urllib.request.urlopen(request, timeout=10, context=sim.ssl_context) as response:
+        events = [json.loads(line) for line in response.read().splitlines() if line.strip()]
+    assert len(events) > 2 and {e["type"] for e in events} == {"ADDED"}
+    assert all(e["object"]["kind"] == "Table" and len(e["object"]["rows"]) == 1 for e in events)
+    assert [c["name"] for c in events[0]["object"]["columnDefinitions"]] == ["Name", "Status", "Age"]
+    assert events[1]["object"]["columnDefinitions"] == []
