@@ -16,17 +16,18 @@ format, numeric bounds, string length and pattern, item counts) as apiextensions
 
 Bad values print as ``field.Error.ErrorBody`` prints them (strings quoted, numbers and booleans
 bare).  ``metadata`` is not validated here (ObjectMeta has its own validation).  Errors are
-reported in document order (sorted keys); upstream's order between sibling errors is not
-checked.
+reported in the order of the object's fields (kube-openapi walks the schema's properties, a Go
+map, so upstream's order between sibling errors is not fixed).
 
 Defaulting follows ``pkg/apiserver/schema/defaulting/algorithm.go``: a property with a
 ``default`` that is absent (or ``null`` and not ``nullable``) gets a copy of the default,
 recursively under every object, map and array item that exists.
 
-Ratcheting (``CRDValidationRatcheting``, on by default since 1.30): on an update, an error at a
-path whose value did not change from the stored object is dropped, so objects stored before a
-rule was tightened stay writable (``pkg/apiserver/schema/ratcheting``; simplified to "same value at
-the same path").
+Ratcheting (``CRDValidationRatcheting``, on by default since 1.30): on an update, a subtree
+whose value did not change from the stored object is not validated (and a required property
+the stored object already lacked is not demanded), so objects stored before a rule was
+tightened stay writable (``pkg/apiserver/schema/ratcheting``; simplified to "same value at the
+same path").  It also keeps status writes cheap: only the changed part is walked.
 """
 from __future__ import annotations
 
@@ -102,12 +103,21 @@ def _cause(path: Path, kind: str, value: Any, detail: str) -> FieldCause:
 
 
 # --- validation ---------------------------------------------------------------------------------
+_MISSING = object()
+
+
 def _type_ok(value: Any, schema: Dict[str, Any]) -> bool:
     if schema.get(INT_OR_STRING):
         return json_type(value) in ("integer", "string")
     wanted = schema.get("type")
     if not wanted:
         return True
+    if wanted == "object":
+        return type(value) is dict
+    if wanted == "string":
+        return type(value) is str
+    if wanted == "array":
+        return type(value) is list
     got = json_type(value)
     return got == wanted or (wanted == "number" and got == "integer")
 
@@ -130,129 +140,137 @@ def _format_ok(value: str, fmt: str) -> bool:
     return True  # other formats are not checked by the simulator
 
 
+def _string_checks(value: str, schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
+    fmt = schema.get("format")
+    if fmt and not _format_ok(value, fmt):
+        out.append(_cause(path, "type", value, f"{path_text(path)} in body must be of type {fmt}: {json.dumps(value)}"))
+    if "maxLength" in schema and len(value.encode()) > schema["maxLength"]:
+        limit = schema["maxLength"]
+        out.append(_cause(path, "toolong", value, f"may not be more than {limit} byte{'s' if limit != 1 else ''}"))
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        out.append(_cause(path, "invalid", value,
+                          f"{path_text(path)} in body should be at least {schema['minLength']} chars long"))
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        out.append(_cause(path, "invalid", value, f"{path_text(path)} in body should match '{schema['pattern']}'"))
+
+
 def _scalar_checks(value: Any, schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
-    name = path_text(path)
     if "enum" in schema and value not in schema["enum"]:
-        allowed = ", ".join(json.dumps(v) for v in schema["enum"])
-        out.append(_cause(path, "enum", value, allowed))
-    if isinstance(value, str):
-        fmt = schema.get("format")
-        if fmt and not _format_ok(value, fmt):
-            out.append(_cause(path, "type", value, f"{name} in body must be of type {fmt}: {json.dumps(value)}"))
-        if "maxLength" in schema and len(value.encode()) > schema["maxLength"]:
-            limit = schema["maxLength"]
-            out.append(_cause(path, "toolong", value, f"may not be more than {limit} byte{'s' if limit != 1 else ''}"))
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            out.append(_cause(path, "invalid", value, f"{name} in body should be at least {schema['minLength']} chars long"))
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            out.append(_cause(path, "invalid", value, f"{name} in body should match '{schema['pattern']}'"))
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not schema.get(INT_OR_STRING):
+        out.append(_cause(path, "enum", value, ", ".join(json.dumps(v) for v in schema["enum"])))
+    if type(value) is str:
+        _string_checks(value, schema, path, out)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and not schema.get(INT_OR_STRING):
         _bounds(value, schema, path, out)
 
 
 def _bounds(value: Any, schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
-    name = path_text(path)
     if "maximum" in schema:
         exclusive = schema.get("exclusiveMaximum")
         if value > schema["maximum"] or (exclusive and value == schema["maximum"]):
             relation = "less than" if exclusive else "less than or equal to"
-            out.append(_cause(path, "invalid", value, f"{name} in body should be {relation} {go_value(schema['maximum'])}"))
+            out.append(_cause(path, "invalid", value,
+                              f"{path_text(path)} in body should be {relation} {go_value(schema['maximum'])}"))
     if "minimum" in schema:
         exclusive = schema.get("exclusiveMinimum")
         if value < schema["minimum"] or (exclusive and value == schema["minimum"]):
             relation = "greater than" if exclusive else "greater than or equal to"
-            out.append(_cause(path, "invalid", value, f"{name} in body should be {relation} {go_value(schema['minimum'])}"))
+            out.append(_cause(path, "invalid", value,
+                              f"{path_text(path)} in body should be {relation} {go_value(schema['minimum'])}"))
 
 
-def _object_checks(value: Dict[str, Any], schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
-    for required in schema.get("required") or []:
-        if required not in value:
+def _object_checks(value: Dict[str, Any], schema: Dict[str, Any], path: Path, out: List[FieldCause],
+                   old: Any) -> None:
+    old_map = old if type(old) is dict else {}
+    for required in schema.get("required") or ():
+        missing_before = type(old) is dict and required not in old
+        if required not in value and not missing_before:
             out.append(_cause(path + (required,), "required", None, ""))
     properties = schema.get("properties") or {}
     additional = schema.get("additionalProperties")
-    for key in sorted(value):
-        child = properties.get(key)
-        if child is None and isinstance(additional, dict):
-            child = additional
+    extra = additional if type(additional) is dict else None
+    for key, item in value.items():
+        child = properties.get(key) or extra
         if child is not None:
-            validate_node(value[key], child, path + (key,), out)
+            validate_node(item, child, path + (key,), out, old_map.get(key, _MISSING) if old is not _MISSING else _MISSING)
 
 
-def _array_checks(value: List[Any], schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
-    name = path_text(path)
+def _array_checks(value: List[Any], schema: Dict[str, Any], path: Path, out: List[FieldCause], old: Any) -> None:
     if "maxItems" in schema and len(value) > schema["maxItems"]:
         out.append(_cause(path, "toomany", len(value), f"must have at most {schema['maxItems']} items"))
     if "minItems" in schema and len(value) < schema["minItems"]:
-        out.append(_cause(path, "invalid", value, f"{name} in body should have at least {schema['minItems']} items"))
+        out.append(_cause(path, "invalid", value,
+                          f"{path_text(path)} in body should have at least {schema['minItems']} items"))
     items = schema.get("items")
-    if isinstance(items, dict):
+    if type(items) is dict:
+        old_items = old if type(old) is list else ()
         for index, item in enumerate(value):
-            validate_node(item, items, path + (index,), out)
+            previous = old_items[index] if old is not _MISSING and index < len(old_items) else _MISSING
+            validate_node(item, items, path + (index,), out, previous)
 
 
-def validate_node(value: Any, schema: Optional[Dict[str, Any]], path: Path, out: List[FieldCause]) -> None:
-    """Append the causes for ``value`` under ``schema`` at ``path`` to ``out``."""
-    if not schema:
-        return
-    if value is None:
+def validate_node(value: Any, schema: Optional[Dict[str, Any]], path: Path, out: List[FieldCause],
+                  old: Any = _MISSING) -> None:
+    """Append the causes for ``value`` under ``schema`` at ``path`` to ``out``.
+
+    ``old`` is the stored value at the same path on an update: an unchanged subtree is not
+    looked at (ratcheting; see the module docstring), a value new at a path is validated fully."""
+    if not schema or value is None:
         return  # a null is kept only where nullable; elsewhere pruning drops it before validation
-    if not _type_ok(value, schema):
-        name, wanted = path_text(path), schema.get("type")
-        out.append(_cause(path, "type", json_type(value),
-                          f"{name} in body must be of type {wanted}: {json.dumps(json_type(value))}"))
+    if old is not _MISSING and value == old:
         return
-    _scalar_checks(value, schema, path, out)
-    if isinstance(value, dict):
-        _object_checks(value, schema, path, out)
-    elif isinstance(value, list):
-        _array_checks(value, schema, path, out)
+    if not _type_ok(value, schema):
+        found = json_type(value)
+        out.append(_cause(path, "type", found,
+                          f"{path_text(path)} in body must be of type {schema.get('type')}: {json.dumps(found)}"))
+        return
+    kind = type(value)
+    if kind is dict:
+        _object_checks(value, schema, path, out, old)
+    elif kind is list:
+        _array_checks(value, schema, path, out, old)
+    else:
+        _scalar_checks(value, schema, path, out)
 
 
-def validate(obj: Dict[str, Any], schema: Optional[Dict[str, Any]]) -> List[FieldCause]:
-    """The causes for a whole custom resource (``metadata``, ``apiVersion`` and ``kind`` excluded)."""
+def validate(obj: Dict[str, Any], schema: Optional[Dict[str, Any]],
+             old: Optional[Dict[str, Any]] = None) -> List[FieldCause]:
+    """The causes for a whole custom resource (``metadata``, ``apiVersion`` and ``kind`` excluded);
+    with ``old`` (an update) only what changed is validated (ratcheting)."""
     if not schema or not isinstance(obj, dict):
         return []
     body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
     trimmed = dict(schema)
     trimmed["required"] = [r for r in schema.get("required") or [] if r not in ("apiVersion", "kind", "metadata")]
     out: List[FieldCause] = []
-    validate_node(body, trimmed, (), out)
+    before: Any = _MISSING
+    if old is not None:
+        before = {k: v for k, v in old.items() if k not in ("apiVersion", "kind", "metadata")}
+    validate_node(body, trimmed, (), out, before)
     return out
 
 
-def _value_at(obj: Any, field: str) -> Tuple[bool, Any]:
-    current = obj
-    for token in re.findall(r"[^.\[\]]+|\[\d+\]", field):
-        if token.startswith("["):
-            index = int(token[1:-1])
-            if not isinstance(current, list) or index >= len(current):
-                return False, None
-            current = current[index]
-        else:
-            if not isinstance(current, dict) or token not in current:
-                return False, None
-            current = current[token]
-    return True, current
-
-
-def ratchet(causes: List[FieldCause], new: Dict[str, Any], old: Optional[Dict[str, Any]]) -> List[FieldCause]:
-    """Drop the causes at paths whose value the update left as it was."""
-    if old is None:
-        return causes
-    kept = []
-    for cause in causes:
-        found_old, old_value = _value_at(old, cause.field)
-        found_new, new_value = _value_at(new, cause.field)
-        if not (found_old and found_new and old_value == new_value) and not (
-                cause.reason == "FieldValueRequired" and not found_old):
-            kept.append(cause)
-    return kept
-
-
 # --- defaulting ---------------------------------------------------------------------------------
+_DEFAULTS_BELOW: Dict[int, Tuple[Dict[str, Any], bool]] = {}  # id(schema node) -> (node, has defaults below)
+
+
+def _has_defaults(schema: Any) -> bool:
+    """Whether any node under ``schema`` declares a default (memoised per schema node; schemas
+    are shared and never modified, the memo keeps each node alive so its id stays unique)."""
+    if not isinstance(schema, dict):
+        return False
+    cached = _DEFAULTS_BELOW.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    children = list((schema.get("properties") or {}).values())
+    children += [schema[k] for k in ("items", "additionalProperties") if isinstance(schema.get(k), dict)]
+    found = any("default" in child or _has_defaults(child) for child in children if isinstance(child, dict))
+    _DEFAULTS_BELOW[id(schema)] = (schema, found)
+    return found
+
+
 def apply_defaults(value: Any, schema: Optional[Dict[str, Any]]) -> None:
     """Set the schema's defaults into ``value`` in place (objects, maps and array items)."""
-    if not schema:
+    if not schema or not _has_defaults(schema):
         return
     if isinstance(value, list):
         items = schema.get("items")
@@ -274,7 +292,16 @@ def apply_defaults(value: Any, schema: Optional[Dict[str, Any]]) -> None:
 
 def default_object(obj: Dict[str, Any], schema: Optional[Dict[str, Any]]) -> None:
     """Default a whole custom resource in place (``metadata`` untouched)."""
-    if not schema or not isinstance(obj, dict):
+    if not schema or not isinstance(obj, dict) or not _has_defaults(schema):
         return
-    properties = {k: v for k, v in (schema.get("properties") or {}).items() if k != "metadata"}
-    apply_defaults(obj, dict(schema, properties=properties))
+    properties = schema.get("properties") or {}
+    for key, item in obj.items():
+        child = properties.get(key)
+        if key != "metadata" and child is not None:
+            if "default" in child and item is None and not child.get("nullable"):
+                obj[key] = clone(child["default"])
+            else:
+                apply_defaults(item, child)
+    for key, child in properties.items():
+        if key not in obj and key not in ("metadata", "apiVersion", "kind") and "default" in child:
+            obj[key] = clone(child["default"])

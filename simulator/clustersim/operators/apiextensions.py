@@ -186,9 +186,7 @@ class CustomResourceDefinitions(Controller):
     def validate_resource(req: AdmissionRequest) -> None:
         if req.operation not in ("CREATE", "UPDATE") or req.obj is None or not is_custom(req.kind):
             return
-        causes = crvalidation.validate(req.obj, req.kind.schema)
-        if causes and req.operation == "UPDATE":
-            causes = crvalidation.ratchet(causes, req.obj, req.old)
+        causes = crvalidation.validate(req.obj, req.kind.schema, req.old if req.operation == "UPDATE" else None)
         if causes:
             raise errors.invalid(req.kind.kind, req.name, causes, req.kind.group)
 
