@@ -104,3 +104,17 @@ def test_pod_log_of_an_unknown_container_or_pod(sim):
     assert code == 404 and body["message"] == 'pods "missing" not found'
     code, body = raw(sim, "GET", f"/api/v1/namespaces/vms/pods/{pod}/log?previous=true")
     assert code == 400 and body["message"] == f'previous terminated container "compute" in pod "{pod}" not found'
+
+
+def test_other_controllers_append_log_lines():
+    from clustersim.testing import Simulator
+
+    with Simulator(in_process=True, vms=1, workers=1) as local:
+        local.settle()
+        _, pods = raw(local, "GET", "/api/v1/namespaces/vms/pods")
+        pod = pods["items"][0]["metadata"]["name"]
+        with local.cluster.lock:
+            local.cluster.controller("pod-logs").append("vms", pod, "compute", "guest booted")
+            local.cluster.controller("pod-logs").append("vms", "no-such-pod", "compute", "ignored")
+        _, _, body = text(local, f"/api/v1/namespaces/vms/pods/{pod}/log?tailLines=1")
+        assert body == "guest booted\n"
