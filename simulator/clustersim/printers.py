@@ -1,7 +1,8 @@
 """Server-side Table columns of the built-in kinds, as the kube-apiserver prints them.
 
-Columns and cell rules follow kubernetes/kubernetes ``pkg/printers/internalversion/printers.go``
-(release-1.33; the apiserver always generates the wide cells, ``pkg/printers/storage/storage.go``
+Columns (names, types, priorities) and cell rules follow kubernetes/kubernetes
+``pkg/printers/internalversion/printers.go`` (release-1.33, the version with LeaseCandidate
+v1alpha2; the apiserver always generates the wide cells, ``pkg/printers/storage/storage.go``
 passes ``GenerateOptions{Wide: true}``, and kubectl hides columns of priority 1 unless ``-o wide``).
 Ages are ``duration.HumanDuration`` (k8s.io/apimachinery ``pkg/util/duration``).  Each printer is
 ``(columns, cells(obj, now))``; a column is ``(name, type, priority)``.  Column descriptions are
@@ -447,16 +448,16 @@ PRINTERS: Dict[str, Tuple[List[Column], Cells]] = {
                + _cols("Message") + _cols(wide=("First Seen", "Count", "Name")), event_cells),
     "events.k8s.io/events": (_cols("Last Seen", "Type", "Reason", "Object", wide=("Subobject", "Source"))
                              + _cols("Message") + _cols(wide=("First Seen", "Count", "Name")), events_v1_cells),
-    "configmaps": (_cols("Name", "Data", "Age", types={"Data": "integer"}),
+    "configmaps": (_cols("Name", "Data", "Age"),
                    _simple(lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}))),
-    "secrets": (_cols("Name", "Type", "Data", "Age", types={"Data": "integer"}),
+    "secrets": (_cols("Name", "Type", "Data", "Age"),
                 _simple(lambda o: o.get("type", ""), lambda o: len(o.get("data") or {}))),
-    "serviceaccounts": (_cols("Name", "Secrets", "Age", types={"Secrets": "integer"}),
+    "serviceaccounts": (_cols("Name", "Secrets", "Age"),
                         _simple(lambda o: len(o.get("secrets") or []))),
     "services": (_cols("Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", wide=("Selector",)), service_cells),
     "endpoints": (_cols("Name", "Endpoints", "Age"), _simple(_endpoints)),
-    "apps/deployments": (_cols("Name", "Ready", "Up-to-date", "Available", "Age", wide=_TEMPLATE_WIDE,
-                               types={"Up-to-date": "integer", "Available": "integer"}), deployment_cells),
+    "apps/deployments": (_cols("Name", "Ready", "Up-to-date", "Available", "Age", wide=_TEMPLATE_WIDE),
+                         deployment_cells),
     "apps/replicasets": (_cols("Name", "Desired", "Current", "Ready", "Age", wide=_TEMPLATE_WIDE,
                                types={"Desired": "integer", "Current": "integer", "Ready": "integer"}), replicaset_cells),
     "apps/daemonsets": (_cols("Name", "Desired", "Current", "Ready", "Up-to-date", "Available", "Node Selector", "Age",
