@@ -208,6 +208,17 @@ def _array_checks(value: List[Any], schema: Dict[str, Any], path: Path, out: Lis
             validate_node(item, items, path + (index,), out, previous)
 
 
+_SCALAR_KEYS = frozenset(("enum", "format", "maxLength", "minLength", "pattern", "maximum", "minimum"))
+_SCALAR_MEMO: Dict[int, Tuple[Dict[str, Any], bool]] = {}  # id(schema node) -> (node, has scalar rules)
+
+
+def _has_scalar_rules(schema: Dict[str, Any]) -> bool:
+    cached = _SCALAR_MEMO.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _SCALAR_MEMO[id(schema)] = (schema, not _SCALAR_KEYS.isdisjoint(schema))
+    return cached[1]
+
+
 def validate_node(value: Any, schema: Optional[Dict[str, Any]], path: Path, out: List[FieldCause],
                   old: Any = _MISSING) -> None:
     """Append the causes for ``value`` under ``schema`` at ``path`` to ``out``.
@@ -218,18 +229,28 @@ def validate_node(value: Any, schema: Optional[Dict[str, Any]], path: Path, out:
         return  # a null is kept only where nullable; elsewhere pruning drops it before validation
     if old is not _MISSING and value == old:
         return
-    if not _type_ok(value, schema):
-        found = json_type(value)
-        out.append(_cause(path, "type", found,
-                          f"{path_text(path)} in body must be of type {schema.get('type')}: {json.dumps(found)}"))
-        return
     kind = type(value)
+    wanted = schema.get("type")
     if kind is dict:
+        if (wanted not in (None, "object") or INT_OR_STRING in schema) and not _type_ok(value, schema):
+            return _type_error(value, schema, path, out)
         _object_checks(value, schema, path, out, old)
     elif kind is list:
+        if (wanted not in (None, "array") or INT_OR_STRING in schema) and not _type_ok(value, schema):
+            return _type_error(value, schema, path, out)
         _array_checks(value, schema, path, out, old)
     else:
-        _scalar_checks(value, schema, path, out)
+        if not (kind is str and wanted == "string") and not _type_ok(value, schema):
+            return _type_error(value, schema, path, out)
+        if _has_scalar_rules(schema):
+            _scalar_checks(value, schema, path, out)
+    return None
+
+
+def _type_error(value: Any, schema: Dict[str, Any], path: Path, out: List[FieldCause]) -> None:
+    found = json_type(value)
+    out.append(_cause(path, "type", found,
+                      f"{path_text(path)} in body must be of type {schema.get('type')}: {json.dumps(found)}"))
 
 
 def validate(obj: Dict[str, Any], schema: Optional[Dict[str, Any]],

@@ -63,6 +63,7 @@ def test_valid_values_pass():
     assert messages({"spec": {"mode": "A", "count": 2, "ratio": 1, "when": "2025-01-02T03:04:05Z", "name": "ab",
                               "size": "10Gi", "any": {"x": [1]}, "labels": {"a": "b"}, "unknown": 5}}, SCHEMA) == []
     assert messages({"spec": {"size": 3, "count": 2.0}}, SCHEMA) == []
+    assert [f for f, _, _ in messages({"spec": {"size": {"a": 1}, "ratio": "x"}}, SCHEMA)] == ["spec.size", "spec.ratio"]
 
 
 def test_map_values_and_array_items_are_validated_with_their_paths():
