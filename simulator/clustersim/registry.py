@@ -321,7 +321,10 @@ class Registry:
         with self.cluster.api_lock():
             result = handler(sub_request)
         response = as_response(result)
-        return response.code, response.body, response.headers
+        headers = dict(response.headers)
+        if response.content_type != "application/json":  # e.g. pods/log answers text/plain
+            headers["Content-Type"] = response.content_type
+        return response.code, response.body, headers
 
     def _finalize(self, req: RestRequest) -> Answer:
         """``namespaces/{name}/finalize`` (PUT): the one way to change a namespace's

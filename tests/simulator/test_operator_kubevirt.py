@@ -250,7 +250,7 @@ def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(
     client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
         "metadata": {"name": "external"},
         "spec": {"runStrategy": "Always", "template": {"spec": {
-            "evictionStrategy": "External", "domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+            "evictionStrategy": "External", "domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}}}}}})
     instance = eventually("external VMI", lambda: vmi(client, "external"))
     pod = launchers(client, instance)[0]
     with pytest.raises(ApiException) as info:
@@ -292,7 +292,7 @@ def test_data_volume_templates_become_data_volumes_owned_by_the_vm(client):
                                           "spec": {"source": {"blank": {}},
                                                    "storage": {"storageClassName": "px-csi-db",
                                                                "resources": {"requests": {"storage": "1Gi"}}}}}],
-                 "template": {"spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}},
+                 "template": {"spec": {"domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}},
                                        "volumes": [{"name": "root", "dataVolume": {"name": "templated-root"}}]}}}})
     data_volume = eventually("DataVolume", lambda: read(client, "cdi.kubevirt.io/v1beta1", "DataVolume", "templated-root", "vms"))
     owner = data_volume["metadata"]["ownerReferences"][0]

@@ -159,7 +159,7 @@ def test_state_file_at_start_json_and_yaml(tmp_path):
 def test_empty_profile():
     with Simulator(profile="empty") as sim:
         code, body = raw(sim, "GET", "/api/v1/namespaces")
-        assert sorted(n["metadata"]["name"] for n in body["items"]) == ["default", "kube-public", "kube-system"]
+        assert sorted(n["metadata"]["name"] for n in body["items"]) == ["default", "kube-node-lease", "kube-public", "kube-system"]
 
 
 def test_status_endpoint(sim):
