@@ -102,6 +102,19 @@ def propagation_policy(options: Dict[str, Any]) -> Optional[str]:
     return "Orphan" if orphan else "Background"
 
 
+def grace_period(options: Dict[str, Any], req: "RestRequest") -> Optional[int]:
+    """DeleteOptions' ``gracePeriodSeconds`` (body first, then the query parameter)."""
+    value = options.get("gracePeriodSeconds")
+    if value is None:
+        value = req.param("gracePeriodSeconds")
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"invalid gracePeriodSeconds: {value!r}") from None
+
+
 def paginate(items: List[Dict[str, Any]], limit: int, token: Optional[str], rv: int, floor_rv: int
              ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """One page of ``items`` (sorted by namespace/name) and the list metadata to answer with.
@@ -279,7 +292,8 @@ class Registry:
         with self.cluster.api_lock():
             result = self.store.delete(req.kind.key, req.name, req.namespace or None, dry_run=req.dry_run,
                                        internal=False, propagation=propagation,
-                                       preconditions=options.get("preconditions"))
+                                       preconditions=options.get("preconditions"),
+                                       grace_period_seconds=grace_period(options, req))
         return 200, self.delete_response(req.kind, result), {}
 
     def _deletecollection(self, req: RestRequest) -> Answer:
@@ -290,7 +304,8 @@ class Registry:
             for obj in self.select(req):
                 meta = obj["metadata"]
                 items.append(self.store.delete(kind.key, meta["name"], meta.get("namespace"), dry_run=req.dry_run,
-                                               internal=False, propagation=propagation_policy(options)))
+                                               internal=False, propagation=propagation_policy(options),
+                                               grace_period_seconds=grace_period(options, req)))
         return 200, {"kind": kind.list_kind, "apiVersion": kind.api_version,
                      "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}, {}
 

@@ -34,7 +34,9 @@ from .selectors import all_paths, labels_match, fields_match, parse_field_select
 from .strategies import Strategy, gc_finalizers, strategy_class
 from .tracker import Identity, TallyFn, Tracker
 from .util import clone, new_uid, now_rfc3339
-from .validation import validate_metadata_name
+from .defaults import apply_defaults
+from .roundtrip import normalise_metadata, round_trip
+from .validation import validate_metadata_name, validate_object_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
@@ -178,7 +180,10 @@ class Store:
             ns, name = self._name_new_object(kind, new, namespace)
             meta = new["metadata"]
             given_uid = meta.get("uid") if internal else None  # seeds pre-compute uids for ownerReferences
+            new = self._decode(kind, new)
+            validate_object_meta(kind, name, new["metadata"])
             self.strategy(kind).prepare_for_create(new, internal)
+            meta = new["metadata"]
             meta["uid"] = given_uid or new_uid()
             meta["creationTimestamp"] = now_rfc3339()
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
@@ -189,6 +194,18 @@ class Store:
                 return new
             committed = self.tracker.commit(key, ns, name, new, "ADDED")
             return committed if owned else clone(committed)
+
+    @staticmethod
+    def _decode(kind: Kind, obj: Dict[str, Any]) -> Dict[str, Any]:
+        """What the apiserver's decoder makes of a body: a built-in kind goes through its Go type
+        (``roundtrip.py``: nulls and empty lists/maps dropped, canonical quantities) and its
+        defaulters (``defaults.py``); every kind's metadata is ObjectMeta."""
+        if kind.builtin:
+            obj = round_trip(obj, kind.schema, kind.kind, kind.version)
+            apply_defaults(kind.key, obj)
+        else:
+            obj["metadata"] = normalise_metadata(obj["metadata"])
+        return obj
 
     def _name_new_object(self, kind: Kind, new: Dict[str, Any], namespace: Optional[str]) -> Tuple[str, str]:
         """Type, namespace and name of an object about to be created (generateName resolved)."""
@@ -309,7 +326,8 @@ class Store:
             return clone(old)  # a no-op write: nothing committed, like the apiserver
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not self.strategy(kind).pending_finalizers(new):
+        if (new["metadata"].get("deletionTimestamp") and not new["metadata"].get("deletionGracePeriodSeconds")
+                and not self.strategy(kind).pending_finalizers(new)):
             return clone(self.tracker.remove(kind.key, ns, name, new))
         return clone(self.tracker.commit(kind.key, ns, name, new, "MODIFIED"))
 
@@ -329,9 +347,11 @@ class Store:
         new["apiVersion"] = new.get("apiVersion") or kind.api_version
         new["kind"] = new.get("kind") or kind.kind
         strategy = self.strategy(kind)
+        new = self._decode(kind, new)
         if subresource:
             new = strategy.prepare_for_subresource_update(subresource, new, old)
         else:
+            validate_object_meta(kind, name, new["metadata"])
             meta["name"] = name
             if kind.namespaced:
                 meta["namespace"] = ns
@@ -343,13 +363,16 @@ class Store:
     # ------------------------------------------------------------------ delete
     def delete(self, key: str, name: str, namespace: Optional[str] = None, *, dry_run: bool = False,
                internal: bool = True, propagation: Optional[str] = None,
-               preconditions: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-        """Delete; with finalizers the object only gets ``deletionTimestamp``.
+               preconditions: Optional[Dict[str, str]] = None,
+               grace_period_seconds: Optional[int] = None) -> Dict[str, Any]:
+        """Delete; with finalizers (or a grace period) the object only gets ``deletionTimestamp``.
 
         Returns the object as it was left (deleted state or the terminating object).
         ``propagation``: "Background" (the default) deletes dependents after the owner is gone,
         "Foreground" keeps the owner (``foregroundDeletion`` finalizer) until its blocking
         dependents are gone, "Orphan" (``orphan`` finalizer) strips the ownerReferences to it.
+        ``grace_period_seconds`` (DeleteOptions): pods are deleted gracefully
+        (``PodStrategy.graceful_period``); a shorter period shortens a running one, 0 ends it.
         """
         kind = self.kinds.get(key)
         with self.lock:
@@ -363,13 +386,30 @@ class Store:
             terminating = clone(old)
             if finalizers != current:
                 terminating["metadata"]["finalizers"] = finalizers
-            if not strategy.pending_finalizers(terminating):
+            period = self._grace_period(strategy, old, grace_period_seconds, internal)
+            if period == 0 and not strategy.pending_finalizers(terminating):
                 return clone(old) if dry_run else clone(self.tracker.remove(key, ns, name, old))
-            if not old["metadata"].get("deletionTimestamp"):
-                strategy.prepare_for_graceful_delete(terminating, now_rfc3339())
+            if period is not None:
+                if old["metadata"].get("deletionTimestamp"):
+                    strategy.shorten_graceful_delete(terminating, period)
+                else:
+                    strategy.prepare_for_graceful_delete(terminating, now_rfc3339(), period)
             if terminating == old or dry_run:
                 return terminating
             return clone(self.tracker.commit(key, ns, name, terminating, "MODIFIED"))
+
+    @staticmethod
+    def _grace_period(strategy: Strategy, old: Dict[str, Any], requested: Optional[int], internal: bool
+                      ) -> Optional[int]:
+        """The grace period this DELETE starts (0: none), or None when it leaves a running
+        deletion as it is: only a shorter period changes it (``rest.BeforeDelete``)."""
+        meta = old["metadata"]
+        if not meta.get("deletionTimestamp"):
+            return strategy.graceful_period(old, requested, internal)
+        running = int(meta.get("deletionGracePeriodSeconds") or 0)
+        if requested is None or not running or int(requested) >= running:
+            return None
+        return max(int(requested), 0)
 
     def remove_finalizer(self, key: str, name: str, finalizer: str, namespace: Optional[str] = None) -> None:
         """Controller helper: drop one finalizer (removing the object if it was the last)."""
