@@ -35,12 +35,14 @@ from .strategies import Strategy, gc_finalizers, strategy_class
 from .tracker import Identity, TallyFn, Tracker
 from .util import clone, new_uid, now_rfc3339
 from .defaults import apply_defaults
+from .managedfields import Walker, created_by_apply, record_update, server_side_apply
 from .roundtrip import normalise_metadata, round_trip
 from .validation import validate_metadata_name, validate_object_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
+Ownership = Callable[[Optional[Dict[str, Any]], Dict[str, Any]], None]
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's generateName alphabet
 
 
@@ -160,10 +162,12 @@ class Store:
 
     # ------------------------------------------------------------------ create
     def create(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
-               internal: bool = True) -> Dict[str, Any]:
+               internal: bool = True, field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Create an object.  Internal (controller/seed) creates keep ``status``; HTTP creates
-        drop it for kinds with a status subresource, as the apiserver does."""
-        return self._create(key, obj, namespace, dry_run, internal, owned=False)
+        drop it for kinds with a status subresource, as the apiserver does.  ``field_manager``
+        (HTTP writes) becomes the owner of every field in ``metadata.managedFields``."""
+        ownership = self._update_ownership(key, field_manager, "")
+        return self._create(key, obj, namespace, dry_run, internal, owned=False, ownership=ownership)
 
     def create_owned(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None) -> Dict[str, Any]:
         """Internal create that takes ownership of ``obj`` and returns the stored dict (read-only).
@@ -173,7 +177,7 @@ class Store:
         return self._create(key, obj, namespace, False, True, owned=True)
 
     def _create(self, key: str, obj: Dict[str, Any], namespace: Optional[str], dry_run: bool, internal: bool,
-                owned: bool) -> Dict[str, Any]:
+                owned: bool, ownership: Optional[Ownership] = None) -> Dict[str, Any]:
         kind = self.kinds.get(key)
         with self.lock:
             new = obj if owned else clone(obj)
@@ -183,6 +187,8 @@ class Store:
             new = self._decode(kind, new)
             validate_object_meta(kind, name, new["metadata"])
             self.strategy(kind).prepare_for_create(new, internal)
+            if ownership is not None:
+                ownership(None, new)
             meta = new["metadata"]
             meta["uid"] = given_uid or new_uid()
             meta["creationTimestamp"] = now_rfc3339()
@@ -236,7 +242,7 @@ class Store:
 
     # ------------------------------------------------------------------ update
     def update(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
-               internal: bool = True, subresource: str = "") -> Dict[str, Any]:
+               internal: bool = True, subresource: str = "", field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Replace an object (PUT).  A set, stale ``metadata.resourceVersion`` raises 409 Conflict.
 
         For kinds with a status subresource the main resource ignores ``status`` and
@@ -248,7 +254,8 @@ class Store:
             name = (obj.get("metadata") or {}).get("name") or ""
             old = self._stored(kind, ns, name)
             return self._replace(kind, ns, name, old, obj, dry_run=dry_run, internal=internal,
-                                 subresource=subresource)
+                                 subresource=subresource,
+                                 ownership=self._update_ownership(key, field_manager, subresource))
 
     def update_status(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *,
                       dry_run: bool = False, internal: bool = True) -> Dict[str, Any]:
@@ -257,7 +264,7 @@ class Store:
 
     def patch(self, key: str, name: str, patch: Any, namespace: Optional[str] = None, *,
               patch_type: str = "merge", dry_run: bool = False, internal: bool = True,
-              subresource: str = "") -> Dict[str, Any]:
+              subresource: str = "", field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Patch with ``patch_type`` "merge" (RFC 7386), "json" (RFC 6902) or "strategic"."""
         kind = self.kinds.get(key)
         with self.lock:
@@ -268,7 +275,8 @@ class Store:
             if target_name != name:
                 raise errors.bad_request(f"the name of the object ({target_name}) does not match the name on the URL ({name})")
             return self._replace(kind, ns, name, old, target, dry_run=dry_run, internal=internal,
-                                 subresource=subresource)
+                                 subresource=subresource,
+                                 ownership=self._update_ownership(key, field_manager, subresource))
 
     def patch_status(self, key: str, name: str, status_patch: Dict[str, Any], namespace: Optional[str] = None,
                      **kwargs: Any) -> Dict[str, Any]:
@@ -318,8 +326,13 @@ class Store:
                                  write_status=True)
 
     def _replace(self, kind: Kind, ns: str, name: str, old: Dict[str, Any], obj: Dict[str, Any], *,
-                 dry_run: bool, internal: bool, subresource: str, write_status: bool = False) -> Dict[str, Any]:
+                 dry_run: bool, internal: bool, subresource: str, write_status: bool = False,
+                 ownership: Optional[Ownership] = None) -> Dict[str, Any]:
         new = self._prepare_update(kind, ns, name, old, obj, subresource, write_status)
+        if "managedFields" not in new["metadata"] and "managedFields" in old["metadata"]:
+            new["metadata"]["managedFields"] = clone(old["metadata"]["managedFields"])  # kept unless sent
+        if ownership is not None:
+            ownership(old, new)
         self._admit("UPDATE", kind, ns, name, new, old, subresource, dry_run, internal)
         new = prune_object(new, kind.schema)
         if new == old:
@@ -359,6 +372,42 @@ class Store:
             strategy.validate_update(new, old, name)
         new["metadata"]["resourceVersion"] = old_meta.get("resourceVersion")
         return new
+
+    # ------------------------------------------------------------------ field ownership
+    def walker(self, kind: Kind) -> Walker:
+        return Walker(kind.schema, kind.builtin, kind.has_status)
+
+    def _update_ownership(self, key: str, field_manager: Optional[str], subresource: str) -> Optional[Ownership]:
+        """The managedFields bookkeeping of an Update by ``field_manager`` (None: not tracked)."""
+        if not field_manager:
+            return None
+        kind = self.kinds.get(key)
+        walker = self.walker(kind)
+
+        def own(old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
+            record_update(walker, old, new, field_manager, kind.api_version, subresource)
+        return own
+
+    def server_side_apply(self, key: str, name: str, applied: Dict[str, Any], namespace: Optional[str] = None, *,
+                          field_manager: str, force: bool = False, dry_run: bool = False,
+                          internal: bool = False) -> Tuple[int, Dict[str, Any]]:
+        """``application/apply-patch+yaml``: create the object when missing, else merge the
+        applied configuration with field ownership (``managedfields.py``).  Returns (HTTP code, object)."""
+        kind = self.kinds.get(key)
+        walker = self.walker(kind)
+        with self.lock:
+            ns = self._ns(kind, namespace, applied)
+            live = self.tracker.peek(key, ns, name)
+            body = round_trip(clone(applied), kind.schema, kind.kind, kind.version) if kind.builtin else clone(applied)
+            if live is None:
+                def own_created(_old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
+                    created_by_apply(walker, body, field_manager, kind.api_version)
+                    new["metadata"]["managedFields"] = body["metadata"].get("managedFields", [])
+                return 201, self._create(key, applied, namespace, dry_run, internal, owned=False,
+                                         ownership=own_created)
+            merged = server_side_apply(walker, live, body, field_manager, force, kind.api_version)
+            return 200, self._replace(kind, ns, name, live, merged, dry_run=dry_run, internal=internal,
+                                      subresource="")
 
     # ------------------------------------------------------------------ delete
     def delete(self, key: str, name: str, namespace: Optional[str] = None, *, dry_run: bool = False,
