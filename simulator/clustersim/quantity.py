@@ -5,6 +5,7 @@ the simulator compares sizes the same way the apiserver does.
 """
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from typing import Union
@@ -96,6 +97,15 @@ def _decimal(amount: Fraction, exponent_form: bool) -> str:
 
 
 def canonical_quantity(value: Union[str, int, float]) -> str:
+    """The canonical string of a quantity; see :func:`_canonical` (memoised: the same few values
+    come back on every pod and node write)."""
+    if isinstance(value, bool):
+        raise QuantityError(f"quantities must match the regular expression: {value!r}")
+    return _canonical(value, type(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(value: Union[str, int, float], _type: type) -> str:
     """The canonical string of a quantity (``1024Mi`` → ``1Gi``, ``0.5`` → ``500m``, ``2000`` →
     ``2k``); raises QuantityError when ``value`` is not a quantity."""
     amount = _round_up_to_nano(parse_quantity(value))

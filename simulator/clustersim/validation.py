@@ -1,6 +1,7 @@
 """Generic object validation the apiserver applies to every kind (names)."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any, Dict, List
 
@@ -62,6 +63,7 @@ _LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanu
                     "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
 
 
+@functools.lru_cache(maxsize=8192)
 def qualified_name_errors(value: str) -> List[str]:
     """IsQualifiedName: an optional DNS-subdomain prefix and ``/``, then a name of at most 63."""
     parts = value.split("/")
@@ -88,6 +90,7 @@ def qualified_name_errors(value: str) -> List[str]:
     return found
 
 
+@functools.lru_cache(maxsize=8192)
 def label_value_errors(value: str) -> List[str]:
     found = []
     if len(value) > LABEL_VALUE_MAX:
