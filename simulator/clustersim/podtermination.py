@@ -3,9 +3,13 @@
 A DELETE of a scheduled pod leaves it terminating for its grace period (``strategies.py``
 ``PodStrategy.graceful_period``, kubernetes/kubernetes release-1.33 ``pkg/registry/core/pod/
 strategy.go`` ``CheckGracefulDelete``); the kubelet then stops the containers and deletes the
-pod with grace period 0 (``pkg/kubelet/status/status_manager.go``).  When a controller named
-``kubelet`` is loaded, it does that; otherwise this controller removes the pod once the grace
-period, times ``--time-scale``, has passed.  Finalizers still hold the pod after that.
+pod with grace period 0 (``pkg/kubelet/status/status_manager.go``) — as soon as the containers
+have exited, which for most containers is well before the grace period ends.  When a controller
+named ``kubelet`` is loaded, it does that; otherwise this controller stands in for it: the pod
+goes after the duration ``pod_termination`` (default 0.1 s: containers that stop promptly on
+SIGTERM), at most the grace period, both times ``--time-scale``.  ``--durations
+'{"pod_termination": 1e9}'`` keeps every pod for its full grace period.  Finalizers still hold
+the pod after that.
 """
 from __future__ import annotations
 
@@ -36,7 +40,8 @@ class PodTerminationController(Controller):
         if key in self._scheduled:
             return
         self._scheduled.add(key)
-        self.cluster.after(period * self.cluster.config.time_scale, self.finish, *key, background=True)
+        delay = min(period * self.cluster.config.time_scale, self.cluster.duration("pod_termination", 0.1))
+        self.cluster.after(delay, self.finish, *key, background=True)
 
     def finish(self, namespace: str, name: str, uid: str) -> None:
         self._scheduled.discard((namespace, name, uid))

@@ -8,10 +8,12 @@ import base64
 import json
 
 import pytest
-from kubernetes.client.rest import ApiException
 
-from api_helpers import raw, resource
-from clustersim.testing import eventually
+from api_helpers import raw
+from clustersim.testing import eventually, simulator_fixture
+
+# containers that take their time: pods stay Terminating for their whole grace period
+sim = simulator_fixture(scope="module", durations={"pod_termination": 1e9})
 
 NS = "sem"
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
