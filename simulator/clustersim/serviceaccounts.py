@@ -8,14 +8,17 @@ kubernetes/kubernetes release-1.33:
   ``kubernetes.io/service-account-token`` whose ``kubernetes.io/service-account.name``
   annotation names an existing ServiceAccount gets ``data.token``, ``data.namespace`` and the
   ``kubernetes.io/service-account.uid`` annotation; one naming a missing account (or another uid)
-  is deleted, and an account's token secrets go when the account goes.
+  is deleted, and an account's token secrets go when the account goes;
+* OpenShift: openshift-controller-manager adds ``builder`` and ``deployer`` to every project
+  (OKD/OpenShift 4 docs, "Understanding and creating service accounts" → "Default project service
+  accounts and roles"; they need the Build and DeploymentConfig capabilities, which a default
+  4.20 install enables).
 
 The token is a JWT from the simulator's issuer (``authn.py``, ``serviceaccount_tokens.py``) bound
 to the Secret, so it authenticates as the account until the Secret is deleted, as a legacy token
 does; its claims are those of a bound token, not the legacy ``kubernetes/serviceaccount`` issuer's,
-and ``data.ca.crt`` is not written (the controller has no root CA file here).  OpenShift's
-``builder``/``deployer`` accounts (openshift-controller-manager, optional capabilities) are not
-created: not checked against a 4.20 cluster.
+and ``data.ca.crt`` is not written (the controller has no root CA file here).  Not simulated:
+the image pull (dockercfg) Secrets OpenShift makes for each account.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from .errors import ApiError
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 NAME_ANNOTATION = "kubernetes.io/service-account.name"
 UID_ANNOTATION = "kubernetes.io/service-account.uid"
-DEFAULT_ACCOUNTS = ("default",)
+DEFAULT_ACCOUNTS = ("default", "builder", "deployer")
 LEGACY_TOKEN_SECONDS = 10 * 365 * 24 * 3600  # legacy tokens do not expire; bound ones must
 
 
