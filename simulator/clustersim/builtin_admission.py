@@ -12,7 +12,9 @@
   simulated: the projected ``kube-api-access-*`` token volume and its mounts, the account's
   ``imagePullSecrets``.  Controllers' own pod creates get the default name but are not refused
   (they create pods in namespaces whose account the ServiceAccount controller may not have made
-  yet; upstream they would retry).
+  yet; upstream they would retry);
+* ``DefaultTolerationSeconds`` (``plugin/pkg/admission/defaulttolerationseconds/admission.go``):
+  pods tolerate ``node.kubernetes.io/not-ready`` and ``unreachable`` (NoExecute) for 300 s.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the sto
 def register(cluster: "Cluster") -> None:
     cluster.admission.add_plugin(namespace_lifecycle)
     cluster.add_admission("pods", admit_service_account, mutating=True)
+    cluster.add_admission("pods", default_toleration_seconds, mutating=True)
     cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
     cluster.add_admission("persistentvolumeclaims", validate_pvc)
     cluster.add_admission("persistentvolumeclaims", admit_pvc_resize)
@@ -73,6 +76,28 @@ def admit_service_account(req: AdmissionRequest) -> None:
                           f'pods "{req.name}" is forbidden: error looking up service account '
                           f'{req.namespace}/{account}: serviceaccount "{account}" not found',
                           name=req.name, kind="pods")
+
+
+NOT_READY_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+DEFAULT_TOLERATION_SECONDS = 300
+
+
+def default_toleration_seconds(req: AdmissionRequest) -> None:
+    """``DefaultTolerationSeconds`` (``plugin/pkg/admission/defaulttolerationseconds``): a new pod
+    that does not tolerate the not-ready / unreachable NoExecute taints tolerates them for 300 s."""
+    if req.operation != "CREATE" or req.subresource or req.obj is None:
+        return
+    spec = req.obj.setdefault("spec", {})
+    tolerations = spec.get("tolerations") or []
+    for key in NOT_READY_TAINTS:
+        if any(isinstance(t, dict) and t.get("effect") in (None, "", "NoExecute")
+               and (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
+               for t in tolerations):
+            continue
+        tolerations = tolerations + [{"key": key, "operator": "Exists", "effect": "NoExecute",
+                                      "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}]
+    if tolerations:
+        spec["tolerations"] = tolerations
 
 
 def validate_storageclass_update(req: AdmissionRequest) -> None:

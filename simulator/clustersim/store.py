@@ -191,6 +191,7 @@ class Store:
                 ownership(None, new)
             meta = new["metadata"]
             meta["uid"] = given_uid or new_uid()
+            self.strategy(kind).prepare_identity(new)
             meta["creationTimestamp"] = now_rfc3339()
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
             if self.tracker.peek(key, ns, name) is not None:

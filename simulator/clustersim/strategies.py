@@ -140,6 +140,9 @@ class Strategy:
             updated.pop("status", None)
         return updated
 
+    def prepare_identity(self, obj: Dict[str, Any]) -> None:
+        """After ``uid`` is assigned on create: what depends on it (Jobs' generated selector)."""
+
     def validate_update(self, new: Dict[str, Any], old: Dict[str, Any], name: str) -> None:
         """No new finalizers on an object being deleted (``ValidateObjectMetaUpdate``)."""
         if not old["metadata"].get("deletionTimestamp"):
@@ -239,6 +242,22 @@ class JobStrategy(Strategy):
     # batch/v1 Jobs orphan their pods unless told otherwise, for backwards compatibility
     # (``pkg/registry/batch/job/strategy.go`` ``DefaultGarbageCollectionPolicy``).
     default_propagation = "Orphan"
+
+    def prepare_identity(self, obj: Dict[str, Any]) -> None:
+        """``generateSelector`` (``pkg/registry/batch/job/strategy.go``): unless
+        ``spec.manualSelector``, the pods of a Job are selected by its uid and labelled with it and
+        its name (both the ``batch.kubernetes.io/`` labels and the legacy ones)."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict) or spec.get("manualSelector") is True:
+            return
+        uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
+        template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
+        labels = template_meta.setdefault("labels", {})
+        for label, value in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name),
+                             ("controller-uid", uid), ("job-name", name)):
+            labels.setdefault(label, value)
+        selector = spec.setdefault("selector", {})
+        selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
 
 
 class NamespaceStrategy(Strategy):

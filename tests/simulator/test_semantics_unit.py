@@ -222,3 +222,15 @@ def test_invalid_labels_are_refused_on_create_and_update(cluster):
     cluster.store.create("configmaps", {"metadata": {"name": "c"}}, "default")
     with pytest.raises(ApiError):
         cluster.store.patch("configmaps", "c", {"metadata": {"annotations": {"-x": "v"}}}, "default")
+
+
+def test_jobs_get_a_generated_selector_and_pods_default_tolerations(cluster):
+    job = cluster.store.create("batch/jobs", {"metadata": {"name": "j"}, "spec": {
+        "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "a:1"}]}}}}, "default")
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert job["spec"]["template"]["metadata"]["labels"]["job-name"] == "j"
+    pod = cluster.store.create("pods", {"metadata": {"name": "t"}, "spec": {
+        "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
+    assert {(t["key"], t["tolerationSeconds"]) for t in pod["spec"]["tolerations"]} == {
+        ("node.kubernetes.io/not-ready", 300), ("node.kubernetes.io/unreachable", 300)}
