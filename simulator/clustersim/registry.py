@@ -104,7 +104,8 @@ def propagation_policy(options: Dict[str, Any]) -> Optional[str]:
 
 def field_manager(req: "RestRequest") -> str:
     """``fieldManager``, else what the apiserver derives from the User-Agent (the part before the
-    first ``/``, at most 128 characters; ``handlers/rest.go`` ``prefixFromUserAgent``)."""
+    first ``/``, at most 128 characters; apiserver ``pkg/endpoints/handlers/create.go``
+    ``managerOrUserAgent``; an empty User-Agent is recorded as "unknown" here)."""
     given = req.param("fieldManager")
     if given:
         return given
