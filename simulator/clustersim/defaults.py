@@ -6,17 +6,20 @@ Sources, kubernetes/kubernetes release-1.33:
 
 * ``pkg/apis/core/v1/defaults.go``: ``SetDefaults_PodSpec`` (``dnsPolicy: ClusterFirst``,
   ``restartPolicy: Always``, ``terminationGracePeriodSeconds: 30``, ``schedulerName:
-  default-scheduler``, ``securityContext: {}``, ``enableServiceLinks: true``),
+  default-scheduler``, ``securityContext: {}``),
   ``SetDefaults_Container`` (``terminationMessagePath``/``Policy``, ``imagePullPolicy`` from the
   image tag: ``Always`` for ``:latest`` or no tag, else ``IfNotPresent``), ``SetDefaults_Pod``
-  (requests copied from limits where missing), probes (``timeoutSeconds 1``, ``periodSeconds
+  (pods only, not templates: requests copied from limits where missing, ``enableServiceLinks``),
+  ``SetDefaults_Volume`` (no source: ``emptyDir``), ``SetDefaults_NodeStatus`` (``allocatable``
+  from ``capacity``), probes (``timeoutSeconds 1``, ``periodSeconds
   10``, ``successThreshold 1``, ``failureThreshold 3``, ``httpGet.scheme HTTP``), ports
   (``protocol: TCP``), volume sources (``defaultMode: 420`` for secret/configMap/downwardAPI/
   projected), env ``fieldRef.apiVersion: v1``, ``SetDefaults_Secret`` (``type: Opaque``),
   ``SetDefaults_PersistentVolumeClaimSpec`` (``volumeMode: Filesystem``), ``SetDefaults_
   PersistentVolume`` (``persistentVolumeReclaimPolicy: Retain``, ``volumeMode: Filesystem``),
   ``SetDefaults_Service`` (``type: ClusterIP``, ``sessionAffinity: None``, port ``protocol`` and
-  ``targetPort``, ``internalTrafficPolicy: Cluster``);
+  ``targetPort``, ``internalTrafficPolicy: Cluster``, ``externalTrafficPolicy: Cluster`` and
+  ``allocateLoadBalancerNodePorts`` for externally reachable services);
   ``pkg/apis/core/v1/conversion.go``: the deprecated ``serviceAccount`` and ``serviceAccountName``
   are one field (either fills the other);
 * ``pkg/apis/apps/v1/defaults.go``: Deployment (``replicas 1``, ``RollingUpdate`` 25%/25%,
@@ -26,9 +29,9 @@ Sources, kubernetes/kubernetes release-1.33:
   ``persistentVolumeClaimRetentionPolicy`` Retain/Retain), DaemonSet (``RollingUpdate`` with
   ``maxUnavailable 1``/``maxSurge 0``, ``revisionHistoryLimit 10``);
 * ``pkg/apis/batch/v1/defaults.go``: Job (``completions``/``parallelism`` 1 when both unset,
-  ``backoffLimit 6``, ``completionMode: NonIndexed``, ``suspend: false``,
-  ``podReplacementPolicy: TerminatingOrFailed`` without a pod failure policy, ``manualSelector``
-  untouched), CronJob (``concurrencyPolicy: Allow``, ``suspend: false``, history limits 3/1);
+  ``backoffLimit 6`` (MaxInt32 with ``backoffLimitPerIndex``), ``completionMode: NonIndexed``,
+  ``suspend: false``, ``podReplacementPolicy`` ``TerminatingOrFailed`` (``Failed`` with a pod
+  failure policy), the template's labels when the Job has none), CronJob (``concurrencyPolicy: Allow``, ``suspend: false``, history limits 3/1);
 * ``pkg/apis/storage/v1/defaults.go``: StorageClass (``reclaimPolicy: Delete``,
   ``volumeBindingMode: Immediate``), CSIDriver (``attachRequired``/``podInfoOnMount``/
   ``storageCapacity``/``requiresRepublish``/``seLinuxMount``, ``fsGroupPolicy:
@@ -44,6 +47,7 @@ from typing import Any, Callable, Dict, List
 Obj = Dict[str, Any]
 SECRET_VOLUME_MODE = 420  # 0644
 RBAC_GROUP = "rbac.authorization.k8s.io"
+MAX_INT32 = 2**31 - 1
 
 
 def _dict(parent: Obj, key: str) -> Obj:
@@ -92,14 +96,20 @@ def _default_container(container: Obj) -> None:
         field_ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env.get("valueFrom"), dict) else None
         if isinstance(field_ref, dict):
             field_ref.setdefault("apiVersion", "v1")
+
+
+def _requests_from_limits(container: Obj) -> None:
+    """SetDefaults_Pod (pods only, not templates): requests default to limits."""
     resources = container.get("resources")
     if isinstance(resources, dict) and isinstance(resources.get("limits"), dict) and resources["limits"]:
-        requests = _dict(resources, "requests")  # SetDefaults_Pod: requests default to limits
+        requests = _dict(resources, "requests")
         for name, value in resources["limits"].items():
             requests.setdefault(name, value)
 
 
 def _default_volume(volume: Obj) -> None:
+    if set(volume) <= {"name"}:
+        volume["emptyDir"] = {}  # SetDefaults_Volume: a volume without a source is an emptyDir
     for source in ("secret", "configMap", "downwardAPI", "projected"):
         if isinstance(volume.get(source), dict):
             volume[source].setdefault("defaultMode", SECRET_VOLUME_MODE)
@@ -120,7 +130,6 @@ def default_pod_spec(spec: Any) -> None:
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     if not isinstance(spec.get("securityContext"), dict):
         spec["securityContext"] = {}
     # One field with two names (conversion.go): the deprecated alias follows serviceAccountName.
@@ -142,7 +151,14 @@ def _default_pod_template(obj: Obj) -> None:
 
 
 def default_pod(obj: Obj) -> None:
-    default_pod_spec(obj.get("spec"))
+    """SetDefaults_Pod on top of the pod spec's defaults (not applied to pod templates)."""
+    spec = obj.get("spec")
+    default_pod_spec(spec)
+    if isinstance(spec, dict):
+        spec.setdefault("enableServiceLinks", True)
+        for field_name in ("containers", "initContainers"):
+            for container in _items(spec.get(field_name)):
+                _requests_from_limits(container)
 
 
 # --- core/v1 other kinds --------------------------------------------------------------------------
@@ -171,6 +187,10 @@ def default_service(obj: Obj) -> None:
     spec.setdefault("sessionAffinity", "None")
     if spec["type"] in ("ClusterIP", "NodePort", "LoadBalancer"):
         spec.setdefault("internalTrafficPolicy", "Cluster")
+    if spec["type"] in ("NodePort", "LoadBalancer") or spec.get("externalIPs"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    if spec["type"] == "LoadBalancer":
+        spec.setdefault("allocateLoadBalancerNodePorts", True)
     for port in _items(spec.get("ports")):
         port.setdefault("protocol", "TCP")
         if "port" in port:
@@ -181,6 +201,12 @@ def default_endpoints(obj: Obj) -> None:
     for subset in _items(obj.get("subsets")):
         for port in _items(subset.get("ports")):
             port.setdefault("protocol", "TCP")
+
+
+def default_node(obj: Obj) -> None:
+    status = obj.get("status")
+    if isinstance(status, dict) and "allocatable" not in status and isinstance(status.get("capacity"), dict):
+        status["allocatable"] = dict(status["capacity"])  # SetDefaults_NodeStatus
 
 
 # --- apps/v1 --------------------------------------------------------------------------------------
@@ -241,19 +267,22 @@ def default_job_spec(spec: Obj) -> None:
         spec["completions"] = 1
         spec["parallelism"] = 1
     spec.setdefault("parallelism", 1)
-    if "backoffLimitPerIndex" not in spec:
-        spec.setdefault("backoffLimit", 6)
+    spec.setdefault("backoffLimit", MAX_INT32 if "backoffLimitPerIndex" in spec else 6)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
-    if "podFailurePolicy" not in spec:
-        spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    spec.setdefault("podReplacementPolicy", "Failed" if "podFailurePolicy" in spec else "TerminatingOrFailed")
     template = spec.get("template")
     if isinstance(template, dict):
         default_pod_spec(template.get("spec"))
 
 
 def default_job(obj: Obj) -> None:
-    default_job_spec(_dict(obj, "spec"))
+    spec = _dict(obj, "spec")
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") \
+        if isinstance(spec.get("template"), dict) else None
+    if template_labels and not (obj.get("metadata") or {}).get("labels"):
+        _dict(obj, "metadata")["labels"] = dict(template_labels)  # a Job without labels takes its pods'
+    default_job_spec(spec)
 
 
 def default_cronjob(obj: Obj) -> None:
@@ -291,6 +320,7 @@ def default_binding_subjects(obj: Obj) -> None:
 
 DEFAULTERS: Dict[str, Callable[[Obj], None]] = {
     "pods": default_pod,
+    "nodes": default_node,
     "persistentvolumeclaims": default_pvc,
     "persistentvolumes": default_pv,
     "secrets": default_secret,

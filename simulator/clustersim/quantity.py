@@ -62,6 +62,7 @@ def format_bytes(value: Union[int, Fraction]) -> str:
 _DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
 _BINARY_SUFFIXES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
 _NANO = Fraction(1, 10**9)
+_MILLI = Fraction(1, 1000)
 
 
 def _format_of(value: Union[str, int, float]) -> str:
@@ -76,12 +77,13 @@ def _format_of(value: Union[str, int, float]) -> str:
     return "DecimalSI"
 
 
-def _round_up_to_nano(amount: Fraction) -> Fraction:
-    scaled = amount / _NANO
+def _round_up(amount: Fraction, unit: Fraction) -> Fraction:
+    """Round away from zero to a multiple of ``unit`` (inf.Dec RoundUp)."""
+    scaled = amount / unit
     if scaled.denominator == 1:
         return amount
-    whole = -((-abs(scaled).numerator) // abs(scaled).denominator)  # away from zero
-    return Fraction(whole if amount > 0 else -whole) * _NANO
+    whole = -((-abs(scaled).numerator) // abs(scaled).denominator)
+    return Fraction(whole if amount > 0 else -whole) * unit
 
 
 def _decimal(amount: Fraction, exponent_form: bool) -> str:
@@ -96,19 +98,20 @@ def _decimal(amount: Fraction, exponent_form: bool) -> str:
     return number + _DECIMAL_SUFFIXES[exponent]
 
 
-def canonical_quantity(value: Union[str, int, float]) -> str:
+def canonical_quantity(value: Union[str, int, float], milli: bool = False) -> str:
     """The canonical string of a quantity; see :func:`_canonical` (memoised: the same few values
-    come back on every pod and node write)."""
+    come back on every pod and node write).  ``milli``: rounded up to milli precision first, as
+    ``SetDefaults_ResourceList`` (kubernetes/kubernetes ``pkg/apis/core/v1/defaults.go``) does."""
     if isinstance(value, bool):
         raise QuantityError(f"quantities must match the regular expression: {value!r}")
-    return _canonical(value, type(value))
+    return _canonical(value, type(value), milli)
 
 
 @functools.lru_cache(maxsize=4096)
-def _canonical(value: Union[str, int, float], _type: type) -> str:
+def _canonical(value: Union[str, int, float], _type: type, milli: bool = False) -> str:
     """The canonical string of a quantity (``1024Mi`` → ``1Gi``, ``0.5`` → ``500m``, ``2000`` →
     ``2k``); raises QuantityError when ``value`` is not a quantity."""
-    amount = _round_up_to_nano(parse_quantity(value))
+    amount = _round_up(parse_quantity(value), _MILLI if milli else _NANO)
     if amount == 0:
         return "0"
     form = _format_of(value)

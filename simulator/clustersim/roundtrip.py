@@ -28,9 +28,9 @@ QUANTITY_SCALARS = frozenset({"sizeLimit"})
 QUANTITY_REGEX = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
 
-def _canonical(value: Any, kind_name: str, version: str) -> Any:
+def _canonical(value: Any, kind_name: str, version: str, milli: bool = False) -> Any:
     try:
-        return canonical_quantity(value)
+        return canonical_quantity(value, milli=milli)
     except (QuantityError, TypeError):
         raise errors.bad_request(f'{kind_name} in version "{version}" cannot be handled as a {kind_name}: '
                                  f'quantities must match the regular expression {QUANTITY_REGEX}') from None
@@ -39,7 +39,8 @@ def _canonical(value: Any, kind_name: str, version: str) -> Any:
 def _quantity_map(value: Any, kind_name: str, version: str) -> Any:
     if not isinstance(value, dict):
         return value
-    return {name: _canonical(item, kind_name, version) for name, item in value.items() if item is not None}
+    # a ResourceList: SetDefaults_ResourceList rounds every value up to milli precision
+    return {name: _canonical(item, kind_name, version, True) for name, item in value.items() if item is not None}
 
 
 def _is_map_schema(schema: Optional[Dict[str, Any]]) -> bool:

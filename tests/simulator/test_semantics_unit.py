@@ -234,3 +234,18 @@ def test_jobs_get_a_generated_selector_and_pods_default_tolerations(cluster):
         "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
     assert {(t["key"], t["tolerationSeconds"]) for t in pod["spec"]["tolerations"]} == {
         ("node.kubernetes.io/not-ready", 300), ("node.kubernetes.io/unreachable", 300)}
+
+
+def test_pod_only_defaults_stay_out_of_templates_and_resource_lists_round_to_milli():
+    deployment = {"spec": {"template": {"spec": {"containers": [
+        {"name": "c", "image": "x", "resources": {"limits": {"cpu": "1"}}}], "volumes": [{"name": "v"}]}}}}
+    apply_defaults("apps/deployments", deployment)
+    template = deployment["spec"]["template"]["spec"]
+    assert "enableServiceLinks" not in template and "requests" not in template["containers"][0]["resources"]
+    assert template["volumes"][0]["emptyDir"] == {}  # SetDefaults_Volume
+    kind = _kind("pods")
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "0.0001"}}}],
+                                               "volumes": [{"name": "s", "emptyDir": {"sizeLimit": "0.1n"}}]}}
+    out = round_trip(pod, kind.schema, kind.kind, kind.version)
+    assert out["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1m"
+    assert out["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "1n"  # a plain Quantity: nano
