@@ -279,7 +279,9 @@ def test_evicting_a_vm_without_eviction_strategy_shuts_it_down(client, core):
     before = vmi(client, "vm-003")
     pod = launchers(client, before)[0]["metadata"]["name"]
     evict(core, pod)
-    assert read(client, "v1", "Pod", pod, "vms") is None
+    # The eviction deletes the pod gracefully (pkg/registry/core/pod/strategy.go CheckGracefulDelete);
+    # it goes once its containers stopped (the pod_termination duration stands in for the kubelet).
+    eventually("launcher pod gone", lambda: read(client, "v1", "Pod", pod, "vms") is None)
     # runStrategy Always: the VM controller starts a new VMI (a restart, not a migration).
     eventually("a new VMI", lambda: (vmi(client, "vm-003") or {}).get("metadata", {}).get("uid") not in (None, before["metadata"]["uid"]))
 

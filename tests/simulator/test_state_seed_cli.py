@@ -10,6 +10,7 @@ import pytest
 import yaml
 from kubernetes.dynamic.exceptions import ApiException
 
+from clustersim.quantity import canonical_quantity
 from clustersim.testing import PACKAGE_ROOT, Simulator
 from api_helpers import raw, resource
 
@@ -40,7 +41,7 @@ def test_nodes_roles_labels_and_capacity(client):
         assert labels["kubevirt.io/schedulable"] == "true"
         assert labels["kubernetes.io/hostname"] == node.metadata.name
         assert any(key.startswith("cpu-vendor.node.kubevirt.io/") for key in labels)
-        assert node.status.capacity.cpu and node.status.allocatable.memory.endswith("Ki")
+        assert node.status.capacity.cpu and canonical_quantity(node.status.allocatable.memory) == node.status.allocatable.memory
         assert [c.status for c in node.status.conditions if c.type == "Ready"] == ["True"]
 
 
