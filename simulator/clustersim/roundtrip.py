@@ -43,6 +43,11 @@ def _quantity_map(value: Any, kind_name: str, version: str) -> Any:
     return {name: _canonical(item, kind_name, version, True) for name, item in value.items() if item is not None}
 
 
+def _is_quantity_map(schema: Optional[Dict[str, Any]]) -> bool:
+    additional = (schema or {}).get("additionalProperties")
+    return isinstance(additional, dict) and bool(additional.get("x-kubernetes-int-or-string"))
+
+
 def _is_map_schema(schema: Optional[Dict[str, Any]]) -> bool:
     return bool(schema) and isinstance(schema.get("additionalProperties"), dict) and not schema.get("properties")
 
@@ -70,9 +75,12 @@ def _normalise(value: Any, schema: Optional[Dict[str, Any]], parent_key: str, ct
         if item is None and not is_map:
             continue
         child = _child_schema(schema, key)
-        if (key in QUANTITY_MAPS and not is_map) or (parent_key == "resources" and key in RESOURCE_LISTS):
+        # Only where the Go type is a Quantity (the schema says int-or-string): a field of the same
+        # name inside free-form content (a CRD's openAPIV3Schema, an annotation) is no quantity.
+        if _is_quantity_map(child) and ((key in QUANTITY_MAPS and not is_map)
+                                        or (parent_key == "resources" and key in RESOURCE_LISTS)):
             item = _quantity_map(item, *ctx)
-        elif key in QUANTITY_SCALARS and item is not None:
+        elif key in QUANTITY_SCALARS and item is not None and (child or {}).get("x-kubernetes-int-or-string"):
             item = _canonical(item, *ctx)
         else:
             item = _normalise(item, child, key, ctx)
