@@ -19,6 +19,7 @@ import json
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import (
     ModuleFailure,
+    Refusal,
     api_failure,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import (
@@ -42,6 +43,16 @@ PATCH_CONTENT_TYPES = {
 def describe(kind, name, namespace=None):
     """How failures and refusals name an object: ``Kind namespace/name`` or ``Kind name``."""
     return "{0} {1}".format(kind, "{0}/{1}".format(namespace, name) if namespace else name)
+
+
+def require_name(kind, name, namespace=None):
+    """Refuse an empty name: the API would answer a GET on it with the whole list of that kind."""
+    if not isinstance(name, str) or not name.strip():
+        raise Refusal(
+            describe(kind, repr(name), namespace),
+            "an object needs a non-empty name; without one the request would address every {0}".format(kind),
+            "Give the name of the {0}.".format(kind),
+        )
 
 
 def as_dict(response):
@@ -92,6 +103,7 @@ class ClusterClient(object):
     # reads -----------------------------------------------------------------------------------
     def get(self, api_version, kind, name, namespace=None):
         """The object as a dict, or ``None`` when it does not exist."""
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         try:
             return as_dict(self._call(lambda: resource.get(name=name, namespace=namespace), "get", describe(kind, name, namespace)))
@@ -116,6 +128,7 @@ class ClusterClient(object):
 
     def create(self, definition):
         kind, name, namespace = _identity(definition)
+        require_name(kind, name, namespace)
         resource = self.resource(definition["apiVersion"], kind)
         attempts = []
 
@@ -136,6 +149,7 @@ class ClusterClient(object):
             raise
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge"):
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         return as_dict(
             self._call(
@@ -153,6 +167,7 @@ class ClusterClient(object):
 
     def replace(self, definition):
         kind, name, namespace = _identity(definition)
+        require_name(kind, name, namespace)
         resource = self.resource(definition["apiVersion"], kind)
         return as_dict(
             self._call(
@@ -164,6 +179,7 @@ class ClusterClient(object):
 
     def delete(self, api_version, kind, name, namespace=None):
         """Delete; returns the API's answer, or ``None`` when the object was already gone."""
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         try:
             return as_dict(
@@ -185,6 +201,7 @@ class ClusterClient(object):
         On 409 Conflict the object is read again and the change re-applied. Returns
         ``(before, after)``; ``after`` is ``before`` when nothing needed changing.
         """
+        require_name(kind, name, namespace)
         subject = describe(kind, name, namespace)
         resource = self.resource(api_version, kind)
 

@@ -21,6 +21,7 @@ import traceback
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_options, count
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import Waiter
 
 try:
@@ -53,6 +54,13 @@ WAIT_ARG_SPEC = dict(
 )
 
 
+# Ansible's argument spec cannot bound numbers; a zero poll interval would hammer the API.
+WAIT_OPTION_RULES = (
+    ("wait_timeout", count(minimum=0)),
+    ("wait_sleep", count(minimum=0, kind="float", above=True)),
+)
+
+
 def common_argument_spec(wait=True):
     """The auth options of kubernetes.core plus, by default, our wait options."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
@@ -66,6 +74,8 @@ class OcpVirtModule(AnsibleK8SModule):
 
     #: Set to False in modules without wait options (e.g. info modules).
     has_wait_options = True
+    #: ``(option path, check)`` pairs from ``validation``, applied before ``execute_module`` reads anything.
+    option_rules = ()
 
     def __init__(self, argument_spec, **kwargs):
         spec = common_argument_spec(wait=self.has_wait_options)
@@ -80,11 +90,18 @@ class OcpVirtModule(AnsibleK8SModule):
         self._cluster = None
 
     def _check_wait_options(self):
-        # Ansible's argument spec cannot bound numbers; a zero poll interval would hammer the API.
-        if self.params["wait_timeout"] < 0:
-            self.fail_json(msg="wait_timeout must be 0 or more seconds, not {0}".format(self.params["wait_timeout"]))
-        if self.params["wait_sleep"] <= 0:
-            self.fail_json(msg="wait_sleep must be more than 0 seconds, not {0}".format(self.params["wait_sleep"]))
+        try:
+            check_options(self.params, WAIT_OPTION_RULES, "The wait options")
+        except ModuleFailure as failure:
+            self.fail_json(**failure.result())
+
+    def option_subject(self):
+        """How a refused option names the object the task is about; modules override it."""
+        return "The task's options"
+
+    def validate_options(self):
+        """Refuse values the API would reject (or misread) before any request is sent."""
+        check_options(self.params, self.option_rules, self.option_subject())
 
     # the cluster, built lazily so that argument errors never need a reachable API ------------
     @property
@@ -128,6 +145,7 @@ class OcpVirtModule(AnsibleK8SModule):
 
     def run(self):
         try:
+            self.validate_options()
             self.execute_module()
         except ModuleFailure as failure:
             result = dict(self.result)

@@ -161,9 +161,20 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_sp
     observed_effect,
     settled,
     spec_patch,
+    valid_overhead,
     wanted_spec,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    boolean_values,
+    check_text,
+    count,
+    describe_name,
+    dns_label,
+    dns_subdomain,
+    each_key,
+    quantity,
+)
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", default="kubevirt-hyperconverged"),
@@ -190,7 +201,31 @@ ARGUMENT_SPEC = dict(
 )
 
 
+OPTION_RULES = (
+    ("name", dns_subdomain("HyperConverged")),
+    ("namespace", dns_label("Namespace")),
+    ("scratch_space_storage_class", dns_subdomain("StorageClass")),
+    ("vm_state_storage_class", dns_subdomain("StorageClass")),
+    ("filesystem_overhead.global", check_text(valid_overhead, "is not a decimal string in [0, 1) with at most 3 decimals",
+                                              "Give a value such as \"0.08\".")),
+    ("filesystem_overhead.storage_class", each_key(dns_subdomain("StorageClass"))),
+    ("live_migration.parallel_migrations_per_cluster", count(minimum=1)),
+    ("live_migration.parallel_outbound_migrations_per_node", count(minimum=1)),
+    ("live_migration.bandwidth_per_migration", quantity(example="64Mi")),
+    ("live_migration.completion_timeout_per_gib", count(minimum=1)),
+    ("live_migration.progress_timeout", count(minimum=1)),
+    ("live_migration.network", dns_subdomain("NetworkAttachmentDefinition")),
+    ("feature_gates", each_key(check_text(bool, "is empty", "Name the feature gate."))),
+    ("feature_gates", boolean_values("feature gate")),
+)
+
+
 class HyperConvergedModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "HyperConverged {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def execute_module(self):
         name, namespace = self.params["name"], self.params["namespace"]
         subject = "HyperConverged {0}/{1}".format(namespace, name)

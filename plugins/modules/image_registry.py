@@ -190,6 +190,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     requested_size,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan import (
     DEFAULT_ROUTE,
     READ_WRITE_ONCE,
@@ -208,7 +209,20 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import co
 SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
 
 
+OPTION_RULES = (
+    ("storage_class", dns_subdomain("StorageClass")),
+    ("pvc_name", dns_subdomain("PersistentVolumeClaim")),
+    ("pvc_size", quantity(example="300Gi")),
+    ("replicas", count(minimum=1)),
+)
+
+
 class ImageRegistryModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "configs.imageregistry.operator.openshift.io/cluster"
+
     def __init__(self):
         super(ImageRegistryModule, self).__init__(
             argument_spec=dict(

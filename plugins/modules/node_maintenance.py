@@ -164,12 +164,25 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_prefl
     vmi_node,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain
 
 NM_KIND = "NodeMaintenance"
 NM_CSV_PREFIX = "node-maintenance-operator"
 
 
+OPTION_RULES = (
+    # The NodeMaintenance CR is named "<node>-maintenance", so the node name leaves room for the suffix.
+    ("node", dns_subdomain("Node", reserve=len("-maintenance"))),
+    ("max_unavailable", count(minimum=1)),
+)
+
+
 class NodeMaintenance(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "Node {0}".format(describe_name(self.params["node"]))
+
     def __init__(self):
         super(NodeMaintenance, self).__init__(
             argument_spec=dict(

@@ -225,6 +225,7 @@ import copy
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
     PRESETS,
     REQUIRED_PROFILE_MODES,
@@ -251,7 +252,22 @@ ARGUMENT_SPEC = dict(
 )
 
 
+OPTION_RULES = (
+    ("name", dns_subdomain("StorageClass")),
+    # Portworx keeps 1, 2 or 3 replicas of a volume.
+    ("repl", count(minimum=1, maximum=3)),
+    ("parameters", string_values("StorageClass parameter")),
+    ("annotations", string_values("annotation")),
+)
+
+
 class PortworxStorageClassModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageClass {0} (preset {1})".format(
+            "(from the preset)" if self.params["name"] is None else describe_name(self.params["name"]), self.params["preset"])
+
     def execute_module(self):
         params = self.params
         preset = params["preset"]

@@ -107,6 +107,7 @@ import copy
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain, non_empty_list
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
     CLONE_STRATEGIES,
     SOURCE_FORMATS,
@@ -132,7 +133,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
+OPTION_RULES = (
+    ("name", dns_subdomain("StorageProfile")),
+    ("claim_property_sets", non_empty_list("an empty list would clear spec.claimPropertySets and leave CDI guessing")),
+    ("claim_property_sets[].access_modes", non_empty_list("a claim property set without access modes gives CDI nothing to use")),
+)
+
+
 class StorageProfileModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageProfile {0}".format(describe_name(self.params["name"]))
+
     def execute_module(self):
         name = self.params["name"]
         wanted = desired_spec(self.params["claim_property_sets"], self.params["clone_strategy"], self.params["data_import_cron_source_format"])

@@ -92,10 +92,19 @@ not_ready_for_vms:
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import profile_summary
 
 
+OPTION_RULES = (("name", dns_subdomain("StorageProfile")),)
+
+
 class StorageProfileInfoModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageProfile {0}".format(describe_name(self.params["name"]))
+
     has_wait_options = False
 
     def execute_module(self):

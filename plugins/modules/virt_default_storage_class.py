@@ -144,9 +144,18 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
+
+
+OPTION_RULES = (("name", dns_subdomain("StorageClass")),)
 
 
 class VirtDefaultStorageClassModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageClass {0}".format(describe_name(self.params["name"]))
+
     def __init__(self):
         super(VirtDefaultStorageClassModule, self).__init__(
             argument_spec=dict(

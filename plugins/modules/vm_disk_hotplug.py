@@ -189,9 +189,27 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
     volume_detached,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_text, describe_name, dns_label, dns_subdomain, quantity
+
+
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("vm", dns_label("VirtualMachine")),
+    # The disk name is also the volume name in the VM spec and the suffix of the DataVolume "<vm>-<name>".
+    ("name", dns_label("disk")),
+    ("claim_name", dns_subdomain("PersistentVolumeClaim")),
+    ("size", quantity(example="10Gi")),
+    ("storage_class", dns_subdomain("StorageClass")),
+    ("serial", check_text(lambda text: bool(text.strip()), "is empty", "Give a serial number or leave the option out.")),
+)
 
 
 class VmDiskHotplug(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "VirtualMachine {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["vm"]))
+
     def __init__(self):
         super(VmDiskHotplug, self).__init__(
             argument_spec=dict(

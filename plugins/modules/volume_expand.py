@@ -151,10 +151,27 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_label, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
 
 
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("name", dns_subdomain("PersistentVolumeClaim")),
+    ("vm", dns_label("VirtualMachine")),
+    ("disk", dns_label("disk")),
+    ("size", quantity(example="20Gi")),
+)
+
+
 class VolumeExpandModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        if self.params["vm"] is not None:
+            return "VirtualMachine {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["vm"]))
+        return "PersistentVolumeClaim {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def __init__(self):
         super(VolumeExpandModule, self).__init__(
             argument_spec=dict(

@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright: ocpvirt.portworx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Option values checked before a module reads or writes anything.
+
+Ansible's argument spec checks types, choices and required options; it cannot say that a size is a
+positive Kubernetes quantity, that a name is what the API accepts for that kind, that a count is in
+range or that a map holds booleans. A module lists such rules as ``(option path, check)`` pairs
+and :func:`check_options` applies them: the first value that breaks a rule ends the task with one
+:class:`Refusal` line (the object, the option and its rule, the fix) before any request is sent.
+
+Paths name an option (``size``), a suboption (``live_migration.bandwidth_per_migration``), every
+element of a list (``claim_property_sets[].access_modes``) or every value or key of a map
+(``feature_gates.*`` / ``parameters.<key>``). Options left unset (``None``) are not checked.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+
+try:
+    from kubernetes.utils import parse_quantity
+except ImportError:  # the kubernetes client is a requirement of every module; keep the unit tests importable
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import parse_quantity
+
+# apimachinery validation (k8s.io/apimachinery/pkg/util/validation/validation.go): IsDNS1123Label
+# and IsDNS1123Subdomain, 63 and 253 characters.
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_MAX = 63
+SUBDOMAIN_MAX = 253
+# The serialized form of a resource.Quantity (k8s.io/apimachinery/pkg/api/resource/quantity.go):
+# a signed decimal number, then a binary suffix (Ki..Ei), a decimal suffix (n u m k M G T P E) or an
+# exponent. kubernetes.utils.parse_quantity is more lenient (it takes "K"), so both are applied.
+QUANTITY_GRAMMAR = re.compile(
+    r"^[+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+SUB_UNIT_SUFFIXES = ("n", "u", "m")
+
+
+class InvalidValue(ValueError):
+    """A value that breaks a rule; ``fix`` says what would be accepted."""
+
+    def __init__(self, rule, fix):
+        super(InvalidValue, self).__init__(rule)
+        self.rule = rule
+        self.fix = fix
+
+
+# names ---------------------------------------------------------------------------------------
+def _name_check(kind, pattern, maximum, what, reserve=0):
+    def check(value):
+        text = _required_text(value, "{0} name".format(kind))
+        if len(text) > maximum - reserve:
+            extra = " (the module appends {0} characters to it)".format(reserve) if reserve else ""
+            raise InvalidValue(
+                "is {0} characters long; a {1} name is at most {2}{3}".format(len(text), kind, maximum - reserve, extra),
+                "Use a shorter name.",
+            )
+        if not pattern.match(text):
+            raise InvalidValue(
+                "is not a valid {0} name: it must be a DNS-1123 {1} (lower-case letters, digits{2} and '-', starting and "
+                "ending with a letter or digit)".format(kind, what, ", '.'" if what == "subdomain" else ""),
+                "Give the {0} name exactly as the cluster lists it.".format(kind),
+            )
+    return check
+
+
+def dns_label(kind, reserve=0):
+    """A name the API validates as a DNS-1123 label (Namespaces, VirtualMachines)."""
+    return _name_check(kind, DNS1123_LABEL, LABEL_MAX, "label", reserve)
+
+
+def dns_subdomain(kind, reserve=0):
+    """A name the API validates as a DNS-1123 subdomain (most kinds). ``reserve``: characters the module appends."""
+    return _name_check(kind, DNS1123_SUBDOMAIN, SUBDOMAIN_MAX, "subdomain", reserve)
+
+
+def _required_text(value, what):
+    if not isinstance(value, str):
+        raise InvalidValue("is a {0}, not a string".format(type(value).__name__), "Give the {0} as a string.".format(what))
+    if not value.strip():
+        raise InvalidValue(
+            "is empty; the API needs a {0} (an empty name would address the whole collection)".format(what),
+            "Give the {0}, or leave the option out where it has a default.".format(what),
+        )
+    return value
+
+
+def non_empty_text(what):
+    def check(value):
+        _required_text(value, what)
+    return check
+
+
+def check_text(accepts, rule, fix):
+    """A string that ``accepts(text)`` is true for."""
+    def check(value):
+        if not isinstance(value, str):
+            raise InvalidValue("is a {0}, not a string".format(type(value).__name__), fix)
+        if not accepts(value):
+            raise InvalidValue(rule, fix)
+    return check
+
+
+def one_of(*allowed):
+    def check(value):
+        if value not in allowed:
+            raise InvalidValue("must be one of {0}".format(", ".join(allowed)), "Choose one of {0}.".format(", ".join(allowed)))
+    return check
+
+
+# quantities ----------------------------------------------------------------------------------
+def quantity(example="20Gi", bytes_=True, allow_zero=False):
+    """A Kubernetes quantity greater than zero (or at least zero); ``bytes_``: a whole number of bytes."""
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidValue("is a {0}, not a Kubernetes quantity".format(type(value).__name__), "Give a quantity such as {0}.".format(example))
+        text = str(value)
+        if not QUANTITY_GRAMMAR.match(text):
+            raise InvalidValue(
+                "is not a Kubernetes quantity (a number with an optional suffix Ki, Mi, Gi, Ti or k, M, G, T; "
+                "'GB' or 'gi' are not suffixes)",
+                "Give a quantity such as {0}.".format(example),
+            )
+        try:
+            amount = parse_quantity(text)
+        except ValueError:
+            raise InvalidValue("is not a Kubernetes quantity", "Give a quantity such as {0}.".format(example))
+        if amount < 0 or (amount == 0 and not allow_zero):
+            raise InvalidValue("must be {0} 0".format("at least" if allow_zero else "more than"), "Give a positive quantity such as {0}.".format(example))
+        if bytes_ and (text.endswith(SUB_UNIT_SUFFIXES) or amount != int(amount)):
+            raise InvalidValue("is not a whole number of bytes", "Give a size in bytes with a suffix such as {0}.".format(example))
+    return check
+
+
+# numbers and types ---------------------------------------------------------------------------
+def count(minimum=None, maximum=None, kind="int", above=False):
+    """An int (a float with ``kind="float"``) in ``[minimum, maximum]`` (``above``: more than ``minimum``).
+
+    Ansible has converted the value to the option's type already; the range is what it cannot check.
+    """
+    def check(value):
+        low = minimum is not None and (value <= minimum if above else value < minimum)
+        high = maximum is not None and value > maximum
+        if not (low or high):
+            return
+        if maximum is None:
+            rule = "must be {0} {1}".format("more than" if above else "at least", minimum)
+        elif minimum is None:
+            rule = "must be at most {0}".format(maximum)
+        else:
+            rule = "must be between {0} and {1}".format(minimum, maximum)
+        raise InvalidValue(rule, "Give a {0} that {1}.".format("number" if kind == "float" else "whole number", rule.replace("must be ", "is ")))
+    return check
+
+
+def boolean_values(what):
+    """A map whose values are YAML booleans; the string "false" would be sent as a non-empty, true-ish value."""
+    def check(value):
+        for key, item in sorted(value.items(), key=lambda pair: str(pair[0])):
+            if not isinstance(item, bool):
+                raise InvalidValue(
+                    "has {0}: {1!r}, a {2}; every {3} must be a boolean".format(key, item, type(item).__name__, what),
+                    "Write true or false without quotes (in a template use '| bool').",
+                )
+    return check
+
+
+def string_values(what):
+    """A map the API types as ``map[string]string``: numbers are taken as their text, nothing else is."""
+    def check(value):
+        for key, item in sorted(value.items(), key=lambda pair: str(pair[0])):
+            if not str(key).strip():
+                raise InvalidValue("has an empty key; every {0} needs a name".format(what), "Remove the entry or name it.")
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise InvalidValue(
+                    "has {0}: {1!r}, a {2}; a {3} value must be a string".format(key, item, type(item).__name__, what),
+                    "Quote the value (for a list, join it the way the provisioner expects, e.g. \"a,b\").",
+                )
+    return check
+
+
+def non_empty_list(what):
+    def check(value):
+        if not value:
+            raise InvalidValue(
+                "is empty; {0}".format(what),
+                "Give at least one entry, or leave the option out to keep the default.",
+            )
+    return check
+
+
+def each_key(check_key):
+    """Apply a name check to every key of a map (e.g. StorageClass names in a per-class map)."""
+    def check(value):
+        for key in sorted(value, key=str):
+            try:
+                check_key(key)
+            except InvalidValue as invalid:
+                raise InvalidValue("key {0!r} {1}".format(key, invalid.rule), invalid.fix)
+    return check
+
+
+# applying rules ------------------------------------------------------------------------------
+def _values_at(params, path):
+    """``[(path shown, value)]`` for every value ``path`` names; unset options give nothing."""
+    found = [("", params)]
+    for part in path.split("."):
+        step = []
+        many = part.endswith("[]")
+        key = part[:-2] if many else part
+        for shown, value in found:
+            if not isinstance(value, dict) or value.get(key) is None:
+                continue
+            child = value[key]
+            where = "{0}.{1}".format(shown, key) if shown else key
+            if many and isinstance(child, list):
+                step.extend(("{0}[{1}]".format(where, index), item) for index, item in enumerate(child))
+            else:
+                step.append((where, child))
+        found = step
+    return found
+
+
+def check_options(params, rules, subject):
+    """Raise one :class:`Refusal` for the first option value that breaks its rule.
+
+    ``rules`` is a sequence of ``(path, check)``; ``subject`` names the object the task is about.
+    """
+    for path, check in rules:
+        for where, value in _values_at(params, path):
+            try:
+                check(value)
+            except InvalidValue as invalid:
+                raise Refusal(
+                    subject,
+                    "option {0} = {1} {2}".format(where, _shown(value), invalid.rule),
+                    invalid.fix,
+                    option=where,
+                )
+
+
+def _shown(value):
+    """The value as the message shows it: repr (so '' and unicode are visible), at most 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def describe_name(value):
+    """How a subject line shows a name that may be empty or not a string."""
+    if isinstance(value, str) and value.strip() and "\n" not in value:
+        return value
+    return repr(value)
