@@ -141,7 +141,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import
     firing,
     read_alerts,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, defaults_now, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
@@ -175,8 +175,7 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
         for warning in plan.warnings:
             self.warn(warning)
 
-        for class_name, values in plan.writes:
-            self.cluster.patch(STORAGE_API, "StorageClass", class_name, annotation_patch(values))
+        self._apply(plan.writes)
         if plan.changes:
             self.changed()
             self.set_diff(plan.state(classes), plan.state(classes, after=True))
@@ -198,6 +197,33 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
                 "CDIDefaultStorageClassDegraded is firing: the default class lacks ReadWriteMany or smart clone "
                 "(a VolumeSnapshotClass for its provisioner, or cloneStrategy csi-clone)."
             )
+
+    def _apply(self, writes):
+        """The annotation writes in order; a failure after the first says what is left half-done."""
+        done = []
+        for class_name, values in writes:
+            try:
+                self.cluster.patch(STORAGE_API, "StorageClass", class_name, annotation_patch(values))
+            except ModuleFailure as failure:
+                if done:
+                    raise self._half_done(failure, done)
+                raise
+            done.append(class_name)
+
+    def _half_done(self, failure, done):
+        """``failure`` plus which classes were already un-defaulted and which class is default now."""
+        try:
+            now = defaults_now(self.cluster.list(STORAGE_API, "StorageClass"))
+            state = "the virt default is now {0}, the cluster default {1}".format(
+                ", ".join(now["virt"]) or "none", ", ".join(now["cluster"]) or "none")
+        except ModuleFailure as unreadable:
+            now = None
+            state = "the current defaults could not be read ({0})".format(unreadable.msg)
+        failure.msg = "{0}. Half done: {1} already un-defaulted; {2}. Run the task again to finish the swap".format(
+            failure.msg, ", ".join(done), state)
+        failure.details.update(half_done=True, undefaulted=list(done), defaults=now)
+        self.changed()
+        return failure
 
     def _alerts(self):
         """The CDI alerts, or None (with a warning) when the monitoring API cannot be read."""

@@ -119,3 +119,21 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] == 1
     assert defaults(sim) == ["px-csi-replicated"]
+
+
+def test_failed_second_write_names_the_half_done_state_and_the_rerun_converges(sim, run_playbook):
+    # Every attempt at the target's patch answers 500: the old default is already un-defaulted.
+    sim.add_fault(verb="patch", resource="storageclasses", name="px-csi-replicated", code=500, count=6)
+    run = run_playbook([task(name="px-csi-replicated")])
+    assert not run.ok
+    result = run.last
+    assert result["half_done"] is True and result["undefaulted"] == [SEEDED_DEFAULT]
+    assert result["defaults"] == {"virt": [], "cluster": []}
+    assert "HTTP 500" in result["msg"] and "already un-defaulted" in result["msg"]
+    assert "the virt default is now none" in result["msg"] and "\n" not in result["msg"]
+    assert defaults(sim) == []
+
+    sim.clear_faults()
+    again = run_playbook([task(name="px-csi-replicated")])
+    assert again.ok, again
+    assert again.writes == 1 and defaults(sim) == ["px-csi-replicated"]

@@ -108,3 +108,20 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] == 1
     assert pvc(sim, VM_DISK)["status"]["capacity"]["storage"] == "35Gi"
+
+
+def test_failed_resize_reports_the_driver_error_and_the_claims_warning_events(sim, run_playbook):
+    sim.add_fault(operator="pvc-resize-fail", target="{0}/{1}".format(NS, VM_DISK))
+    # The external-resizer records its error as a Warning event on the claim; the simulator does not
+    # emit events, so the test records one as the resizer would (reason VolumeResizeFailed).
+    sim.client().resources.get(api_version="v1", kind="Event").create(namespace=NS, body={
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "resize-failed", "namespace": NS},
+        "involvedObject": {"kind": "PersistentVolumeClaim", "name": VM_DISK, "namespace": NS},
+        "type": "Warning", "reason": "VolumeResizeFailed", "message": "resize volume failed: pool has not enough free space"})
+    run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")])
+    assert not run.ok
+    result = run.last
+    assert "ControllerResizeError" in result["msg"] and "pool has not enough free space" in result["msg"]
+    assert "conditions none" not in result["msg"]
+    assert result["warning_events"] == ["VolumeResizeFailed: resize volume failed: pool has not enough free space"]
+    assert "\n" not in result["msg"]
