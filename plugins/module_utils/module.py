@@ -8,7 +8,7 @@ as ``mutually_exclusive``) and implements ``execute_module``, which gathers fact
 planner in ``module_utils`` what to do, applies it through ``self.cluster`` and waits. Failures are
 raised as :class:`ModuleFailure` (or its ``Refusal``/``WaitTimeout``/``ApiFailure`` kinds) and end
 the task with a one-line ``msg`` plus ``status`` and ``reason``; no expected error prints a
-traceback.
+traceback. Results and diffs pass through ``secrets.redact`` on the way out.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +21,7 @@ import traceback
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.secrets import redact
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_options, count
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import Waiter
 
@@ -151,9 +152,9 @@ class OcpVirtModule(AnsibleK8SModule):
             result = dict(self.result)
             result.update(failure.result())
             self._add_diff(result)
-            self.fail_json(**result)
+            self.fail_json(**redact(result))
         self._add_diff(self.result)
-        self.exit_json(**self.result)
+        self.exit_json(**redact(self.result))
 
     def _add_diff(self, result):
         if self._diff and (self._before is not None or self._after is not None):

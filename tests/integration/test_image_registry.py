@@ -153,3 +153,12 @@ def test_transient_errors_are_retried(sim, run_playbook, code):
     assert run.ok, run
     assert run.last["retries"] == 1
     assert config(sim)["spec"]["managementState"] == "Managed"
+
+
+def test_registry_http_secret_stays_out_of_results_diffs_and_verbose_output(sim, run_playbook):
+    secret = config(sim)["spec"]["httpSecret"]
+    assert secret
+    run = run_playbook([task()], diff=True)
+    assert run.ok, run
+    assert run.last["config"]["spec"]["httpSecret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert secret not in run.stdout and secret not in run.stderr
