@@ -151,6 +151,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, HCO_API, STORAGE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
     CDI_CONFIG_NAME,
@@ -234,7 +235,8 @@ class HyperConvergedModule(OcpVirtModule):
             raise ModuleFailure("{0} not found: is OpenShift Virtualization installed and its HyperConverged CR created?".format(subject),
                                 status=404, reason="NotFound")
         spec = wanted_spec(self.params)
-        errors, warnings = check(spec, *self._storage_facts(spec))
+        facts = self._storage_facts(spec)
+        errors, warnings = check(self._checkable(spec, facts[0]), *facts)
         if errors:
             raise Refusal(subject, "; ".join(errors), "Fix the options (or create the missing classes) and run again.")
         for warning in warnings:
@@ -253,6 +255,18 @@ class HyperConvergedModule(OcpVirtModule):
             hco = self.waiter().until("{0} to finish reconciling".format(subject), lambda: self._settled(name, namespace))
             self.result["observed"] = self._verify_effect(spec)
         self.result["conditions"] = ((hco or {}).get("status") or {}).get("conditions") or []
+
+    def _checkable(self, spec, classes_by_name):
+        """The spec to check; in check mode without the classes an earlier task would create (warned)."""
+        if not self.check_mode:
+            return spec
+        checkable = dict(spec)
+        for field in ("scratchSpaceStorageClass", "vmStateStorageClass"):
+            name = spec.get(field)
+            if name and name not in classes_by_name:
+                self.warn(would_exist_warning("StorageClass {0} ({1})".format(name, field), "the volume modes its StorageProfile offers"))
+                del checkable[field]
+        return checkable
 
     def _storage_facts(self, spec):
         """StorageClasses, their profiles and the Filesystem VM volume count, read only when the spec needs them."""

@@ -105,6 +105,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain, non_empty_list
@@ -150,6 +151,8 @@ class StorageProfileModule(OcpVirtModule):
         name = self.params["name"]
         wanted = desired_spec(self.params["claim_property_sets"], self.params["clone_strategy"], self.params["data_import_cron_source_format"])
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", name)
+        if storage_class is None and self.check_mode:
+            return self._preview_for_planned_class(name, wanted)
         if storage_class is None:
             raise Refusal("StorageClass {0}".format(name), "it does not exist, so CDI keeps no StorageProfile for it",
                           "Create the class first (for example with ocpvirt.portworx.portworx_storage_class).")
@@ -178,6 +181,15 @@ class StorageProfileModule(OcpVirtModule):
             )
         self.result["spec"] = after_spec
         self.result["status"] = profile.get("status") or {}
+
+    def _preview_for_planned_class(self, name, wanted):
+        """Check mode, class not there yet: CDI would create the profile with the class; show the spec it would get."""
+        self.warn(would_exist_warning("StorageClass {0} (and so its StorageProfile)".format(name),
+                                      "whether the provisioner can give these volume modes"))
+        self.changed()
+        self.set_diff({"spec": {}}, {"spec": wanted})
+        self.result["spec"] = wanted
+        self.result["status"] = {}
 
     def _profile(self, name):
         profile = self.cluster.get(CDI_API, "StorageProfile", name)

@@ -141,6 +141,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import
     firing,
     read_alerts,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import planned_storage_class, would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, defaults_now, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
@@ -171,11 +172,17 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
         profiles = {}
         if self.cluster.served(CDI_API, "StorageProfile"):
             profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
-        plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], self.params["require_rwx"])
+        require_rwx, planned = self.params["require_rwx"], None
+        if self.check_mode and name not in [sc["metadata"]["name"] for sc in classes]:
+            self.warn(would_exist_warning("StorageClass {0}".format(name), "whether its StorageProfile offers ReadWriteMany"))
+            planned = planned_storage_class(name)
+            classes, require_rwx = classes + [planned], False
+        plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], require_rwx)
         for warning in plan.warnings:
             self.warn(warning)
 
-        self._apply(plan.writes)
+        # A dry-run patch of a class that does not exist yet would answer 404: preview it, do not send it.
+        self._apply([write for write in plan.writes if planned is None or write[0] != name])
         if plan.changes:
             self.changed()
             self.set_diff(plan.state(classes), plan.state(classes, after=True))

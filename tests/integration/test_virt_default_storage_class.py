@@ -137,3 +137,15 @@ def test_failed_second_write_names_the_half_done_state_and_the_rerun_converges(s
     again = run_playbook([task(name="px-csi-replicated")])
     assert again.ok, again
     assert again.writes == 1 and defaults(sim) == ["px-csi-replicated"]
+
+
+def test_check_mode_plans_for_a_class_an_earlier_task_would_create(sim, run_playbook):
+    run = run_playbook([task(name="not-created-yet")], check=True, diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is True and run.writes == 0
+    assert result["diff"]["after"]["virt"] == ["not-created-yet"]
+    assert any("StorageClass not-created-yet" in w and "would exist" in w for w in result["warnings"])
+    # only the old default's dry-run patch was sent; the missing class's would answer 404
+    assert sim.requests()["dry_run_writes"] == 1
+    assert defaults(sim) == [SEEDED_DEFAULT]
