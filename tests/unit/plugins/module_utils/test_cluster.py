@@ -141,3 +141,23 @@ def test_create_of_an_existing_object_still_fails(resource):
     with pytest.raises(ApiFailure) as info:
         client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "px"}})
     assert info.value.status == 409 and info.value.reason == "AlreadyExists"
+
+
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_an_empty_name_is_refused_instead_of_listing(resource, name):
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+
+    cluster = client(resource)
+    calls = [
+        lambda: cluster.get("storage.k8s.io/v1", "StorageClass", name),
+        lambda: cluster.patch("storage.k8s.io/v1", "StorageClass", name, {"metadata": {}}),
+        lambda: cluster.delete("storage.k8s.io/v1", "StorageClass", name),
+        lambda: cluster.update("storage.k8s.io/v1", "StorageClass", name, lambda obj: True),
+        lambda: cluster.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name}}),
+        lambda: cluster.replace({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name}}),
+    ]
+    for call in calls:
+        with pytest.raises(Refusal) as refused:
+            call()
+        assert "needs a non-empty name" in refused.value.msg
+    assert resource.calls == []

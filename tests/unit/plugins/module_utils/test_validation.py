@@ -1,0 +1,137 @@
+"""Option validators: what each accepts and refuses, and how a refusal reads."""
+
+import pytest
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    InvalidValue,
+    boolean_values,
+    check_options,
+    check_text,
+    count,
+    describe_name,
+    dns_label,
+    dns_subdomain,
+    each_key,
+    non_empty_list,
+    quantity,
+    string_values,
+)
+
+
+def refused(check, value):
+    with pytest.raises(InvalidValue) as invalid:
+        check(value)
+    return invalid.value
+
+
+@pytest.mark.parametrize("name", ["px-rwx-block-kubevirt", "a", "0", "worker-0.example.com", "a" * 253])
+def test_subdomain_accepts_what_the_api_accepts(name):
+    dns_subdomain("StorageClass")(name)
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("", "is empty"), ("  ", "is empty"), ("Upper", "DNS-1123 subdomain"), ("-x", "DNS-1123"), ("x-", "DNS-1123"),
+    ("a_b", "DNS-1123"), ("wörker", "DNS-1123"), ("a;b", "DNS-1123"), ("a/b", "DNS-1123"), ("a..b", "DNS-1123"),
+    ("a" * 254, "254 characters long"), (7, "not a string"),
+])
+def test_subdomain_refuses(name, rule):
+    assert rule in refused(dns_subdomain("StorageClass"), name).rule
+
+
+def test_label_refuses_dots_and_more_than_63_characters():
+    dns_label("VirtualMachine")("vm-000")
+    assert "DNS-1123 label" in refused(dns_label("VirtualMachine"), "a.b").rule
+    assert "at most 63" in refused(dns_label("VirtualMachine"), "a" * 64).rule
+
+
+def test_reserved_suffix_shortens_the_allowed_name():
+    check = dns_subdomain("Node", reserve=12)
+    check("n" * 241)
+    assert "appends 12 characters" in refused(check, "n" * 242).rule
+
+
+@pytest.mark.parametrize("value", ["20Gi", "1", "500M", "1.5Ti", "1e3", 10, "512Ki"])
+def test_quantity_accepts_positive_byte_sizes(value):
+    quantity()(value)
+
+
+@pytest.mark.parametrize("value, rule", [
+    ("abc", "not a Kubernetes quantity"), ("", "not a Kubernetes quantity"), ("10GB", "not a Kubernetes quantity"),
+    ("10K", "not a Kubernetes quantity"), ("10 Gi", "not a Kubernetes quantity"), ("-1Gi", "more than 0"), ("0", "more than 0"),
+    ("100m", "whole number of bytes"), ("0.5", "whole number of bytes"), (True, "not a Kubernetes quantity"),
+    (["1Gi"], "not a Kubernetes quantity"), (-3, "more than 0"),
+])
+def test_quantity_refuses(value, rule):
+    assert rule in refused(quantity(), value).rule
+
+
+def test_quantity_may_allow_zero_and_fractions():
+    quantity(bytes_=False, allow_zero=True)("0")
+    quantity(bytes_=False)("100m")
+
+
+def test_count_bounds():
+    check = count(minimum=1, maximum=3)
+    for value in (1, 2, 3):
+        check(value)
+    assert refused(check, 0).rule == "must be between 1 and 3"
+    assert refused(check, 4).rule == "must be between 1 and 3"
+    assert refused(count(minimum=0), -1).rule == "must be at least 0"
+    assert refused(count(minimum=0, kind="float", above=True), 0).rule == "must be more than 0"
+    assert refused(count(maximum=5), 6).rule == "must be at most 5"
+
+
+def test_boolean_values_refuse_strings_that_would_read_as_true():
+    boolean_values("feature gate")({"a": True, "b": False})
+    invalid = refused(boolean_values("feature gate"), {"deployKubeSecondaryDNS": "false"})
+    assert "'false', a str" in invalid.rule and "without quotes" in invalid.fix
+    assert "a int" in refused(boolean_values("feature gate"), {"x": 1}).rule
+
+
+def test_string_values_take_numbers_and_refuse_lists_maps_booleans_and_empty_keys():
+    string_values("StorageClass parameter")({"repl": "3", "io_priority": 2, "ratio": 0.5})
+    for bad in ({"a": ["x", "y"]}, {"a": {"b": 1}}, {"a": True}, {"a": None}):
+        assert "must be a string" in refused(string_values("StorageClass parameter"), bad).rule
+    assert "empty key" in refused(string_values("StorageClass parameter"), {"": "x"}).rule
+
+
+def test_non_empty_list_and_keys_and_text():
+    non_empty_list("why")(["x"])
+    assert refused(non_empty_list("why"), []).rule == "is empty; why"
+    each_key(dns_subdomain("StorageClass"))({"px": "0.08"})
+    assert refused(each_key(dns_subdomain("StorageClass")), {"Bad": "0.08"}).rule.startswith("key 'Bad' is not a valid")
+    check_text(str.isdigit, "has a non-digit", "Digits only.")("123")
+    assert refused(check_text(str.isdigit, "has a non-digit", "Digits only."), "12a").rule == "has a non-digit"
+
+
+def test_check_options_walks_suboptions_lists_and_skips_unset_options():
+    rules = (
+        ("size", quantity()),
+        ("live_migration.bandwidth_per_migration", quantity(example="64Mi")),
+        ("claim_property_sets[].access_modes", non_empty_list("no modes")),
+    )
+    check_options({"size": None, "live_migration": None, "claim_property_sets": None}, rules, "X")
+    check_options({"size": "1Gi", "live_migration": {"bandwidth_per_migration": None}, "claim_property_sets": [{"access_modes": ["a"]}]},
+                  rules, "X")
+    with pytest.raises(Refusal) as refusal:
+        check_options({"claim_property_sets": [{"access_modes": ["a"]}, {"access_modes": []}]}, rules, "StorageProfile px")
+    assert refusal.value.msg == ("StorageProfile px: option claim_property_sets[1].access_modes = [] is empty; no modes. "
+                                 "Give at least one entry, or leave the option out to keep the default.")
+    assert refusal.value.details["option"] == "claim_property_sets[1].access_modes"
+    with pytest.raises(Refusal) as refusal:
+        check_options({"live_migration": {"bandwidth_per_migration": "-1Mi"}}, rules, "HyperConverged ns/x")
+    assert "option live_migration.bandwidth_per_migration = '-1Mi' must be more than 0" in refusal.value.msg
+
+
+def test_refusal_is_one_line_and_long_values_are_shortened():
+    with pytest.raises(Refusal) as refusal:
+        check_options({"name": "x\n" * 100}, (("name", dns_subdomain("StorageClass")),), "StorageClass")
+    assert "\n" not in refusal.value.msg and "..." in refusal.value.msg
+
+
+def test_describe_name_shows_empty_and_odd_names_as_repr():
+    assert describe_name("px") == "px"
+    assert describe_name("") == "''"
+    assert describe_name(None) == "None"
+    assert describe_name("a\nb") == "'a\\nb'"
