@@ -20,6 +20,10 @@ description:
     generation, and verifies the effect CDI reports in CDIConfig C(config) C(status) (scratch space class and
     filesystem overhead).
   - Only the options given are managed; every other field of the CR is left as it is.
+  - Option values are checked before any request (names as DNS-1123 subdomains or labels, counts of at least 1,
+    the bandwidth as a positive quantity, feature gates as booleans, overheads as decimal strings).
+  - In check mode a StorageClass that does not exist yet (an earlier task of the run would create it) is planned
+    against with a warning; a real run refuses it.
   - Validates before writing. Referenced StorageClasses must exist; the scratch class must offer Filesystem
     volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles); overhead values
     must be decimal strings in [0, 1) with at most 3 decimals. An overhead below 0.08 while Filesystem VM volumes
@@ -29,22 +33,22 @@ description:
     C(v1beta1) stays served next to it.
 options:
   name:
-    description: Name of the HyperConverged CR.
+    description: Name of the HyperConverged CR, a DNS-1123 subdomain.
     type: str
     default: kubevirt-hyperconverged
   namespace:
-    description: Namespace of the HyperConverged CR.
+    description: Namespace of the HyperConverged CR, a DNS-1123 label.
     type: str
     default: openshift-cnv
   scratch_space_storage_class:
     description:
       - C(spec.scratchSpaceStorageClass), the class CDI uses for scratch space during imports, for example
-        C(px-cdi-scratch). Must give Filesystem volumes.
+        C(px-cdi-scratch). Must give Filesystem volumes. A DNS-1123 subdomain; an empty name is refused.
     type: str
   vm_state_storage_class:
     description:
       - C(spec.vmStateStorageClass), the class of the volumes that keep persistent VM state such as vTPM, for
-        example C(vmstate). Must offer RWX or RWO Filesystem volumes.
+        example C(vmstate). Must offer RWX or RWO Filesystem volumes. A DNS-1123 subdomain; an empty name is refused.
     type: str
   filesystem_overhead:
     description:
@@ -56,38 +60,40 @@ options:
         description: Overhead for every class without its own value, a decimal string in [0, 1) such as C("0.08").
         type: str
       storage_class:
-        description: Overhead per StorageClass name, decimal strings in [0, 1). Other classes' values are kept.
+        description: Overhead per StorageClass name (DNS-1123 subdomains), decimal strings in [0, 1). Other classes' values are kept.
         type: dict
   live_migration:
     description: C(spec.liveMigrationConfig). Fields left out keep their current value.
     type: dict
     suboptions:
       parallel_migrations_per_cluster:
-        description: C(parallelMigrationsPerCluster); the documents use 5.
+        description: C(parallelMigrationsPerCluster), at least 1; the documents use 5.
         type: int
       parallel_outbound_migrations_per_node:
-        description: C(parallelOutboundMigrationsPerNode); the documents use 2.
+        description: C(parallelOutboundMigrationsPerNode), at least 1; the documents use 2.
         type: int
       bandwidth_per_migration:
         description:
-          - C(bandwidthPerMigration), a quantity per second such as C(64Mi). The architecture guide advises against
-            capping; setting it warns.
+          - C(bandwidthPerMigration), a positive quantity of bytes per second such as V(64Mi). The architecture guide
+            advises against capping; setting it warns.
         type: str
       completion_timeout_per_gib:
-        description: C(completionTimeoutPerGiB) in seconds.
+        description: C(completionTimeoutPerGiB) in seconds, at least 1.
         type: int
       progress_timeout:
-        description: C(progressTimeout) in seconds.
+        description: C(progressTimeout) in seconds, at least 1.
         type: int
       network:
-        description: C(network), the name of a NetworkAttachmentDefinition dedicated to migrations.
+        description: C(network), the name of a NetworkAttachmentDefinition dedicated to migrations (a DNS-1123 subdomain).
         type: str
   eviction_strategy:
     description: C(spec.evictionStrategy), the cluster default for VMs that set none.
     type: str
     choices: [None, LiveMigrate, LiveMigrateIfPossible, External]
   feature_gates:
-    description: C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
+    description:
+      - C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
+      - Values must be YAML booleans; a quoted V("false") is refused, as it would otherwise switch the gate on.
     type: dict
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options

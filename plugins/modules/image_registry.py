@@ -47,16 +47,17 @@ options:
       - StorageClass for a new claim. Default - discover a Portworx class whose StorageProfile offers
         O(access_mode) with Filesystem volumes and that keeps at least 2 replicas (any replication
         with O(allow_single_replica=true)); sharedv4 classes first, then the most replicas.
-      - For an existing claim it must be the claim's class, or omitted.
+      - For an existing claim it must be the claim's class, or omitted. A DNS-1123 subdomain; an empty name is refused.
     type: str
   pvc_name:
     description:
-      - Name of the registry claim in C(openshift-image-registry).
+      - Name of the registry claim in C(openshift-image-registry), a DNS-1123 subdomain.
     type: str
     default: registry-storage-pvc
   pvc_size:
     description:
-      - Size of the claim as a Kubernetes quantity. An existing smaller claim is grown to it.
+      - Size of the claim as a Kubernetes quantity, more than zero and a whole number of bytes (for example V(300Gi);
+        V(300GB) is refused). An existing smaller claim is grown to it.
     type: str
     default: 300Gi
   access_mode:
@@ -68,7 +69,7 @@ options:
     default: ReadWriteMany
   replicas:
     description:
-      - Number of registry pods.
+      - Number of registry pods, at least 1.
     type: int
     default: 2
   default_route:
@@ -112,7 +113,7 @@ config:
   type: dict
   contains:
     spec:
-      description: The config spec.
+      description: The config spec; the value of C(httpSecret) is masked.
       type: dict
       sample: {"managementState": "Managed", "replicas": 2, "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
     status:

@@ -29,7 +29,9 @@ description:
     schedulable and its Portworx StorageNode is Online again.
 options:
   node:
-    description: Name of the Node.
+    description:
+      - Name of the Node, a DNS-1123 subdomain of at most 241 characters (the NodeMaintenance is named
+        C(<node>-maintenance), which must fit in 253).
     type: str
     required: true
   state:
@@ -50,7 +52,7 @@ options:
     choices: [auto, node_maintenance, drain]
     default: auto
   max_unavailable:
-    description: How many nodes may be out of service at the same time, this one included.
+    description: How many nodes may be out of service at the same time, this one included; at least 1.
     type: int
     default: 1
   force:

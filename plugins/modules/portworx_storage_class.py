@@ -57,7 +57,8 @@ options:
     choices: [vm_block, vm_file, cdi_scratch, vm_state, migration]
   name:
     description:
-      - Name of the StorageClass. A given name is always used as it is, with no discovery.
+      - Name of the StorageClass, a DNS-1123 subdomain. A given name is always used as it is, with no discovery; an
+        empty name is refused (leave the option out to use the preset's name).
       - When omitted, an existing class that already is the preset is adopted (see O(discover)); otherwise the
         preset's name (see O(preset)) is used.
     type: str
@@ -78,7 +79,8 @@ options:
   parameters:
     description:
       - Extra Portworx StorageClass parameters passed through as strings, for example C(io_profile) or
-        C(priority_io). They override the preset's parameters of the same name; O(repl) overrides C(repl).
+        C(priority_io). Numbers are taken as their text; lists, maps, booleans and null are refused (quote them,
+        for example V("true") or V("vers=3.0,nolock")). They override the preset's parameters of the same name; O(repl) overrides C(repl).
     type: dict
     default: {}
   volume_binding_mode:
@@ -101,6 +103,7 @@ options:
       - Annotations to set on the class, for example C(storageclass.kubevirt.io/is-default-virt-class).
         To choose the default virtualization class use M(ocpvirt.portworx.virt_default_storage_class), which keeps
         exactly one default.
+      - Values must be strings (numbers are taken as their text); lists, maps, booleans and null are refused.
     type: dict
     default: {}
   recreate:

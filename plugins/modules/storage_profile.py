@@ -24,18 +24,21 @@ description:
 options:
   name:
     description:
-      - Name of the StorageClass (and of its StorageProfile).
+      - Name of the StorageClass (and of its StorageProfile), a DNS-1123 subdomain.
+      - In check mode a class that does not exist yet (an earlier task of the run would create it) is planned
+        against with a warning; a real run refuses it.
     type: str
     required: true
   claim_property_sets:
     description:
       - The access and volume modes CDI should use for volumes of this class, in order of preference.
+      - An empty list is refused (it would clear C(spec.claimPropertySets)).
     type: list
     elements: dict
     default: [{access_modes: [ReadWriteMany], volume_mode: Block}]
     suboptions:
       access_modes:
-        description: Access modes of the set.
+        description: Access modes of the set, at least one.
         type: list
         elements: str
         required: true

@@ -22,7 +22,7 @@ description:
 options:
   name:
     description:
-      - Only report the profile of this StorageClass.
+      - Only report the profile of this StorageClass, a DNS-1123 subdomain (an empty name is refused).
     type: str
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options

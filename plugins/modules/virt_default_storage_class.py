@@ -18,6 +18,9 @@ description:
     and with O(cluster_default=true) exactly one annotated C(storageclass.kubernetes.io/is-default-class=true).
   - Writes in the documented order, every other default is first set to V(false), then the
     target to V(true). A run interrupted between the two writes converges when run again.
+  - When a later write fails after an earlier one succeeded, the failure says which classes were already
+    un-defaulted and which class is the default now (or that none is), with RV(half_done); running the task
+    again finishes the swap.
   - By default refuses a class whose CDI StorageProfile does not list ReadWriteMany, because VM disks on it
     cannot live-migrate, boot sources are not imported automatically and the
     C(CDIDefaultStorageClassDegraded) alert fires.
@@ -29,7 +32,9 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - The StorageClass to make the default for VM disks.
+      - The StorageClass to make the default for VM disks, a DNS-1123 subdomain.
+      - In check mode a class that does not exist yet (an earlier task of the run would create it) is planned
+        against with a warning and its ReadWriteMany check is left to the real run, which refuses a missing class.
     type: str
     required: true
   cluster_default:
@@ -127,6 +132,16 @@ firing_alerts:
   type: list
   elements: str
   sample: []
+half_done:
+  description: True when a write failed after earlier writes of the swap had succeeded.
+  returned: when a later write failed
+  type: bool
+undefaulted:
+  description: The classes whose default annotation was already set to V(false) when a later write failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["px-csi-db"]
 retries:
   description: Number of transient API errors that were retried.
   returned: when there were any

@@ -27,15 +27,15 @@ description:
   - Waits until the VMI reports the volume C(Ready) in C(status.volumeStatus), or gone for O(state=absent).
 options:
   vm:
-    description: Name of the VirtualMachine.
+    description: Name of the VirtualMachine, a DNS-1123 label.
     type: str
     required: true
   namespace:
-    description: Namespace of the VirtualMachine (and of the claim).
+    description: Namespace of the VirtualMachine (and of the claim), a DNS-1123 label.
     type: str
     required: true
   name:
-    description: Name of the disk and of its volume in the VM.
+    description: Name of the disk and of its volume in the VM, a DNS-1123 label.
     type: str
     required: true
   state:
@@ -46,17 +46,18 @@ options:
     default: present
   claim_name:
     description:
-      - An existing PVC or DataVolume in O(namespace) to attach.
+      - An existing PVC or DataVolume in O(namespace) to attach, a DNS-1123 subdomain.
       - Mutually exclusive with O(size).
     type: str
   size:
     description:
-      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi).
+      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi). A Kubernetes quantity, more than
+        zero and a whole number of bytes; V(abc), V(-1Gi), V(0) and V(10GB) are refused before anything is written.
     type: str
   storage_class:
     description:
       - StorageClass of the new DataVolume. Defaults to the default virtualization class, else the
-        cluster default class.
+        cluster default class. A DNS-1123 subdomain.
     type: str
   access_mode:
     description: Access mode of the new DataVolume; V(ReadWriteOnce) requires O(allow_rwo=true).
@@ -76,7 +77,7 @@ options:
     choices: [scsi, virtio, sata]
     default: scsi
   serial:
-    description: Serial number shown to the guest, to find the disk inside it.
+    description: Serial number shown to the guest, to find the disk inside it; not empty.
     type: str
   shareable:
     description: Mark the disk shareable between VMs.

@@ -51,8 +51,8 @@ options:
     type: str
   size:
     description:
-      - The new absolute size as a Kubernetes quantity, for example V(20Gi): more than zero, a whole number
-        of bytes, suffixes V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused.
+      - The new absolute size as a Kubernetes quantity, for example V(20Gi). It must be more than zero and a whole
+        number of bytes, with a suffix V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused.
     type: str
     required: true
 notes:
@@ -139,7 +139,7 @@ action_required:
   type: str
   sample: Grow the partition and filesystem inside the guest operating system to use the new space.
 warning_events:
-  description: The claim's most recent Warning events as C(reason: message), newest first.
+  description: The claim's most recent Warning events, each as C(reason) and message, newest first.
   returned: when the resize failed or timed out
   type: list
   elements: str
