@@ -115,8 +115,14 @@ def one_of(*allowed):
 
 
 # quantities ----------------------------------------------------------------------------------
-def quantity(example="20Gi", bytes_=True, allow_zero=False):
-    """A Kubernetes quantity greater than zero (or at least zero); ``bytes_``: a whole number of bytes."""
+MEBIBYTE = 2 ** 20
+
+
+def quantity(example="20Gi", bytes_=True, allow_zero=False, at_least=None):
+    """A Kubernetes quantity greater than zero (or at least zero); ``bytes_``: a whole number of bytes.
+
+    ``at_least`` (bytes) catches a missing suffix: a volume ``size: 20`` is 20 bytes, not 20Gi.
+    """
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise InvalidValue("is a {0}, not a Kubernetes quantity".format(type(value).__name__), "Give a quantity such as {0}.".format(example))
@@ -135,6 +141,11 @@ def quantity(example="20Gi", bytes_=True, allow_zero=False):
             raise InvalidValue("must be {0} 0".format("at least" if allow_zero else "more than"), "Give a positive quantity such as {0}.".format(example))
         if bytes_ and (text.endswith(SUB_UNIT_SUFFIXES) or amount != int(amount)):
             raise InvalidValue("is not a whole number of bytes", "Give a size in bytes with a suffix such as {0}.".format(example))
+        if at_least is not None and amount < at_least:
+            raise InvalidValue(
+                "is less than {0} bytes; a number without a suffix counts bytes".format(at_least),
+                "Add the unit, for example {0}.".format(example),
+            )
     return check
 
 

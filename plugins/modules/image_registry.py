@@ -191,7 +191,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     requested_size,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, quantity
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, count, describe_name, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan import (
     DEFAULT_ROUTE,
     READ_WRITE_ONCE,
@@ -213,7 +213,7 @@ SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"
 OPTION_RULES = (
     ("storage_class", dns_subdomain("StorageClass")),
     ("pvc_name", dns_subdomain("PersistentVolumeClaim")),
-    ("pvc_size", quantity(example="300Gi")),
+    ("pvc_size", quantity(example="300Gi", at_least=MEBIBYTE)),
     ("replicas", count(minimum=1)),
 )
 

@@ -268,8 +268,9 @@ class PortworxStorageClassModule(OcpVirtModule):
     option_rules = OPTION_RULES
 
     def option_subject(self):
-        return "StorageClass {0} (preset {1})".format(
-            "(from the preset)" if self.params["name"] is None else describe_name(self.params["name"]), self.params["preset"])
+        if self.params["name"] is None:
+            return "StorageClass of preset {0}".format(self.params["preset"])
+        return "StorageClass {0}".format(describe_name(self.params["name"]))
 
     def execute_module(self):
         params = self.params

@@ -190,7 +190,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
     volume_detached,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_text, describe_name, dns_label, dns_subdomain, quantity
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, check_text, describe_name, dns_label, dns_subdomain, quantity
 
 
 OPTION_RULES = (
@@ -199,7 +199,7 @@ OPTION_RULES = (
     # The disk name is also the volume name in the VM spec and the suffix of the DataVolume "<vm>-<name>".
     ("name", dns_label("disk")),
     ("claim_name", dns_subdomain("PersistentVolumeClaim")),
-    ("size", quantity(example="10Gi")),
+    ("size", quantity(example="10Gi", at_least=MEBIBYTE)),
     ("storage_class", dns_subdomain("StorageClass")),
     ("serial", check_text(lambda text: bool(text.strip()), "is empty", "Give a serial number or leave the option out.")),
 )

@@ -169,7 +169,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_label, dns_subdomain, quantity
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, describe_name, dns_label, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
 
 
@@ -178,7 +178,7 @@ OPTION_RULES = (
     ("name", dns_subdomain("PersistentVolumeClaim")),
     ("vm", dns_label("VirtualMachine")),
     ("disk", dns_label("disk")),
-    ("size", quantity(example="20Gi")),
+    ("size", quantity(example="20Gi", at_least=MEBIBYTE)),
 )
 
 

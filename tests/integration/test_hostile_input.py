@@ -60,6 +60,7 @@ def quantity_cases(option):
         (option, "-1Gi", NOT_POSITIVE),
         (option, "0", NOT_POSITIVE),
         (option, "100m", NOT_BYTES),
+        (option, "20", "a number without a suffix counts bytes"),
         (option, ["10Gi"], NOT_QUANTITY),
     ]
 

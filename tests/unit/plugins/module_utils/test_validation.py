@@ -66,6 +66,13 @@ def test_quantity_refuses(value, rule):
     assert rule in refused(quantity(), value).rule
 
 
+def test_quantity_with_a_floor_catches_a_missing_suffix():
+    check = quantity(example="20Gi", at_least=2 ** 20)
+    check("1Mi")
+    invalid = refused(check, "20")
+    assert "counts bytes" in invalid.rule and "20Gi" in invalid.fix
+
+
 def test_quantity_may_allow_zero_and_fractions():
     quantity(bytes_=False, allow_zero=True)("0")
     quantity(bytes_=False)("100m")
