@@ -217,6 +217,17 @@ def each_key(check_key):
     return check
 
 
+def each_value(check_value):
+    """Apply a check to every value of a map; the refusal names the key."""
+    def check(value):
+        for key in sorted(value, key=str):
+            try:
+                check_value(value[key])
+            except InvalidValue as invalid:
+                raise InvalidValue("has {0}: {1!r}, which {2}".format(key, value[key], invalid.rule), invalid.fix)
+    return check
+
+
 # applying rules ------------------------------------------------------------------------------
 def _values_at(params, path):
     """``[(path shown, value)]`` for every value ``path`` names; unset options give nothing."""

@@ -180,6 +180,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import
     dns_label,
     dns_subdomain,
     each_key,
+    each_value,
     quantity,
 )
 
@@ -208,14 +209,22 @@ ARGUMENT_SPEC = dict(
 )
 
 
+check_overhead = check_text(valid_overhead, "is not a decimal string in [0, 1) with at most 3 decimals", "Give a value such as \"0.08\".")
+
+
+def check_overhead_value(value):
+    """A per-class overhead; YAML gives an unquoted 0.08 as a number, which is taken as its text."""
+    check_overhead(value if isinstance(value, bool) else str(value))
+
+
 OPTION_RULES = (
     ("name", dns_subdomain("HyperConverged")),
     ("namespace", dns_label("Namespace")),
     ("scratch_space_storage_class", dns_subdomain("StorageClass")),
     ("vm_state_storage_class", dns_subdomain("StorageClass")),
-    ("filesystem_overhead.global", check_text(valid_overhead, "is not a decimal string in [0, 1) with at most 3 decimals",
-                                              "Give a value such as \"0.08\".")),
+    ("filesystem_overhead.global", check_overhead),
     ("filesystem_overhead.storage_class", each_key(dns_subdomain("StorageClass"))),
+    ("filesystem_overhead.storage_class", each_value(check_overhead_value)),
     ("live_migration.parallel_migrations_per_cluster", count(minimum=1)),
     ("live_migration.parallel_outbound_migrations_per_node", count(minimum=1)),
     ("live_migration.bandwidth_per_migration", quantity(example="64Mi")),

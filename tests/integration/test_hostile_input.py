@@ -92,6 +92,8 @@ MODULES = {
         ("filesystem_overhead", {"global": ""}, "decimal string"),
         ("filesystem_overhead", {"storage_class": {"Bad_Class": "0.08"}}, NOT_DNS),
         ("filesystem_overhead", {"storage_class": {"": "0.08"}}, EMPTY),
+        ("filesystem_overhead", {"storage_class": {"px-cdi-scratch": "abc"}}, "decimal string"),
+        ("filesystem_overhead", {"storage_class": {"px-cdi-scratch": ["0.08"]}}, "decimal string"),
         ("filesystem_overhead", {"bogus": "0.08"}, "Unsupported parameters"),
         ("live_migration", {"parallel_migrations_per_cluster": 0}, "must be at least 1"),
         ("live_migration", {"parallel_migrations_per_cluster": -1}, "must be at least 1"),

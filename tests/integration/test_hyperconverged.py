@@ -89,7 +89,7 @@ def test_check_mode_writes_nothing(sim, run_playbook):
     ({"vm_state_storage_class": "block-only"}, "neither RWX nor RWO Filesystem"),
     ({"vm_state_storage_class": "missing"}, "vmStateStorageClass missing: no such StorageClass"),
     ({"filesystem_overhead": {"global": "1"}}, "not a decimal string in [0, 1)"),
-    ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "filesystemOverhead.storageClass.px-cdi-scratch"),
+    ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "has px-cdi-scratch: 'abc', which is not a decimal string"),
     ({"live_migration": {"bandwidth_per_migration": "fast"}}, "is not a Kubernetes quantity"),
 ])
 def test_refusals_write_nothing(sim, run_playbook, options, words):

@@ -13,6 +13,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import
     dns_label,
     dns_subdomain,
     each_key,
+    each_value,
     non_empty_list,
     quantity,
     string_values,
@@ -108,6 +109,8 @@ def test_non_empty_list_and_keys_and_text():
     assert refused(non_empty_list("why"), []).rule == "is empty; why"
     each_key(dns_subdomain("StorageClass"))({"px": "0.08"})
     assert refused(each_key(dns_subdomain("StorageClass")), {"Bad": "0.08"}).rule.startswith("key 'Bad' is not a valid")
+    each_value(non_empty_list("why"))({"a": [1]})
+    assert refused(each_value(non_empty_list("why")), {"a": []}).rule == "has a: [], which is empty; why"
     check_text(str.isdigit, "has a non-digit", "Digits only.")("123")
     assert refused(check_text(str.isdigit, "has a non-digit", "Digits only."), "12a").rule == "has a non-digit"
 
