@@ -191,7 +191,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     requested_size,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, count, describe_name, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan import (
     DEFAULT_ROUTE,
     READ_WRITE_ONCE,
@@ -206,6 +205,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan imp
     plan_claim,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, count, dns_subdomain, quantity
 
 SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
 

@@ -228,7 +228,6 @@ import copy
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
     PRESETS,
     REQUIRED_PROFILE_MODES,
@@ -240,6 +239,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
     compare,
     desired_class,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
 
 ARGUMENT_SPEC = dict(
     preset=dict(type="str", required=True, choices=sorted(PRESETS)),

@@ -111,7 +111,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_A
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain, non_empty_list
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
     CLONE_STRATEGIES,
     SOURCE_FORMATS,
@@ -120,6 +119,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_c
     status_reflects,
     unsupported_pairs,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain, non_empty_list
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),

@@ -92,8 +92,8 @@ not_ready_for_vms:
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import profile_summary
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
 
 
 OPTION_RULES = (("name", dns_subdomain("StorageProfile")),)
