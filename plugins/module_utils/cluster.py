@@ -128,7 +128,8 @@ class ClusterClient(object):
 
     def create(self, definition):
         kind, name, namespace = _identity(definition)
-        require_name(kind, name, namespace)
+        if not (definition.get("metadata") or {}).get("generateName"):  # the API server names it then
+            require_name(kind, name, namespace)
         resource = self.resource(definition["apiVersion"], kind)
         attempts = []
 

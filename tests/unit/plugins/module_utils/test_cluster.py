@@ -161,3 +161,9 @@ def test_an_empty_name_is_refused_instead_of_listing(resource, name):
             call()
         assert "needs a non-empty name" in refused.value.msg
     assert resource.calls == []
+
+
+def test_a_generated_name_needs_no_name(resource):
+    created = client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                       "metadata": {"name": None, "generateName": "px-"}})
+    assert created["metadata"]["generateName"] == "px-"
