@@ -56,8 +56,8 @@ options:
     default: registry-storage-pvc
   pvc_size:
     description:
-      - Size of the claim as a Kubernetes quantity, more than zero and a whole number of bytes (for example V(300Gi);
-        V(300GB) is refused). An existing smaller claim is grown to it.
+      - Size of the claim as a Kubernetes quantity, a whole number of bytes of at least 1Mi (for example V(300Gi);
+        V(300GB) is refused, and so is V(300), which would mean 300 bytes). An existing smaller claim is grown to it.
     type: str
     default: 300Gi
   access_mode:

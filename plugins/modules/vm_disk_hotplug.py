@@ -51,8 +51,8 @@ options:
     type: str
   size:
     description:
-      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi). A Kubernetes quantity, more than
-        zero and a whole number of bytes; V(abc), V(-1Gi), V(0) and V(10GB) are refused before anything is written.
+      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi). A Kubernetes quantity, a whole
+        number of bytes of at least 1Mi; V(abc), V(-1Gi), V(0), V(10GB) and V(20) (20 bytes) are refused before anything is written.
     type: str
   storage_class:
     description:

@@ -51,8 +51,9 @@ options:
     type: str
   size:
     description:
-      - The new absolute size as a Kubernetes quantity, for example V(20Gi). It must be more than zero and a whole
-        number of bytes, with a suffix V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused.
+      - The new absolute size as a Kubernetes quantity, for example V(20Gi). It must be a whole number of bytes of
+        at least 1Mi, with a suffix V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused, and so is
+        V(20), which would mean 20 bytes.
     type: str
     required: true
 notes:
