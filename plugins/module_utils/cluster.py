@@ -26,6 +26,7 @@ except ImportError:  # Python 2
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import (
     ModuleFailure,
+    Refusal,
     api_failure,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import (
@@ -88,6 +89,16 @@ def decode_answer(response):
         except ValueError:
             return None
     return as_dict(data)
+
+
+def require_name(kind, name, namespace=None):
+    """Refuse an empty name: the API would answer a GET on it with the whole list of that kind."""
+    if not isinstance(name, str) or not name.strip():
+        raise Refusal(
+            describe(kind, repr(name), namespace),
+            "an object needs a non-empty name; without one the request would address every {0}".format(kind),
+            "Give the name of the {0}.".format(kind),
+        )
 
 
 def as_dict(response):
@@ -161,6 +172,7 @@ class ClusterClient(object):
     # reads -----------------------------------------------------------------------------------
     def get(self, api_version, kind, name, namespace=None):
         """The object as a dict, or ``None`` when it does not exist."""
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         try:
             return as_dict(self._call(lambda: resource.get(name=name, namespace=namespace), "get", describe(kind, name, namespace)))
@@ -204,6 +216,8 @@ class ClusterClient(object):
 
     def create(self, definition):
         kind, name, namespace = _identity(definition)
+        if not (definition.get("metadata") or {}).get("generateName"):  # the API server names it then
+            require_name(kind, name, namespace)
         resource = self.resource(definition["apiVersion"], kind)
         attempts = []
 
@@ -224,6 +238,7 @@ class ClusterClient(object):
             raise
 
     def patch(self, api_version, kind, name, patch, namespace=None, patch_type="merge"):
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         return self._call(
             lambda: self._send("patch", resource, name, namespace, body=patch, content_type=PATCH_CONTENT_TYPES[patch_type]),
@@ -233,6 +248,7 @@ class ClusterClient(object):
 
     def replace(self, definition):
         kind, name, namespace = _identity(definition)
+        require_name(kind, name, namespace)
         resource = self.resource(definition["apiVersion"], kind)
         return self._call(lambda: self._send("put", resource, name, namespace, body=definition), "replace", describe(kind, name, namespace))
 
@@ -242,6 +258,7 @@ class ClusterClient(object):
         ``propagation`` (``Background``, ``Foreground``, ``Orphan``) sets ``propagationPolicy``;
         a batch/v1 Job otherwise orphans its pods.
         """
+        require_name(kind, name, namespace)
         resource = self.resource(api_version, kind)
         options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation} if propagation else None
         try:
@@ -258,6 +275,7 @@ class ClusterClient(object):
         On 409 Conflict the object is read again and the change re-applied. Returns
         ``(before, after)``; ``after`` is ``before`` when nothing needed changing.
         """
+        require_name(kind, name, namespace)
         subject = describe(kind, name, namespace)
         resource = self.resource(api_version, kind)
 

@@ -34,6 +34,14 @@ def defaults(storage_classes, annotation):
     return sorted(class_name(sc) for sc in storage_classes if is_annotated_default(sc, annotation))
 
 
+def defaults_now(storage_classes):
+    """``{"virt": [...], "cluster": [...]}``: the classes annotated as default right now."""
+    return {
+        "virt": defaults(storage_classes, VIRT_DEFAULT_ANNOTATION),
+        "cluster": defaults(storage_classes, CLUSTER_DEFAULT_ANNOTATION),
+    }
+
+
 def annotation_patch(values):
     return {"metadata": {"annotations": dict(values)}}
 
@@ -102,8 +110,5 @@ def plan_default_class(storage_classes, profiles_by_name, target, cluster_defaul
     target_values = dict((a, "true") for a in managed if not is_annotated_default(by_name[target], a))
     if target_values:
         writes.append((target, target_values))
-    previous = {
-        "virt": defaults(storage_classes, VIRT_DEFAULT_ANNOTATION),
-        "cluster": defaults(storage_classes, CLUSTER_DEFAULT_ANNOTATION),
-    }
+    previous = defaults_now(storage_classes)
     return DefaultClassPlan(target, managed, writes, warnings, previous)

@@ -11,6 +11,12 @@ Kubernetes grows a claim in two halves: the CSI controller grows the volume (con
 filesystem (condition ``FileSystemResizePending`` until then). ``status.capacity`` reaches the new
 size only when both halves are done, so a claim that no running pod mounts stays at
 ``FileSystemResizePending`` until one does.
+
+When a half fails, the external-resizer (or the kubelet) sets ``ControllerResizeError`` (or
+``NodeResizeError``) with the driver's message and records a Warning event on the claim; with
+``status.allocatedResourceStatuses.storage`` ``ControllerResizeInfeasible`` / ``NodeResizeInfeasible``
+it will not retry that size (k8s.io/api core/v1 ``ClaimResourceStatus``). Both are reported
+instead of a bare timeout.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,13 +24,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, one_line
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import compare_quantities
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
 
 RESIZING = "Resizing"
 FILESYSTEM_RESIZE_PENDING = "FileSystemResizePending"
-RESIZE_CONDITIONS = (RESIZING, FILESYSTEM_RESIZE_PENDING)
+RESIZE_ERRORS = ("ControllerResizeError", "NodeResizeError")
+RESIZE_CONDITIONS = (RESIZING, FILESYSTEM_RESIZE_PENDING) + RESIZE_ERRORS
+INFEASIBLE = ("ControllerResizeInfeasible", "NodeResizeInfeasible")
+RECENT_EVENTS = 3
 
 
 def requested_size(pvc):
@@ -63,6 +72,24 @@ def resize_conditions(pvc):
         if cond and str(cond.get("status")) == "True":
             found.append({"type": wanted, "reason": cond.get("reason"), "message": cond.get("message")})
     return found
+
+
+def resize_errors(pvc):
+    """``"ControllerResizeError: <driver message>"`` for each resize error condition of the claim."""
+    return ["{0}: {1}".format(c["type"], one_line(c.get("message") or c.get("reason") or "no message"))
+            for c in resize_conditions(pvc) if c["type"] in RESIZE_ERRORS]
+
+
+def resize_status(pvc):
+    return (((pvc or {}).get("status") or {}).get("allocatedResourceStatuses") or {}).get("storage")
+
+
+def warning_events(events, limit=RECENT_EVENTS):
+    """The most recent Warning events as ``["Reason: message"]``, newest first."""
+    warnings = [e for e in events or [] if e.get("type") == "Warning"]
+    warnings.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or (e.get("metadata") or {}).get("creationTimestamp") or ""),
+                  reverse=True)
+    return ["{0}: {1}".format(e.get("reason") or "Warning", one_line(e.get("message") or "")) for e in warnings[:limit]]
 
 
 def expansion_patch(size):
@@ -153,6 +180,17 @@ def expansion_progress(pvc, size, in_use):
     conditions = [c["type"] for c in resize_conditions(pvc)]
     current_capacity = capacity(pvc)
     state = "capacity {0}, requested {1}, conditions {2}".format(current_capacity, requested_size(pvc), conditions or "none")
+    errors = resize_errors(pvc)
+    if errors:
+        state = "{0}; {1}".format(state, "; ".join(errors))
+    if resize_status(pvc) in INFEASIBLE:
+        raise ModuleFailure(
+            "{0}: the resize to {1} failed and will not be retried as it is ({2}): {3}. Fix the cause (for a full "
+            "Portworx pool: free or add pool capacity) and run again; the claim keeps its capacity {4} meanwhile".format(
+                claim_subject(pvc), size, resize_status(pvc), "; ".join(errors) or "no error condition", current_capacity),
+            reason=resize_status(pvc),
+            claim_conditions=resize_conditions(pvc),
+        )
     if RESIZING in conditions:
         return False, state
     if FILESYSTEM_RESIZE_PENDING in conditions:

@@ -8,7 +8,7 @@ as ``mutually_exclusive``) and implements ``execute_module``, which gathers fact
 planner in ``module_utils`` what to do, applies it through ``self.cluster`` and waits. Failures are
 raised as :class:`ModuleFailure` (or its ``Refusal``/``WaitTimeout``/``ApiFailure`` kinds) and end
 the task with a one-line ``msg`` plus ``status`` and ``reason``; no expected error prints a
-traceback.
+traceback. Results and diffs pass through ``secrets.redact`` on the way out.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +21,8 @@ import traceback
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.secrets import redact
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_options, count
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import Waiter
 
 try:
@@ -53,6 +55,13 @@ WAIT_ARG_SPEC = dict(
 )
 
 
+# Ansible's argument spec cannot bound numbers; a zero poll interval would hammer the API.
+WAIT_OPTION_RULES = (
+    ("wait_timeout", count(minimum=0)),
+    ("wait_sleep", count(minimum=0, kind="float", above=True)),
+)
+
+
 def common_argument_spec(wait=True):
     """The auth options of kubernetes.core plus, by default, our wait options."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
@@ -66,6 +75,8 @@ class OcpVirtModule(AnsibleK8SModule):
 
     #: Set to False in modules without wait options (e.g. info modules).
     has_wait_options = True
+    #: ``(option path, check)`` pairs from ``validation``, applied before ``execute_module`` reads anything.
+    option_rules = ()
 
     def __init__(self, argument_spec, **kwargs):
         spec = common_argument_spec(wait=self.has_wait_options)
@@ -80,11 +91,18 @@ class OcpVirtModule(AnsibleK8SModule):
         self._cluster = None
 
     def _check_wait_options(self):
-        # Ansible's argument spec cannot bound numbers; a zero poll interval would hammer the API.
-        if self.params["wait_timeout"] < 0:
-            self.fail_json(msg="wait_timeout must be 0 or more seconds, not {0}".format(self.params["wait_timeout"]))
-        if self.params["wait_sleep"] <= 0:
-            self.fail_json(msg="wait_sleep must be more than 0 seconds, not {0}".format(self.params["wait_sleep"]))
+        try:
+            check_options(self.params, WAIT_OPTION_RULES, "The wait options")
+        except ModuleFailure as failure:
+            self.fail_json(**failure.result())
+
+    def option_subject(self):
+        """How a refused option names the object the task is about; modules override it."""
+        return "The task's options"
+
+    def validate_options(self):
+        """Refuse values the API would reject (or misread) before any request is sent."""
+        check_options(self.params, self.option_rules, self.option_subject())
 
     # the cluster, built lazily so that argument errors never need a reachable API ------------
     @property
@@ -132,14 +150,15 @@ class OcpVirtModule(AnsibleK8SModule):
 
     def run(self):
         try:
+            self.validate_options()
             self.execute_module()
         except ModuleFailure as failure:
             result = dict(self.result)
             result.update(failure.result())
             self._add_diff(result)
-            self.fail_json(**result)
+            self.fail_json(**redact(result))
         self._add_diff(self.result)
-        self.exit_json(**self.result)
+        self.exit_json(**redact(self.result))
 
     def _add_diff(self, result):
         if self._diff and (self._before is not None or self._after is not None):

@@ -20,6 +20,10 @@ description:
     generation, and verifies the effect CDI reports in CDIConfig C(config) C(status) (scratch space class and
     filesystem overhead).
   - Only the options given are managed; every other field of the CR is left as it is.
+  - Option values are checked before any request (names as DNS-1123 subdomains or labels, counts of at least 1,
+    the bandwidth as a positive quantity, feature gates as booleans, overheads as decimal strings).
+  - In check mode a StorageClass that does not exist yet (an earlier task of the run would create it) is planned
+    against with a warning; a real run refuses it.
   - Validates before writing. Referenced StorageClasses must exist; the scratch class must offer Filesystem
     volumes; the VM state class RWX or RWO Filesystem (read from the classes' CDI StorageProfiles), a Portworx repl
     of at least 2 and C(reclaimPolicy=Retain) (see O(allow_unsafe_vm_state_class)); overhead values
@@ -30,22 +34,22 @@ description:
     C(v1beta1) stays served next to it.
 options:
   name:
-    description: Name of the HyperConverged CR.
+    description: Name of the HyperConverged CR, a DNS-1123 subdomain.
     type: str
     default: kubevirt-hyperconverged
   namespace:
-    description: Namespace of the HyperConverged CR.
+    description: Namespace of the HyperConverged CR, a DNS-1123 label.
     type: str
     default: openshift-cnv
   scratch_space_storage_class:
     description:
       - C(spec.scratchSpaceStorageClass), the class CDI uses for scratch space during imports, for example
-        C(px-cdi-scratch). Must give Filesystem volumes.
+        C(px-cdi-scratch). Must give Filesystem volumes. A DNS-1123 subdomain; an empty name is refused.
     type: str
   vm_state_storage_class:
     description:
       - C(spec.vmStateStorageClass), the class of the volumes that keep persistent VM state such as vTPM, for
-        example C(vmstate). Must offer RWX or RWO Filesystem volumes.
+        example C(vmstate). Must offer RWX or RWO Filesystem volumes. A DNS-1123 subdomain; an empty name is refused.
     type: str
   filesystem_overhead:
     description:
@@ -57,31 +61,31 @@ options:
         description: Overhead for every class without its own value, a decimal string in [0, 1) such as C("0.08").
         type: str
       storage_class:
-        description: Overhead per StorageClass name, decimal strings in [0, 1). Other classes' values are kept.
+        description: Overhead per StorageClass name (DNS-1123 subdomains), decimal strings in [0, 1). Other classes' values are kept.
         type: dict
   live_migration:
     description: C(spec.liveMigrationConfig). Fields left out keep their current value.
     type: dict
     suboptions:
       parallel_migrations_per_cluster:
-        description: C(parallelMigrationsPerCluster); the documents use 5.
+        description: C(parallelMigrationsPerCluster), at least 1; the documents use 5.
         type: int
       parallel_outbound_migrations_per_node:
-        description: C(parallelOutboundMigrationsPerNode); the documents use 2.
+        description: C(parallelOutboundMigrationsPerNode), at least 1; the documents use 2.
         type: int
       bandwidth_per_migration:
         description:
-          - C(bandwidthPerMigration), a quantity per second such as C(64Mi). The architecture guide advises against
-            capping; setting it warns.
+          - C(bandwidthPerMigration), a positive quantity of bytes per second such as V(64Mi). The architecture guide
+            advises against capping; setting it warns.
         type: str
       completion_timeout_per_gib:
-        description: C(completionTimeoutPerGiB) in seconds.
+        description: C(completionTimeoutPerGiB) in seconds, at least 1.
         type: int
       progress_timeout:
-        description: C(progressTimeout) in seconds.
+        description: C(progressTimeout) in seconds, at least 1.
         type: int
       network:
-        description: C(network), the name of a NetworkAttachmentDefinition dedicated to migrations.
+        description: C(network), the name of a NetworkAttachmentDefinition dedicated to migrations (a DNS-1123 subdomain).
         type: str
   eviction_strategy:
     description: C(spec.evictionStrategy), the cluster default for VMs that set none.
@@ -90,7 +94,9 @@ options:
   feature_gates:
     description:
       - C(spec.featureGates) entries to set, as a map of gate name to boolean. Other gates are kept.
-      - The gate C(enableCommonBootImageImport) is refused; HCO 1.16 ignores it. Use O(enable_common_boot_image_import).
+      - Values must be YAML booleans; a quoted V("false") is refused, as it would otherwise switch the gate on.
+      - The gate C(enableCommonBootImageImport) is refused before any request; HCO 1.16 ignores it. Use
+        O(enable_common_boot_image_import).
     type: dict
   enable_common_boot_image_import:
     description:
@@ -166,9 +172,11 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, HCO_API, STORAGE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_spec import (
     CDI_CONFIG_NAME,
+    DEPRECATED_BOOT_IMAGE_GATE,
     check,
     effect_missing,
     filesystem_vm_volumes,
@@ -176,9 +184,21 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hyperconverged_sp
     observed_effect,
     settled,
     spec_patch,
+    valid_overhead,
     wanted_spec,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    boolean_values,
+    check_text,
+    count,
+    describe_name,
+    dns_label,
+    dns_subdomain,
+    each_key,
+    each_value,
+    quantity,
+)
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", default="kubevirt-hyperconverged"),
@@ -207,7 +227,44 @@ ARGUMENT_SPEC = dict(
 )
 
 
+check_overhead = check_text(valid_overhead, "is not a decimal string in [0, 1) with at most 3 decimals", "Give a value such as \"0.08\".")
+
+
+def check_overhead_value(value):
+    """A per-class overhead; YAML gives an unquoted 0.08 as a number, which is taken as its text."""
+    check_overhead(value if isinstance(value, bool) else str(value))
+
+
+OPTION_RULES = (
+    ("name", dns_subdomain("HyperConverged")),
+    ("namespace", dns_label("Namespace")),
+    ("scratch_space_storage_class", dns_subdomain("StorageClass")),
+    ("vm_state_storage_class", dns_subdomain("StorageClass")),
+    ("filesystem_overhead.global", check_overhead),
+    ("filesystem_overhead.storage_class", each_key(dns_subdomain("StorageClass"))),
+    ("filesystem_overhead.storage_class", each_value(check_overhead_value)),
+    ("live_migration.parallel_migrations_per_cluster", count(minimum=1)),
+    ("live_migration.parallel_outbound_migrations_per_node", count(minimum=1)),
+    ("live_migration.bandwidth_per_migration", quantity(example="64Mi")),
+    ("live_migration.completion_timeout_per_gib", count(minimum=1)),
+    ("live_migration.progress_timeout", count(minimum=1)),
+    ("live_migration.network", dns_subdomain("NetworkAttachmentDefinition")),
+    ("feature_gates", each_key(check_text(bool, "is empty", "Name the feature gate."))),
+    ("feature_gates", boolean_values("feature gate")),
+    ("feature_gates", each_key(check_text(
+        lambda gate: gate != DEPRECATED_BOOT_IMAGE_GATE,
+        "is deprecated and ignored since HCO 1.16",
+        "Set enable_common_boot_image_import (spec.enableCommonBootImageImport) instead.",
+    ))),
+)
+
+
 class HyperConvergedModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "HyperConverged {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def execute_module(self):
         name, namespace = self.params["name"], self.params["namespace"]
         subject = "HyperConverged {0}/{1}".format(namespace, name)
@@ -215,7 +272,8 @@ class HyperConvergedModule(OcpVirtModule):
         if hco is None:
             raise NotFound(subject, "is OpenShift Virtualization installed and its HyperConverged CR created?")
         spec = wanted_spec(self.params)
-        errors, warnings = check(spec, *self._storage_facts(spec), allow_unsafe_vm_state_class=self.params["allow_unsafe_vm_state_class"])
+        facts = self._storage_facts(spec)
+        errors, warnings = check(self._checkable(spec, facts[0]), *facts, allow_unsafe_vm_state_class=self.params["allow_unsafe_vm_state_class"])
         if errors:
             raise Refusal(subject, "; ".join(errors), "Fix the options (or create the missing classes) and run again.")
         for warning in warnings:
@@ -234,6 +292,18 @@ class HyperConvergedModule(OcpVirtModule):
             hco = self.waiter().until("{0} to finish reconciling".format(subject), lambda: self._settled(name, namespace))
             self.result["observed"] = self._verify_effect(spec)
         self.result["conditions"] = ((hco or {}).get("status") or {}).get("conditions") or []
+
+    def _checkable(self, spec, classes_by_name):
+        """The spec to check; in check mode without the classes an earlier task would create (warned)."""
+        if not self.check_mode:
+            return spec
+        checkable = dict(spec)
+        for field in ("scratchSpaceStorageClass", "vmStateStorageClass"):
+            name = spec.get(field)
+            if name and name not in classes_by_name:
+                self.warn(would_exist_warning("StorageClass {0} ({1})".format(name, field), "the volume modes its StorageProfile offers"))
+                del checkable[field]
+        return checkable
 
     def _storage_facts(self, spec):
         """StorageClasses, their profiles and the Filesystem VM volume count, read only when the spec needs them."""

@@ -50,16 +50,17 @@ options:
       - StorageClass for a new claim. Default - discover a Portworx class that gives a plain claim
         O(access_mode) with Filesystem volumes and that keeps at least 2 replicas (any replication
         with O(allow_single_replica=true)); sharedv4 classes first, then the most replicas.
-      - For an existing claim it must be the claim's class, or omitted.
+      - For an existing claim it must be the claim's class, or omitted. A DNS-1123 subdomain; an empty name is refused.
     type: str
   pvc_name:
     description:
-      - Name of the registry claim in C(openshift-image-registry).
+      - Name of the registry claim in C(openshift-image-registry), a DNS-1123 subdomain.
     type: str
     default: registry-storage-pvc
   pvc_size:
     description:
-      - Size of the claim as a Kubernetes quantity. An existing smaller claim is grown to it.
+      - Size of the claim as a Kubernetes quantity, a whole number of bytes of at least 1Mi (for example V(300Gi);
+        V(300GB) is refused, and so is V(300), which would mean 300 bytes). An existing smaller claim is grown to it.
     type: str
     default: 300Gi
   access_mode:
@@ -71,7 +72,7 @@ options:
     default: ReadWriteMany
   replicas:
     description:
-      - Number of registry pods.
+      - Number of registry pods, at least 1.
     type: int
     default: 2
   default_route:
@@ -115,7 +116,7 @@ config:
   type: dict
   contains:
     spec:
-      description: The config spec.
+      description: The config spec; the value of C(httpSecret) is masked.
       type: dict
       sample: {"managementState": "Managed", "replicas": 2, "storage": {"pvc": {"claim": "registry-storage-pvc"}}}
     status:
@@ -207,11 +208,25 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan imp
     plan_claim,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, count, dns_subdomain, quantity
 
 SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
 
 
+OPTION_RULES = (
+    ("storage_class", dns_subdomain("StorageClass")),
+    ("pvc_name", dns_subdomain("PersistentVolumeClaim")),
+    ("pvc_size", quantity(example="300Gi", at_least=MEBIBYTE)),
+    ("replicas", count(minimum=1)),
+)
+
+
 class ImageRegistryModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "configs.imageregistry.operator.openshift.io/cluster"
+
     def __init__(self):
         super(ImageRegistryModule, self).__init__(
             argument_spec=dict(

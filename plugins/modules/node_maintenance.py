@@ -39,7 +39,9 @@ description:
     can follow.
 options:
   node:
-    description: Name of the Node.
+    description:
+      - Name of the Node, a DNS-1123 subdomain of at most 241 characters (the NodeMaintenance is named
+        C(<node>-maintenance), which must fit in 253).
     type: str
     required: true
   state:
@@ -61,7 +63,7 @@ options:
     choices: [auto, node_maintenance, drain]
     default: auto
   max_unavailable:
-    description: How many nodes may be out of service at the same time, this one included.
+    description: How many nodes may be out of service at the same time, this one included; at least 1.
     type: int
     default: 1
   force:
@@ -177,6 +179,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_prefl
     vmi_node,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain
 
 NM_KIND = "NodeMaintenance"
 POLICY_API = "policy/v1"
@@ -185,7 +188,19 @@ VMI_NODE_LABEL = "kubevirt.io/nodeName"
 NM_CSV_PREFIX = "node-maintenance-operator"
 
 
+OPTION_RULES = (
+    # The NodeMaintenance CR is named "<node>-maintenance", so the node name leaves room for the suffix.
+    ("node", dns_subdomain("Node", reserve=len("-maintenance"))),
+    ("max_unavailable", count(minimum=1)),
+)
+
+
 class NodeMaintenance(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "Node {0}".format(describe_name(self.params["node"]))
+
     def __init__(self):
         super(NodeMaintenance, self).__init__(
             argument_spec=dict(

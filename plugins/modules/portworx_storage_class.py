@@ -58,7 +58,8 @@ options:
     choices: [vm_block, vm_file, cdi_scratch, vm_state, migration]
   name:
     description:
-      - Name of the StorageClass. A given name is always used as it is, with no discovery.
+      - Name of the StorageClass, a DNS-1123 subdomain. A given name is always used as it is, with no discovery; an
+        empty name is refused (leave the option out to use the preset's name).
       - When omitted, an existing class that already is the preset is adopted (see O(discover)); otherwise the
         preset's name (see O(preset)) is used.
     type: str
@@ -79,7 +80,8 @@ options:
   parameters:
     description:
       - Extra Portworx StorageClass parameters passed through as strings, for example C(io_profile) or
-        C(priority_io). They override the preset's parameters of the same name; O(repl) overrides C(repl).
+        C(priority_io). Numbers are taken as their text; lists, maps, booleans and null are refused (quote them,
+        for example V("true") or V("vers=3.0,nolock")). They override the preset's parameters of the same name; O(repl) overrides C(repl).
     type: dict
     default: {}
   volume_binding_mode:
@@ -102,6 +104,7 @@ options:
       - Annotations to set on the class, for example C(storageclass.kubevirt.io/is-default-virt-class).
         To choose the default virtualization class use M(ocpvirt.portworx.virt_default_storage_class), which keeps
         exactly one default.
+      - Values must be strings (numbers are taken as their text); lists, maps, booleans and null are refused.
     type: dict
     default: {}
   recreate:
@@ -239,6 +242,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
     in_tree_lookalikes,
     in_tree_warning,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
 
 ARGUMENT_SPEC = dict(
     preset=dict(type="str", required=True, choices=sorted(PRESETS)),
@@ -254,7 +258,23 @@ ARGUMENT_SPEC = dict(
 )
 
 
+OPTION_RULES = (
+    ("name", dns_subdomain("StorageClass")),
+    # Portworx keeps 1, 2 or 3 replicas of a volume.
+    ("repl", count(minimum=1, maximum=3)),
+    ("parameters", string_values("StorageClass parameter")),
+    ("annotations", string_values("annotation")),
+)
+
+
 class PortworxStorageClassModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        if self.params["name"] is None:
+            return "StorageClass of preset {0}".format(self.params["preset"])
+        return "StorageClass {0}".format(describe_name(self.params["name"]))
+
     def execute_module(self):
         params = self.params
         preset = params["preset"]

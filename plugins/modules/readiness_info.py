@@ -30,6 +30,8 @@ options:
   vm_namespaces:
     description:
       - Only read VMs, VMIs and claims in these namespaces. Default all namespaces.
+      - Option values are checked before any request (namespace names, the ranges of the O(capacity) inputs, a
+        quantity for O(capacity.boot_image_footprint), known ids in O(skip_rules)).
     type: list
     elements: str
   capacity:
@@ -38,7 +40,7 @@ options:
     type: dict
     suboptions:
       snapshot_change_rate:
-        description: Share of a disk that changes between two snapshots (0.1 is 10 percent).
+        description: Share of a disk that changes between two snapshots (0.1 is 10 percent), from 0 to 1.
         type: float
         default: 0.1
       snapshots_retained:
@@ -49,7 +51,7 @@ options:
         description: Size of the boot images (a quantity such as C(500Gi)); default the DataSources' PVCs.
         type: str
       pool_usage_limit_percent:
-        description: Pool usage at which C(POOL-USAGE) reports a node.
+        description: Pool usage at which C(POOL-USAGE) reports a node, from 1 to 100.
         type: int
         default: 80
   skip_rules:
@@ -147,17 +149,29 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.render_
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.render_junit import render_junit
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.render_markdown import render_markdown
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.scoring import fails
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_text, count, dns_label, quantity
 
 RENDERERS = {"markdown": render_markdown, "html": render_html}
+
+OPTION_RULES = (
+    ("vm_namespaces[]", dns_label("Namespace")),
+    ("capacity.snapshot_change_rate", count(minimum=0, maximum=1, kind="float")),
+    ("capacity.snapshots_retained", count(minimum=0)),
+    ("capacity.boot_image_footprint", quantity(example="500Gi")),
+    ("capacity.pool_usage_limit_percent", count(minimum=1, maximum=100)),
+    ("skip_rules[]", check_text(lambda rule: rule in RULES, "is not a rule id of the catalogue",
+                                "Use the ids the audit reports, for example STORAGE-CHECKUP.")),
+)
 
 
 class ReadinessInfoModule(OcpVirtModule):
     has_wait_options = False
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "The readiness audit"
 
     def execute_module(self):
-        unknown = sorted(set(self.params["skip_rules"]) - set(RULES))
-        if unknown:
-            raise ModuleFailure("skip_rules names unknown rule ids {0}; known: {1}".format(", ".join(unknown), ", ".join(sorted(RULES))))
         facts = gather(self.cluster, vm_namespaces=self.params["vm_namespaces"])
         report = run_audit(facts, capacity_inputs=self.params["capacity"], skip_rules=self.params["skip_rules"])
         self.result.update(report)

@@ -24,18 +24,21 @@ description:
 options:
   name:
     description:
-      - Name of the StorageClass (and of its StorageProfile).
+      - Name of the StorageClass (and of its StorageProfile), a DNS-1123 subdomain.
+      - In check mode a class that does not exist yet (an earlier task of the run would create it) is planned
+        against with a warning; a real run refuses it.
     type: str
     required: true
   claim_property_sets:
     description:
       - The access and volume modes CDI should use for volumes of this class, in order of preference.
+      - An empty list is refused (it would clear C(spec.claimPropertySets)).
     type: list
     elements: dict
     default: [{access_modes: [ReadWriteMany], volume_mode: Block}]
     suboptions:
       access_modes:
-        description: Access modes of the set.
+        description: Access modes of the set, at least one.
         type: list
         elements: str
         required: true
@@ -105,6 +108,7 @@ retries:
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import would_exist_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import (
@@ -115,6 +119,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_c
     status_reflects,
     unsupported_pairs,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain, non_empty_list
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -132,11 +137,25 @@ ARGUMENT_SPEC = dict(
 )
 
 
+OPTION_RULES = (
+    ("name", dns_subdomain("StorageProfile")),
+    ("claim_property_sets", non_empty_list("an empty list would clear spec.claimPropertySets and leave CDI guessing")),
+    ("claim_property_sets[].access_modes", non_empty_list("a claim property set without access modes gives CDI nothing to use")),
+)
+
+
 class StorageProfileModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageProfile {0}".format(describe_name(self.params["name"]))
+
     def execute_module(self):
         name = self.params["name"]
         wanted = desired_spec(self.params["claim_property_sets"], self.params["clone_strategy"], self.params["data_import_cron_source_format"])
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", name)
+        if storage_class is None and self.check_mode:
+            return self._preview_for_planned_class(name, wanted)
         if storage_class is None:
             raise NotFound("StorageClass {0}".format(name), "CDI keeps a StorageProfile only for an existing class; create the class "
                            "first (for example with ocpvirt.portworx.portworx_storage_class)")
@@ -165,6 +184,15 @@ class StorageProfileModule(OcpVirtModule):
             )
         self.result["spec"] = after_spec
         self.result["status"] = profile.get("status") or {}
+
+    def _preview_for_planned_class(self, name, wanted):
+        """Check mode, class not there yet: CDI would create the profile with the class; show the spec it would get."""
+        self.warn(would_exist_warning("StorageClass {0} (and so its StorageProfile)".format(name),
+                                      "whether the provisioner can give these volume modes"))
+        self.changed()
+        self.set_diff({"spec": {}}, {"spec": wanted})
+        self.result["spec"] = wanted
+        self.result["status"] = {}
 
     def _profile(self, name):
         profile = self.cluster.get(CDI_API, "StorageProfile", name)

@@ -22,7 +22,7 @@ description:
 options:
   name:
     description:
-      - Only report the profile of this StorageClass.
+      - Only report the profile of this StorageClass, a DNS-1123 subdomain (an empty name is refused).
     type: str
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
@@ -93,9 +93,18 @@ not_ready_for_vms:
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_check import profile_summary
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_subdomain
+
+
+OPTION_RULES = (("name", dns_subdomain("StorageProfile")),)
 
 
 class StorageProfileInfoModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageProfile {0}".format(describe_name(self.params["name"]))
+
     has_wait_options = False
 
     def execute_module(self):

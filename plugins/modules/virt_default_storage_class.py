@@ -18,6 +18,9 @@ description:
     and with O(cluster_default=true) exactly one annotated C(storageclass.kubernetes.io/is-default-class=true).
   - Writes in the documented order, every other default is first set to V(false), then the
     target to V(true). A run interrupted between the two writes converges when run again.
+  - When a later write fails after an earlier one succeeded, the failure says which classes were already
+    un-defaulted and which class is the default now (or that none is), with RV(half_done); running the task
+    again finishes the swap.
   - By default refuses a class whose CDI StorageProfile does not list ReadWriteMany, because VM disks on it
     cannot live-migrate, boot sources are not imported automatically and the
     C(CDIDefaultStorageClassDegraded) alert fires.
@@ -33,7 +36,9 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - The StorageClass to make the default for VM disks.
+      - The StorageClass to make the default for VM disks, a DNS-1123 subdomain.
+      - In check mode a class that does not exist yet (an earlier task of the run would create it) is planned
+        against with a warning and its ReadWriteMany check is left to the real run, which refuses a missing class.
     type: str
     required: true
   cluster_default:
@@ -52,6 +57,8 @@ options:
     description:
       - Base URL of the Prometheus API that serves C(/api/v1/alerts), for example
         C(https://thanos-querier-openshift-monitoring.apps.example.com).
+      - Must be an absolute C(http://) or C(https://) URL with a host and without a query or fragment, as the API path
+        is appended to it; other values are refused before any request.
       - Default - C(https://) and the host of the Route C(thanos-querier) in C(openshift-monitoring).
     type: str
 notes:
@@ -144,6 +151,16 @@ firing_alerts:
   type: list
   elements: str
   sample: []
+half_done:
+  description: True when a write failed after earlier writes of the swap had succeeded.
+  returned: when a later write failed
+  type: bool
+undefaulted:
+  description: The classes whose default annotation was already set to V(false) when a later write failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["px-csi-db"]
 retries:
   description: Number of transient API errors that were retried.
   returned: when there were any
@@ -164,12 +181,25 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.cdi_alerts import
     firing,
     route_host,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, plan_default_class
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.check_mode import planned_storage_class, would_exist_warning
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import annotation_patch, defaults_now, plan_default_class
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import base_url, describe_name, dns_subdomain
+
+
+OPTION_RULES = (
+    ("name", dns_subdomain("StorageClass")),
+    ("alerts_url", base_url("https://thanos-querier-openshift-monitoring.apps.example.com")),
+)
 
 
 class VirtDefaultStorageClassModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "StorageClass {0}".format(describe_name(self.params["name"]))
+
     def __init__(self):
         super(VirtDefaultStorageClassModule, self).__init__(
             argument_spec=dict(
@@ -188,12 +218,17 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
         profiles = {}
         if self.cluster.served(CDI_API, "StorageProfile"):
             profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
-        plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], self.params["require_rwx"])
+        require_rwx, planned = self.params["require_rwx"], None
+        if self.check_mode and name not in [sc["metadata"]["name"] for sc in classes]:
+            self.warn(would_exist_warning("StorageClass {0}".format(name), "whether its StorageProfile offers ReadWriteMany"))
+            planned = planned_storage_class(name)
+            classes, require_rwx = classes + [planned], False
+        plan = plan_default_class(classes, profiles, name, self.params["cluster_default"], require_rwx)
         for warning in plan.warnings:
             self.warn(warning)
 
-        for class_name, values in plan.writes:
-            self.cluster.patch(STORAGE_API, "StorageClass", class_name, annotation_patch(values))
+        # A dry-run patch of a class that does not exist yet would answer 404: preview it, do not send it.
+        self._apply([write for write in plan.writes if planned is None or write[0] != name])
         if plan.changes:
             self.changed()
             self.set_diff(plan.state(classes), plan.state(classes, after=True))
@@ -215,6 +250,33 @@ class VirtDefaultStorageClassModule(OcpVirtModule):
                 "CDIDefaultStorageClassDegraded is firing: the default class lacks ReadWriteMany or smart clone "
                 "(a VolumeSnapshotClass for its provisioner, or cloneStrategy csi-clone)."
             )
+
+    def _apply(self, writes):
+        """The annotation writes in order; a failure after the first says what is left half-done."""
+        done = []
+        for class_name, values in writes:
+            try:
+                self.cluster.patch(STORAGE_API, "StorageClass", class_name, annotation_patch(values))
+            except ModuleFailure as failure:
+                if done:
+                    raise self._half_done(failure, done)
+                raise
+            done.append(class_name)
+
+    def _half_done(self, failure, done):
+        """``failure`` plus which classes were already un-defaulted and which class is default now."""
+        try:
+            now = defaults_now(self.cluster.list(STORAGE_API, "StorageClass"))
+            state = "the virt default is now {0}, the cluster default {1}".format(
+                ", ".join(now["virt"]) or "none", ", ".join(now["cluster"]) or "none")
+        except ModuleFailure as unreadable:
+            now = None
+            state = "the current defaults could not be read ({0})".format(unreadable.msg)
+        failure.msg = "{0}. Half done: {1} already un-defaulted; {2}. Run the task again to finish the swap".format(
+            failure.msg, ", ".join(done), state)
+        failure.details.update(half_done=True, undefaulted=list(done), defaults=now)
+        self.changed()
+        return failure
 
     def _alerts(self):
         """The CDI alerts from the monitoring, else derived from the objects; ``alerts_source`` says which."""

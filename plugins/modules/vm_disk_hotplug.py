@@ -27,15 +27,15 @@ description:
   - Waits until the VMI reports the volume C(Ready) in C(status.volumeStatus), or gone for O(state=absent).
 options:
   vm:
-    description: Name of the VirtualMachine.
+    description: Name of the VirtualMachine, a DNS-1123 label.
     type: str
     required: true
   namespace:
-    description: Namespace of the VirtualMachine (and of the claim).
+    description: Namespace of the VirtualMachine (and of the claim), a DNS-1123 label.
     type: str
     required: true
   name:
-    description: Name of the disk and of its volume in the VM.
+    description: Name of the disk and of its volume in the VM, a DNS-1123 label.
     type: str
     required: true
   state:
@@ -46,17 +46,18 @@ options:
     default: present
   claim_name:
     description:
-      - An existing PVC or DataVolume in O(namespace) to attach.
+      - An existing PVC or DataVolume in O(namespace) to attach, a DNS-1123 subdomain.
       - Mutually exclusive with O(size).
     type: str
   size:
     description:
-      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi).
+      - Size of a new blank DataVolume named C(<vm>-<name>), for example V(20Gi). A Kubernetes quantity, a whole
+        number of bytes of at least 1Mi; V(abc), V(-1Gi), V(0), V(10GB) and V(20) (20 bytes) are refused before anything is written.
     type: str
   storage_class:
     description:
       - StorageClass of the new DataVolume. Defaults to the default virtualization class, else the
-        cluster default class.
+        cluster default class. A DNS-1123 subdomain.
     type: str
   access_mode:
     description: Access mode of the new DataVolume; V(ReadWriteOnce) requires O(allow_rwo=true).
@@ -76,7 +77,7 @@ options:
     choices: [scsi, virtio, sata]
     default: scsi
   serial:
-    description: Serial number shown to the guest, to find the disk inside it.
+    description: Serial number shown to the guest, to find the disk inside it; not empty.
     type: str
   shareable:
     description: Mark the disk shareable between VMs.
@@ -189,9 +190,27 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan impo
     volume_detached,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, check_text, describe_name, dns_label, dns_subdomain, quantity
+
+
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("vm", dns_label("VirtualMachine")),
+    # The disk name is also the volume name in the VM spec and the suffix of the DataVolume "<vm>-<name>".
+    ("name", dns_label("disk")),
+    ("claim_name", dns_subdomain("PersistentVolumeClaim")),
+    ("size", quantity(example="10Gi", at_least=MEBIBYTE)),
+    ("storage_class", dns_subdomain("StorageClass")),
+    ("serial", check_text(lambda text: bool(text.strip()), "is empty", "Give a serial number or leave the option out.")),
+)
 
 
 class VmDiskHotplug(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "VirtualMachine {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["vm"]))
+
     def __init__(self):
         super(VmDiskHotplug, self).__init__(
             argument_spec=dict(

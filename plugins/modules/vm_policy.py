@@ -28,11 +28,11 @@ description:
   - Supports check mode (server-side dry run, nothing is written) and diff.
 options:
   namespaces:
-    description: Only fix VMs in these namespaces. Default all namespaces.
+    description: Only fix VMs in these namespaces (DNS-1123 labels, checked before any request). Default all namespaces.
     type: list
     elements: str
   label_selector:
-    description: Only fix VMs with these labels, for example C(fleet=legacy).
+    description: Only fix VMs with these labels, in label selector syntax (checked before any request), for example C(fleet=legacy).
     type: str
   rules:
     description: The rules to enforce.
@@ -89,12 +89,23 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.gather 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.rules_fleet import fleet_policy
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.vm_fixes import fix_template, fix_vm_spec
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.vm_index import FleetIndex
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_label, label_selector
 
 TEMPLATE_API = "template.openshift.io/v1"
 
 
+OPTION_RULES = (
+    ("namespaces[]", dns_label("Namespace")),
+    ("label_selector", label_selector()),
+)
+
+
 class VmPolicyModule(OcpVirtModule):
     has_wait_options = False
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "The VM policy fix"
 
     def execute_module(self):
         rules = set(self.params["rules"])

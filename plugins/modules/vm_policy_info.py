@@ -26,11 +26,11 @@ description:
   - Reads only (paginated lists); never changes anything.
 options:
   namespaces:
-    description: Only audit VMs in these namespaces. Default all namespaces.
+    description: Only audit VMs in these namespaces (DNS-1123 labels, checked before any request). Default all namespaces.
     type: list
     elements: str
   label_selector:
-    description: Only audit VMs with these labels, for example C(app=db).
+    description: Only audit VMs with these labels, in label selector syntax (checked before any request), for example C(app=db).
     type: str
   include_templates:
     description: Also audit the VirtualMachine objects of OpenShift Templates.
@@ -94,10 +94,21 @@ audited:
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.fleet_report import fleet_report
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.gather import FLEET_KEYS, gather
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_label, label_selector
+
+
+OPTION_RULES = (
+    ("namespaces[]", dns_label("Namespace")),
+    ("label_selector", label_selector()),
+)
 
 
 class VmPolicyInfoModule(OcpVirtModule):
     has_wait_options = False
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "The VM policy audit"
 
     def execute_module(self):
         keys = FLEET_KEYS if self.params["include_templates"] else tuple(k for k in FLEET_KEYS if k != "templates")

@@ -21,23 +21,28 @@ description:
   - A size equal to the current request is no change; a resize started earlier is then only
     waited for.
   - The guest filesystem of a VM disk is not grown by this module; RV(action_required) says so.
+  - When the resize fails, the failure names the claim's C(ControllerResizeError) or C(NodeResizeError)
+    condition message (the driver's reason, for example a full storage pool) and its most recent Warning
+    events. A resize that Kubernetes marks infeasible (C(ControllerResizeInfeasible), C(NodeResizeInfeasible))
+    fails at once instead of waiting for O(wait_timeout).
+  - Option values are checked before any request; see the option descriptions.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
 options:
   name:
     description:
-      - Name of the PersistentVolumeClaim to grow.
+      - Name of the PersistentVolumeClaim to grow, a DNS-1123 subdomain.
       - Mutually exclusive with O(vm) and O(disk).
     type: str
   namespace:
     description:
-      - Namespace of the claim or of the VirtualMachine.
+      - Namespace of the claim or of the VirtualMachine, a DNS-1123 label.
     type: str
     required: true
   vm:
     description:
-      - Name of the VirtualMachine whose disk to grow. Requires O(disk).
+      - Name of the VirtualMachine whose disk to grow, a DNS-1123 label. Requires O(disk).
     type: str
   disk:
     description:
@@ -46,7 +51,9 @@ options:
     type: str
   size:
     description:
-      - The new absolute size as a Kubernetes quantity, for example V(20Gi).
+      - The new absolute size as a Kubernetes quantity, for example V(20Gi). It must be a whole number of bytes of
+        at least 1Mi, with a suffix V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused, and so is
+        V(20), which would mean 20 bytes.
     type: str
     required: true
 notes:
@@ -117,7 +124,7 @@ claim:
       type: str
       sample: Bound
     conditions:
-      description: Resize conditions still present (C(Resizing), C(FileSystemResizePending)).
+      description: Resize conditions still present (C(Resizing), C(FileSystemResizePending), C(ControllerResizeError), C(NodeResizeError)).
       type: list
       elements: dict
       sample: []
@@ -132,6 +139,17 @@ action_required:
   returned: success
   type: str
   sample: Grow the partition and filesystem inside the guest operating system to use the new space.
+warning_events:
+  description: The claim's most recent Warning events, each as C(reason) and message, newest first.
+  returned: when the resize failed or timed out
+  type: list
+  elements: str
+  sample: ["VolumeResizeFailed: resize volume failed: rpc error: code = Internal desc = pool has not enough free space"]
+claim_conditions:
+  description: The claim's resize conditions when the resize failed and will not be retried.
+  returned: when the resize is infeasible
+  type: list
+  elements: dict
 retries:
   description: Number of transient API errors that were retried.
   returned: when there were any
@@ -148,13 +166,31 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     follow_up,
     plan_expansion,
     storage_class_name,
+    warning_events,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, describe_name, dns_label, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
 
 
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("name", dns_subdomain("PersistentVolumeClaim")),
+    ("vm", dns_label("VirtualMachine")),
+    ("disk", dns_label("disk")),
+    ("size", quantity(example="20Gi", at_least=MEBIBYTE)),
+)
+
+
 class VolumeExpandModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        if self.params["vm"] is not None:
+            return "VirtualMachine {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["vm"]))
+        return "PersistentVolumeClaim {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def __init__(self):
         super(VolumeExpandModule, self).__init__(
             argument_spec=dict(
@@ -195,12 +231,28 @@ class VolumeExpandModule(OcpVirtModule):
             self.set_diff({"request": plan.old_request}, {"request": size})
             current = written or pvc
         if self.wait_enabled:
-            current = self.waiter().until(
-                "{0} to reach {1}".format(claim_subject(pvc), size),
-                lambda: self._progress(claim, namespace, size),
-            )
+            try:
+                current = self.waiter().until(
+                    "{0} to reach {1}".format(claim_subject(pvc), size),
+                    lambda: self._progress(claim, namespace, size),
+                )
+            except ModuleFailure as failure:
+                raise self._with_warning_events(failure, claim, namespace)
         self.result["claim"] = plan.facts(current)
         self.result["action_required"] = follow_up(current, vm_disk=vm_disk is not None)
+
+    def _with_warning_events(self, failure, claim, namespace):
+        """The failure with the claim's recent Warning events (the resizer's own words) added."""
+        try:
+            events = self.cluster.list("v1", "Event", namespace=namespace,
+                                       field_selector="involvedObject.kind=PersistentVolumeClaim,involvedObject.name={0}".format(claim))
+        except ModuleFailure as unreadable:
+            self.warn("Could not read the events of the claim: {0}".format(unreadable.msg))
+            return failure
+        recent = warning_events(events)
+        failure.details["warning_events"] = recent
+        failure.msg = "{0}; recent Warning events: {1}".format(failure.msg, " | ".join(recent) if recent else "none")
+        return failure
 
     def _progress(self, claim, namespace, size):
         pvc = self.cluster.get("v1", "PersistentVolumeClaim", claim, namespace)

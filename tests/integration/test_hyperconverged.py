@@ -100,8 +100,8 @@ def test_check_mode_writes_nothing(sim, run_playbook):
     ({"vm_state_storage_class": "block-only"}, "neither RWX nor RWO Filesystem"),
     ({"vm_state_storage_class": "missing"}, "vmStateStorageClass missing: no such StorageClass"),
     ({"filesystem_overhead": {"global": "1"}}, "not a decimal string in [0, 1)"),
-    ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "filesystemOverhead.storageClass.px-cdi-scratch"),
-    ({"live_migration": {"bandwidth_per_migration": "fast"}}, "not a quantity"),
+    ({"filesystem_overhead": {"storage_class": {"px-cdi-scratch": "abc"}}}, "has px-cdi-scratch: 'abc', which is not a decimal string"),
+    ({"live_migration": {"bandwidth_per_migration": "fast"}}, "is not a Kubernetes quantity"),
     # px-rwx-file-kubvirt reclaims Delete: VM state would go with its claim (seed 000: repl >= 2, Retain).
     ({"vm_state_storage_class": "px-rwx-file-kubvirt"}, "breaks the VM state rule: reclaimPolicy Delete"),
     ({"feature_gates": {"enableCommonBootImageImport": True}}, "deprecated and ignored since HCO 1.16"),

@@ -175,3 +175,12 @@ def test_a_missing_storage_class_is_not_found_and_writes_nothing(sim, run_playbo
     assert run.last["reason"] == "NotFound" and run.last["status"] == 404
     assert run.last["msg"].startswith("StorageClass nope not found")
     assert run.writes == 0 and claim(sim) is None and config(sim)["spec"] == before
+
+
+def test_registry_http_secret_stays_out_of_results_diffs_and_verbose_output(sim, run_playbook):
+    secret = config(sim)["spec"]["httpSecret"]
+    assert secret
+    run = run_playbook([task()], diff=True)
+    assert run.ok, run
+    assert run.last["config"]["spec"]["httpSecret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert secret not in run.stdout and secret not in run.stderr

@@ -147,8 +147,8 @@ def test_check_mode_creates_nothing(sim, run_playbook):
 
 
 @pytest.mark.parametrize("options, words", [
-    ({"preset": "vm_block", "repl": 4}, "repl must be 1, 2 or 3"),
-    ({"preset": "vm_block", "repl": 0}, "repl must be 1, 2 or 3"),
+    ({"preset": "vm_block", "repl": 4}, "repl = 4 must be between 1 and 3"),
+    ({"preset": "vm_block", "repl": 0}, "repl = 0 must be between 1 and 3"),
     ({"preset": "vm_state", "repl": 1}, "repl >= 2"),
     ({"preset": "vm_state", "reclaim_policy": "Delete"}, "reclaimPolicy Retain"),
     ({"preset": "cdi_scratch", "name": "scratch2", "parameters": {"sharedv4": "false"}}, "must give Filesystem"),

@@ -118,3 +118,14 @@ def test_info_sees_a_profile_fixed_by_the_module(sim, run_playbook):
     fixed = run_playbook([task(name="px-csi-db"), info(name="px-csi-db")])
     assert fixed.ok, fixed
     assert fixed.last["storage_profiles"][0]["ready_for_vms"] is True
+
+
+def test_check_mode_plans_for_a_class_an_earlier_task_would_create(sim, run_playbook):
+    run = run_playbook([task(name="not-created-yet")], check=True, diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is True and run.writes == 0
+    assert result["diff"]["after"]["spec"]["claimPropertySets"] == RWX_BLOCK
+    assert any("StorageClass not-created-yet" in w and "would exist" in w for w in result["warnings"])
+    real = run_playbook([task(name="not-created-yet")])
+    assert not real.ok and real.last["reason"] == "NotFound" and real.last["status"] == 404 and real.writes == 0

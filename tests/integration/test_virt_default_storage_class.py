@@ -111,7 +111,9 @@ def test_degraded_default_is_reported_when_rwx_not_required(sim, run_playbook):
 @pytest.mark.parametrize("code", [500, 429])
 def test_transient_errors_are_retried(sim, run_playbook, code):
     sim.add_fault(verb="patch", resource="storageclasses", code=code, count=1)
-    run = run_playbook([task(name="px-csi-replicated")])
+    # alerts_url: the alerts are readable, so the injected fault is the only transient error (the seeded Route's
+    # host does not resolve here, and each failed read of it would be retried too).
+    run = run_playbook([task(name="px-csi-replicated", alerts_url=sim.url)])
     assert run.ok, run
     assert run.last["retries"] == 1
     assert defaults(sim) == ["px-csi-replicated"]
@@ -145,3 +147,33 @@ def test_the_service_proxy_answers_401_so_the_alerts_are_derived(sim, run_playbo
     assert run.ok, run
     assert run.last["alerts_source"].startswith("derived from") and "401" in run.last["alerts_source"], run.last["alerts_source"]
     assert "CDIDefaultStorageClassDegraded" in run.last["firing_alerts"]
+
+
+def test_failed_second_write_names_the_half_done_state_and_the_rerun_converges(sim, run_playbook):
+    # Every attempt at the target's patch answers 500: the old default is already un-defaulted.
+    sim.add_fault(verb="patch", resource="storageclasses", name="px-csi-replicated", code=500, count=6)
+    run = run_playbook([task(name="px-csi-replicated")])
+    assert not run.ok
+    result = run.last
+    assert result["half_done"] is True and result["undefaulted"] == [SEEDED_DEFAULT]
+    assert result["defaults"] == {"virt": [], "cluster": []}
+    assert "HTTP 500" in result["msg"] and "already un-defaulted" in result["msg"]
+    assert "the virt default is now none" in result["msg"] and "\n" not in result["msg"]
+    assert defaults(sim) == []
+
+    sim.clear_faults()
+    again = run_playbook([task(name="px-csi-replicated")])
+    assert again.ok, again
+    assert again.writes == 1 and defaults(sim) == ["px-csi-replicated"]
+
+
+def test_check_mode_plans_for_a_class_an_earlier_task_would_create(sim, run_playbook):
+    run = run_playbook([task(name="not-created-yet")], check=True, diff=True)
+    assert run.ok, run
+    result = run.last
+    assert result["changed"] is True and run.writes == 0
+    assert result["diff"]["after"]["virt"] == ["not-created-yet"]
+    assert any("StorageClass not-created-yet" in w and "would exist" in w for w in result["warnings"])
+    # only the old default's dry-run patch was sent; the missing class's would answer 404
+    assert sim.requests()["dry_run_writes"] == 1
+    assert defaults(sim) == [SEEDED_DEFAULT]

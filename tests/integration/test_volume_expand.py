@@ -51,15 +51,18 @@ def test_vm_disk_grows_and_second_run_changes_nothing(sim, run_playbook):
     assert again.changed == 0 and again.writes == 0
 
 
-def test_unused_filesystem_claim_reports_the_pending_filesystem_resize(sim, run_playbook):
+def test_unused_portworx_filesystem_claim_grows_without_a_pod(sim, run_playbook):
+    # Portworx's ControllerExpandVolume answers NodeExpansionRequired=false (libopenstorage/openstorage
+    # csi/controller.go), so a px-csi-db Filesystem claim that no pod mounts reaches the new capacity with no
+    # FileSystemResizePending step and nothing left for the user to do.
     create_claim(sim, "data")
     run = run_playbook([task(name="data", namespace=NS, size="20Gi")])
     assert run.ok, run
     result = run.last
-    assert [c["type"] for c in result["claim"]["conditions"]] == ["FileSystemResizePending"]
-    assert "start the workload" in result["action_required"]
-    assert pvc(sim, "data")["status"]["capacity"]["storage"] == "10Gi"
-    # an equal size is no change, even while the filesystem half is pending
+    assert result["changed"] is True
+    assert result["claim"]["conditions"] == [] and result["claim"]["capacity"] == "20Gi"
+    assert result["action_required"] is None
+    assert pvc(sim, "data")["status"]["capacity"]["storage"] == "20Gi"
     again = run_playbook([task(name="data", namespace=NS, size="20Gi")])
     assert again.ok and again.changed == 0 and again.writes == 0
 
@@ -120,3 +123,20 @@ def test_a_missing_vm_or_claim_is_not_found_like_in_every_module(sim, run_playbo
     assert run.last["reason"] == "NotFound" and run.last["status"] == 404
     assert run.last["msg"].startswith(subject + " not found")
     assert run.writes == 0
+
+
+def test_failed_resize_reports_the_driver_error_and_the_claims_warning_events(sim, run_playbook):
+    sim.add_fault(operator="pvc-resize-fail", target="{0}/{1}".format(NS, VM_DISK))
+    # The external-resizer records its error as a Warning event on the claim; the simulator does not
+    # emit events, so the test records one as the resizer would (reason VolumeResizeFailed).
+    sim.client().resources.get(api_version="v1", kind="Event").create(namespace=NS, body={
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "resize-failed", "namespace": NS},
+        "involvedObject": {"kind": "PersistentVolumeClaim", "name": VM_DISK, "namespace": NS},
+        "type": "Warning", "reason": "VolumeResizeFailed", "message": "resize volume failed: pool has not enough free space"})
+    run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")])
+    assert not run.ok
+    result = run.last
+    assert "ControllerResizeError" in result["msg"] and "pool has not enough free space" in result["msg"]
+    assert "conditions none" not in result["msg"]
+    assert result["warning_events"] == ["VolumeResizeFailed: resize volume failed: pool has not enough free space"]
+    assert "\n" not in result["msg"]

@@ -230,3 +230,29 @@ def test_warning_texts_accept_plain_values():
 
     assert warning_texts({"Warning": "not quoted"}) == ["not quoted"]
     assert warning_texts(None) == []
+
+
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_an_empty_name_is_refused_instead_of_listing(resource, name):
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+
+    cluster = client(resource)
+    calls = [
+        lambda: cluster.get("storage.k8s.io/v1", "StorageClass", name),
+        lambda: cluster.patch("storage.k8s.io/v1", "StorageClass", name, {"metadata": {}}),
+        lambda: cluster.delete("storage.k8s.io/v1", "StorageClass", name),
+        lambda: cluster.update("storage.k8s.io/v1", "StorageClass", name, lambda obj: True),
+        lambda: cluster.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name}}),
+        lambda: cluster.replace({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name}}),
+    ]
+    for call in calls:
+        with pytest.raises(Refusal) as refused:
+            call()
+        assert "needs a non-empty name" in refused.value.msg
+    assert resource.calls == []
+
+
+def test_a_generated_name_needs_no_name(resource):
+    created = client(resource).create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                       "metadata": {"name": None, "generateName": "px-"}})
+    assert created["metadata"]["generateName"] == "px-"

@@ -66,3 +66,15 @@ def test_missing_class_is_not_found():
         plan_default_class([sc("px-csi-db")], PROFILES, "nope")
     assert missing.value.status == 404 and missing.value.reason == "NotFound"
     assert missing.value.msg.startswith("StorageClass nope not found") and "px-csi-db" in missing.value.msg
+
+
+def test_defaults_now_lists_the_annotated_classes_per_kind():
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.default_class import defaults_now
+
+    classes = [
+        {"metadata": {"name": "a", "annotations": {"storageclass.kubevirt.io/is-default-virt-class": "true"}}},
+        {"metadata": {"name": "b", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}},
+        {"metadata": {"name": "c", "annotations": {"storageclass.kubevirt.io/is-default-virt-class": "false"}}},
+    ]
+    assert defaults_now(classes) == {"virt": ["a"], "cluster": ["b"]}
+    assert defaults_now([]) == {"virt": [], "cluster": []}

@@ -94,3 +94,38 @@ def test_facts_report_old_and_new():
     facts = plan.facts(pvc(request="20Gi", capacity="20Gi"))
     assert facts["old_request"] == "10Gi" and facts["request"] == "20Gi" and facts["capacity"] == "20Gi"
     assert facts["conditions"] == []
+
+
+POOL_FULL = "resize volume failed: rpc error: code = Internal desc = pool has not enough free space"
+
+
+def failed_resize(infeasible):
+    claim = pvc(request="20Gi", capacity="10Gi",
+                conditions=[{"type": "ControllerResizeError", "status": "True", "reason": "", "message": POOL_FULL}])
+    claim["status"]["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible" if infeasible else "ControllerResizeInProgress"}
+    return claim
+
+
+def test_a_resize_error_is_named_in_the_wait_state():
+    done, state = expansion.expansion_progress(failed_resize(infeasible=False), "20Gi", in_use=True)
+    assert not done
+    assert "ControllerResizeError: " + POOL_FULL in state and "conditions none" not in state
+
+
+def test_an_infeasible_resize_fails_at_once_with_the_driver_message():
+    with pytest.raises(expansion.ModuleFailure) as failed:
+        expansion.expansion_progress(failed_resize(infeasible=True), "20Gi", in_use=True)
+    assert failed.value.reason == "ControllerResizeInfeasible"
+    assert POOL_FULL in failed.value.msg and "PersistentVolumeClaim vms/data" in failed.value.msg
+    assert failed.value.details["claim_conditions"][0]["type"] == "ControllerResizeError"
+
+
+def test_warning_events_newest_first_normal_events_left_out():
+    events = [
+        {"type": "Warning", "reason": "VolumeResizeFailed", "message": "old", "lastTimestamp": "2026-12-02T06:00:00Z"},
+        {"type": "Normal", "reason": "Resizing", "message": "started", "lastTimestamp": "2026-12-02T06:05:00Z"},
+        {"type": "Warning", "reason": "VolumeResizeFailed", "message": "new\nline", "lastTimestamp": "2026-12-02T06:10:00Z"},
+    ]
+    assert expansion.warning_events(events) == ["VolumeResizeFailed: new line", "VolumeResizeFailed: old"]
+    assert expansion.warning_events(events, limit=1) == ["VolumeResizeFailed: new line"]
+    assert expansion.warning_events([]) == []
