@@ -24,7 +24,8 @@ UnschedulableAndUnresolvable plug-in (taints, affinity, unschedulable) count as 
 not helpful for scheduling" and nodes short of resources as "No preemption victims found for
 incoming pod" (``framework/preemption/preemption.go``; the simulated cluster has no lower
 priority pods to evict). Scoring picks the node with the least requested resources
-(``noderesources/least_allocated.go``), ties broken by name, so placement is deterministic.
+(``noderesources/least_allocated.go``, on the non-zero requests of
+``GetNonzeroRequests``, which spreads pods without requests), ties broken by name, so placement is deterministic.
 Not modelled: pod (anti-)affinity, topology spread, ports, volume limits, priorities.
 """
 from __future__ import annotations
@@ -62,6 +63,18 @@ def pod_requests(pod: Dict[str, Any]) -> Dict[str, Fraction]:
     for container in spec.get("initContainers") or []:
         for resource in total:
             total[resource] = max(total[resource], quantity(dig(container, "resources", "requests", resource) or 0))
+    return total
+
+
+def nonzero_requests(pod: Dict[str, Any]) -> Dict[str, Fraction]:
+    """What scoring counts: a container without a cpu / memory request counts 100m / 200Mi
+    (``pkg/scheduler/util/pod_resources.go`` ``GetNonzeroRequests``)."""
+    total = {"cpu": Fraction(0), "memory": Fraction(0)}
+    defaults = {"cpu": Fraction(1, 10), "memory": Fraction(200 * 1024 * 1024)}
+    for container in dig(pod, "spec", "containers") or []:
+        for resource in total:
+            value = quantity(dig(container, "resources", "requests", resource) or 0)
+            total[resource] += value or defaults[resource]
     return total
 
 
@@ -159,13 +172,14 @@ def filter_node(pod: Dict[str, Any], node: Dict[str, Any], requested: Dict[str, 
 
 
 def _score(node: Dict[str, Any], requested: Dict[str, Fraction], wanted: Dict[str, Fraction]) -> Fraction:
-    """Least-allocated: the mean free fraction of cpu and memory after placing the pod."""
+    """Least-allocated over non-zero requests: the mean free fraction of cpu and memory after
+    placing the pod."""
     allocatable = dig(node, "status", "allocatable") or {}
     score = Fraction(0)
     for resource in ("cpu", "memory"):
         capacity = quantity(allocatable.get(resource) or 0)
         if capacity:
-            score += (capacity - requested.get(resource, 0) - wanted[resource]) / capacity
+            score += (capacity - requested.get("nonzero-" + resource, 0) - wanted[resource]) / capacity
     return score / 2
 
 
@@ -184,7 +198,7 @@ def choose_node(pod: Dict[str, Any], nodes: List[Dict[str, Any]],
         return None, "no nodes available to schedule pods"
     reasons: Dict[str, int] = {}
     feasible: List[Tuple[Fraction, str]] = []
-    wanted = pod_requests(pod)
+    wanted = nonzero_requests(pod)
     for node in nodes:
         name = node["metadata"]["name"]
         used = requested.get(name, {})

@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ..controller import Controller, watches
 from ..errors import ApiError
 from ..util import dig, now_rfc3339
-from ._scheduling import choose_node, pod_requests
+from ._scheduling import choose_node, nonzero_requests, pod_requests
 from ._workloads import POD_KEY, managed_elsewhere, record_event
 
 TALLY = "scheduler-requests"
@@ -35,7 +35,9 @@ def requested_on_node(pod: Dict[str, Any]) -> Iterable[Tuple[str, int]]:
     if not node or dig(pod, "status", "phase") in ("Succeeded", "Failed"):
         return ()
     requests = pod_requests(pod)
+    scored = nonzero_requests(pod)
     return ((f"{node}\0cpu", int(requests["cpu"] * 1000)), (f"{node}\0memory", int(requests["memory"])),
+            (f"{node}\0nonzero-cpu", int(scored["cpu"] * 1000)), (f"{node}\0nonzero-memory", int(scored["memory"])),
             (f"{node}\0pods", 1))
 
 
@@ -90,7 +92,7 @@ class Scheduler(Controller):
         result: Dict[str, Dict[str, Fraction]] = {}
         for group, amount in self.store.tally(POD_KEY, TALLY).items():
             node, resource = group.split("\0")
-            value = Fraction(amount, 1000) if resource == "cpu" else Fraction(amount)
+            value = Fraction(amount, 1000) if resource.endswith("cpu") else Fraction(amount)
             result.setdefault(node, {})[resource] = value
         return result
 
