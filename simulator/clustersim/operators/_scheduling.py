@@ -18,7 +18,7 @@ Filters run in the default profile's order and a node is refused by the first th
   "Insufficient memory", "Too many pods".
 
 The unschedulable message is ``schedule_one.go`` / ``framework/types.go`` ``FitError.Error``:
-``0/N nodes are available: <count> <reason>, ...`` (reasons sorted), then the preemption
+``0/N nodes are available: <count> <reason>, ...`` (the "<count> <reason>" strings sorted), then the preemption
 post-filter's ``preemption: 0/N nodes are available: ...`` where nodes refused by an
 UnschedulableAndUnresolvable plug-in (taints, affinity, unschedulable) count as "Preemption is
 not helpful for scheduling" and nodes short of resources as "No preemption victims found for
@@ -184,10 +184,10 @@ def _score(node: Dict[str, Any], requested: Dict[str, Fraction], wanted: Dict[st
 
 
 def unschedulable_message(total: int, reasons: Dict[str, int]) -> str:
-    listed = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    listed = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
     victims = sum(count for reason, count in reasons.items() if reason in RESOURCE_REASONS)
     preemption = {NO_VICTIMS: victims, NOT_HELPFUL: total - victims}
-    after = ", ".join(f"{count} {reason}" for reason, count in sorted(preemption.items()) if count)
+    after = ", ".join(sorted(f"{count} {reason}" for reason, count in preemption.items() if count))
     return f"0/{total} nodes are available: {listed}. preemption: 0/{total} nodes are available: {after}."
 
 
