@@ -4,8 +4,9 @@ kubernetes/kubernetes release-1.33, ``pkg/kubelet``:
 
 * a Pending pod bound to an existing node starts ``pod_start`` seconds (default 0.05) after it
   is bound: init containers run to completion first (``initContainerStatuses`` terminated,
-  reason Completed), then every container is running, started and — probes are not simulated —
-  ready; the status (phase, conditions, ``containerStatuses``, ``hostIP``/``hostIPs``,
+  reason Completed), then every container is running, started and ready — with a
+  ``readinessProbe``, ready only after its ``initialDelaySeconds`` (``prober/worker.go``; the
+  probe itself is taken to succeed: nothing executes); the status (phase, conditions, ``containerStatuses``, ``hostIP``/``hostIPs``,
   ``podIP``/``podIPs``, ``startTime``, ``qosClass``) is :mod:`._pod_status`
   (``kubelet_pods.go`` ``generateAPIPodStatus``, ``status/status_manager.go``);
 * what a container does is :mod:`._container_script` (echo lines become its log, ``sleep N``
@@ -144,7 +145,7 @@ class Kubelet(Controller):
         for container in dig(pod, "spec", "containers") or []:
             run = self.run_of(pod, container)
             self.append_log(pod, container, run.output + run.repeat)
-            statuses.append(status_of.container_status(pod, container, {"running": {"startedAt": stamp}}))
+            statuses.append(self.started_status(pod, container, stamp, 0, None))
             self.schedule_exit(pod, container, run, 0)
         ip = status_of.pod_ip(self.node_index(node_name), uid)
         host = status_of.host_ip(node)
@@ -153,6 +154,30 @@ class Kubelet(Controller):
         if init_statuses:
             extra["initContainerStatuses"] = init_statuses
         self.write_status(namespace, name, uid, statuses, extra)
+
+    def started_status(self, pod: Dict[str, Any], container: Dict[str, Any], stamp: str, restarts: int,
+                       last_state: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """A container just started; with a readiness probe it turns ready after the probe's
+        ``initialDelaySeconds`` (the probe itself always succeeds: nothing runs)."""
+        status = status_of.container_status(pod, container, {"running": {"startedAt": stamp}}, restarts, last_state)
+        delay = float(dig(container, "readinessProbe", "initialDelaySeconds") or 0)
+        if container.get("readinessProbe") is not None and delay > 0:
+            status["ready"] = False
+            meta = pod["metadata"]
+            self.cluster.after(delay * self.cluster.duration("container_second", 1.0), self.probe_passed,
+                               meta["namespace"], meta["name"], meta.get("uid"), container.get("name"), restarts)
+        return status
+
+    def probe_passed(self, namespace: str, name: str, uid: str, container_name: str, restarts: int) -> None:
+        pod = self.store.peek(POD_KEY, name, namespace)
+        if pod is None or pod["metadata"].get("uid") != uid or pod["metadata"].get("deletionTimestamp"):
+            return
+        statuses = [dict(s) for s in dig(pod, "status", "containerStatuses") or []]
+        current = next((s for s in statuses if s.get("name") == container_name), None)
+        if current is None or current.get("restartCount") != restarts or "running" not in (current.get("state") or {}):
+            return
+        current["ready"] = True
+        self.write_status(namespace, name, uid, statuses, {})
 
     def append_log(self, pod: Dict[str, Any], container: Dict[str, Any], lines: List[str]) -> None:
         if lines:
@@ -204,8 +229,7 @@ class Kubelet(Controller):
         current = next((s for s in statuses if s.get("name") == container_name), None)
         if spec is None or current is None or current.get("restartCount") != restarts:
             return
-        fresh = status_of.container_status(pod, spec, {"running": {"startedAt": now_rfc3339()}}, restarts,
-                                           current.get("lastState"))
+        fresh = self.started_status(pod, spec, now_rfc3339(), restarts, current.get("lastState"))
         statuses[statuses.index(current)] = fresh
         run = self.run_of(pod, spec)
         self.append_log(pod, spec, run.output + run.repeat)
