@@ -67,15 +67,19 @@ def stop_simulator(directory: Path, env: Dict[str, str]) -> None:
 
 
 def last_failed_task(output: str) -> str:
+    """The last task whose failure was not ignored (ansible prints ``...ignoring`` after it)."""
     task = ""
     failed = ""
+    pending = ""
     for line in output.splitlines():
         match = FAILED_TASK.match(line.strip())
         if match:
-            task = match.group("task")
-        elif line.startswith(("fatal:", "failed:")) and "...ignoring" not in line:
-            failed = task
-    return failed
+            failed, pending, task = failed or pending, "", match.group("task")
+        elif line.startswith(("fatal:", "failed:")):
+            pending = task
+        elif line.strip() == "...ignoring":
+            pending = ""
+    return pending or failed
 
 
 def target_environment(kubeconfig: Path, work: Path) -> Dict[str, str]:
