@@ -92,13 +92,13 @@ def target_environment(kubeconfig: Path, work: Path) -> Dict[str, str]:
     return env
 
 
-def run_target(target: Path, env: Dict[str, str], timeout: float) -> Dict[str, object]:
+def run_target(target: Path, env: Dict[str, str], timeout: float, extra: List[str]) -> Dict[str, object]:
     if (target / "runme.sh").exists():
-        command = ["bash", "runme.sh", "-v"]
+        command = ["bash", "runme.sh", "-v", *extra]
     else:
         playbook = target / "_clustersim_playbook.yml"
         playbook.write_text(f"- hosts: localhost\n  connection: local\n  gather_facts: false\n  roles:\n    - {target.name}\n")
-        command = [str(VENV_BIN / "ansible-playbook"), playbook.name]
+        command = [str(VENV_BIN / "ansible-playbook"), playbook.name, "-v", *extra]
         env = dict(env, ANSIBLE_ROLES_PATH=str(target.parent))
     started = time.monotonic()
     try:
@@ -126,6 +126,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--targets", nargs="*", help="target names (default: all but setup_* / remove_namespace)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per target")
     parser.add_argument("--sim-option", action="append", default=[], help="extra `clustersim start` option, repeatable")
+    parser.add_argument("--ansible-arg", action="append", default=[],
+                        help="extra argument for the targets' ansible commands, e.g. -e=k8s_wait_timeout=120")
     parser.add_argument("--logs", type=Path, help="directory for each target's output")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)
@@ -138,7 +140,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             sim_dir = work / "sim"
             env = start_simulator(sim_dir, ["--vms", "0", *args.sim_option])
             try:
-                result = run_target(target, target_environment(sim_dir / "kubeconfig", work), args.timeout)
+                result = run_target(target, target_environment(sim_dir / "kubeconfig", work), args.timeout,
+                                    args.ansible_arg)
             finally:
                 stop_simulator(sim_dir, env)
                 shutil.rmtree(sim_dir, ignore_errors=True)
