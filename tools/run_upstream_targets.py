@@ -83,8 +83,13 @@ def last_failed_task(output: str) -> str:
 
 
 def target_environment(kubeconfig: Path, work: Path) -> Dict[str, str]:
+    """The CI environment the targets expect: the cluster's kubeconfig also as ``~/.kube/config``
+    (``k8s_full`` copies it), in a scratch ``HOME``."""
+    home = work / "home"
+    (home / ".kube").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kubeconfig, home / ".kube" / "config")
     env = dict(os.environ)
-    env.update(PATH=f"{VENV_BIN}:{env.get('PATH', '')}", KUBECONFIG=str(kubeconfig), K8S_AUTH_KUBECONFIG=str(kubeconfig),
+    env.update(HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}", KUBECONFIG=str(kubeconfig), K8S_AUTH_KUBECONFIG=str(kubeconfig),
                ANSIBLE_COLLECTIONS_PATH=f"{work}:{SITE_COLLECTIONS}", ANSIBLE_PYTHON_INTERPRETER=str(VENV_BIN / "python"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(work / "ansible-tmp"),
                ANSIBLE_HOST_KEY_CHECKING="False")

@@ -11,7 +11,8 @@ KUBECTL = os.environ.get("KUBECTL") or os.path.join(REPO_ROOT, ".venv", "bin", "
 NS = "default"
 
 sim = simulator_fixture(scope="module", workers=2, vms=0,
-                        durations={"container_second": 0.02, "container_backoff": 0.05, "job_backoff": 0.01})
+                        durations={"container_second": 0.02, "container_backoff": 0.05, "job_backoff": 0.01,
+                                   "grace_second": 0.1})
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,14 @@ def test_container_script_convention():
     assert script.container_run({}, "Never", {script.RUN_SECONDS_ANNOTATION: "inf"}, 0.05).runs_for is None
 
 
+def test_pid_1_shells_and_sleeps_ignore_sigterm_entrypoints_do_not():
+    assert script.container_run({"command": ["sleep", "600"]}, "Never", {}, 0.05).ignores_sigterm
+    assert script.container_run({"command": ["/bin/sh", "-c", "while true; do date; sleep 5; done"]}, "Always", {},
+                                0.05).ignores_sigterm
+    assert not script.container_run({"image": "nginx"}, "Always", {}, 0.05).ignores_sigterm
+    assert not script.container_run({"command": ["/usr/bin/kuard"]}, "Always", {}, 0.05).ignores_sigterm
+
+
 def status(state, restarts=0, last=None, ready=None):
     entry = {"name": "c", "state": state, "restartCount": restarts, "lastState": last or {}}
     entry["ready"] = "running" in state if ready is None else ready

@@ -13,6 +13,10 @@ it runs, and its exit code.
 * No command (the image's entrypoint) or an unknown one: a container of a ``restartPolicy:
   Always`` pod runs forever (a server); of a ``Never`` / ``OnFailure`` pod it exits 0 after
   ``container_run`` seconds (a batch step).
+* A shell, ``sleep`` or ``tail`` running as the container's PID 1 has no SIGTERM handler, and
+  the kernel delivers no default-action signal to PID 1 (pid_namespaces(7)), so such a container
+  only stops when the grace period ends in SIGKILL (``ignores_sigterm``); an image's own
+  entrypoint (no command, or another program) is taken to exit on SIGTERM.
 * Pod annotations override: ``clustersim.io/exit-code: "N"`` (every container exits N) and
   ``clustersim.io/run-seconds: "S"`` (every container runs S simulated seconds; ``"inf"``
   forever).
@@ -39,6 +43,7 @@ class ContainerRun:
     period: float = 1.0
     runs_for: Optional[float] = None
     exit_code: int = 0
+    ignores_sigterm: bool = False
 
 
 def _words(statement: str) -> List[str]:
@@ -105,11 +110,13 @@ def container_run(container: Dict[str, Any], restart_policy: str, annotations: D
     elif words[0].rsplit("/", 1)[-1] in SHELLS and "-c" in words[1:]:
         index = words.index("-c")
         run = _interpret(" ".join(words[index + 1:index + 2]))
+        run.ignores_sigterm = True
     else:
         verb = words[0].rsplit("/", 1)[-1]
         known = verb in ("echo", "sleep", "exit", "true", "false", "tail")
         run = _interpret(shlex.join(words)) if known else ContainerRun(
             runs_for=None if restart_policy == "Always" else batch_seconds)
+        run.ignores_sigterm = verb in ("sleep", "tail")
     if EXIT_CODE_ANNOTATION in annotations:
         try:
             run.exit_code = int(annotations[EXIT_CODE_ANNOTATION])

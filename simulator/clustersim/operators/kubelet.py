@@ -18,11 +18,13 @@ kubernetes/kubernetes release-1.33, ``pkg/kubelet``:
   ``MaxContainerBackOff``; scaled by ``container_backoff``, default 10), meanwhile waiting with
   reason ``CrashLoopBackOff``, ``restartCount`` + 1 and ``lastState.terminated``; under
   ``Never`` it stays terminated, and the pod becomes Succeeded (all exited 0) or Failed;
-* graceful deletion (``pod_workers.go``, ``status_manager.go`` ``syncPod``/``canBeDeleted``): a
-  pod with ``deletionTimestamp`` on a node has its containers stopped after
-  min(``deletionGracePeriodSeconds``, ``pod_stop`` — default 0.05 s) and is then removed by
-  the kubelet's final delete (:meth:`Kubelet.finish_termination`); this includes pods whose
-  life another simulated operator plays (launcher, registry, importer pods).
+* graceful deletion (``pod_workers.go``, ``kuberuntime_container.go`` ``killContainer``,
+  ``status_manager.go`` ``canBeDeleted``): a pod with ``deletionTimestamp`` on a node has its
+  containers stopped — after the whole ``deletionGracePeriodSeconds`` (``grace_second`` per
+  second, default 1) when a running container ignores SIGTERM (a shell or ``sleep`` as PID 1,
+  see :mod:`._container_script`), else after min(grace, ``pod_stop`` — default 0.05 s) — and is
+  then removed by the kubelet's final delete (:meth:`Kubelet.finish_termination`); this
+  includes pods whose life another simulated operator plays (launcher, registry, importer pods).
 
 Pods the kubelet does not start: those created already past Pending (KubeVirt's launcher and
 hot-plug pods, whose status KubeVirt's simulation writes) and those annotated
@@ -31,7 +33,7 @@ hot-plug pods, whose status KubeVirt's simulation writes) and those annotated
 
 Durations: ``pod_start``, ``pod_stop``, ``container_run`` (a batch container without a known
 command, default 0.05), ``container_second`` (one ``sleep`` second, default 1),
-``container_backoff`` (default 10).
+``container_backoff`` (default 10), ``grace_second`` (default 1).
 """
 from __future__ import annotations
 
@@ -94,16 +96,25 @@ class Kubelet(Controller):
         ident = (meta["namespace"], meta["name"])
         if meta.get("deletionTimestamp"):
             if dig(new, "spec", "nodeName") and not (old or {}).get("metadata", {}).get("deletionTimestamp"):
-                grace = meta.get("deletionGracePeriodSeconds")
-                if grace is None:
-                    grace = dig(new, "spec", "terminationGracePeriodSeconds", default=30)
-                delay = min(float(grace), self.cluster.duration("pod_stop", 0.05))
-                self.cluster.after(delay, self.finish_termination, *ident)
+                self.cluster.after(self.stop_seconds(new), self.finish_termination, *ident)
             return
         if self.should_start(new) and ident not in self.pending:
             self.pending.add(ident)
             self.cluster.after(self.cluster.duration("pod_start", 0.05), self.start, meta["namespace"], meta["name"],
                                meta.get("uid"))
+
+    def stop_seconds(self, pod: Dict[str, Any]) -> float:
+        """How long stopping takes: the whole grace period (``grace_second`` per second) when a
+        running container ignores SIGTERM, else ``pod_stop`` (never more than the grace period)."""
+        grace = pod["metadata"].get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = dig(pod, "spec", "terminationGracePeriodSeconds", default=30)
+        running = {s.get("name") for s in dig(pod, "status", "containerStatuses") or [] if "running" in (s.get("state") or {})}
+        stubborn = any(self.run_of(pod, c).ignores_sigterm for c in dig(pod, "spec", "containers") or []
+                       if c.get("name") in running)
+        if stubborn:
+            return float(grace) * self.cluster.duration("grace_second", 1.0)
+        return min(float(grace) * self.cluster.duration("grace_second", 1.0), self.cluster.duration("pod_stop", 0.05))
 
     def should_start(self, pod: Optional[Dict[str, Any]]) -> bool:
         if pod is None or pod["metadata"].get("deletionTimestamp") or managed_elsewhere(pod):
