@@ -77,8 +77,12 @@ def test_scale_subresource_grows_and_shrinks_the_replicaset(client, kubectl):
     kubectl("scale", "deployment/web", "--replicas=5", "-n", NS)
     eventually("5 ready web pods", lambda: read(client, "apps/v1", "Deployment", "web", NS)["status"].get(
         "readyReplicas") == 5)
+    kubectl("scale", "deployment/web", "--replicas=0", "-n", NS)
+    eventually("no web pod left", lambda: not pods(client, "app=web"))
+    # DeploymentStatus counts are omitempty: at zero replicas only observedGeneration and conditions remain
+    eventually("zero status", lambda: set(read(client, "apps/v1", "Deployment", "web", NS)["status"]) ==
+               {"observedGeneration", "conditions"})
     kubectl("scale", "deployment/web", "--replicas=1", "-n", NS)
-    eventually("one web pod left", lambda: len(pods(client, "app=web")) == 1)
     kubectl("rollout", "status", "deployment/web", "-n", NS, "--timeout=60s")
 
 

@@ -110,7 +110,7 @@ def counts(deployment: Dict[str, Any], new_rs: Optional[Dict[str, Any]], all_rs:
     unavailable = max(desired - available, 0)
     if unavailable:
         status["unavailableReplicas"] = unavailable
-    return {k: v for k, v in status.items() if v or k in ("observedGeneration", "replicas")}
+    return {k: v for k, v in status.items() if v}  # every DeploymentStatus count is omitempty
 
 
 def available_condition(deployment: Dict[str, Any], status: Dict[str, Any]) -> Tuple[str, str, str]:

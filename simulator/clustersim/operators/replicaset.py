@@ -67,6 +67,9 @@ def replica_status(rs: Dict[str, Any], pods: List[Dict[str, Any]], now: float) -
         readyReplicas=sum(1 for p in active if is_ready(p)),
         availableReplicas=sum(1 for p in active if is_available(p, min_ready, now)),
         observedGeneration=rs["metadata"].get("generation", 1))
+    for field in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):  # omitempty; replicas is not
+        if not status[field]:
+            status.pop(field)
     return status
 
 
@@ -168,7 +171,7 @@ class ReplicaSetController(PodSetController):
         status = replica_status(rs, pods, now)
         self.write_status(rs, status)
         min_ready = int(dig(rs, "spec", "minReadySeconds") or 0)
-        if min_ready and status["readyReplicas"] > status["availableReplicas"]:
+        if min_ready and status.get("readyReplicas", 0) > status.get("availableReplicas", 0):
             self.enqueue(rs["metadata"]["namespace"], rs["metadata"]["name"], delay=1.0)
 
 

@@ -164,7 +164,7 @@ class StatefulSetController(PodSetController):
                   "currentReplicas": sum(1 for p in live if dig(p, "metadata", "labels", REVISION_LABEL) == current_revision),
                   "updatedReplicas": updated, "currentRevision": current_revision, "updateRevision": revision,
                   "collisionCount": 0}
-        self.write_status(current, {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration",
+        self.write_status(current, {k: v for k, v in status.items() if v or k in ("replicas", "availableReplicas",
                                                                                   "collisionCount")})
 
 
