@@ -105,18 +105,22 @@ class DaemonSetController(PodSetController):
         revision = compute_hash(dig(ds, "spec", "template") or {})
         nodes = [n for n in self.store.list("nodes", copy=False) if should_run(ds, n)]
         wanted = {n["metadata"]["name"] for n in nodes}
-        pods = [p for p in owned(self.store, POD_KEY, ds) if not p["metadata"].get("deletionTimestamp")]
+        # getNodesToDaemonPods: a terminating pod still occupies its node (only terminal ones that are
+        # being deleted do not), so a replacement waits until the old pod is gone
+        pods = [p for p in owned(self.store, POD_KEY, ds)
+                if not (p["metadata"].get("deletionTimestamp") and dig(p, "status", "phase") in ("Succeeded", "Failed"))]
         namespace = ds["metadata"]["namespace"]
         by_node: Dict[str, List[Dict[str, Any]]] = {}
         for pod in pods:
             by_node.setdefault(pinned_to(pod) or "", []).append(pod)
         for node, on_node in by_node.items():
-            keep = [p for p in on_node if dig(p, "status", "phase") != "Failed"][:1] if node in wanted else []
-            for pod in on_node:
+            live = [p for p in on_node if not p["metadata"].get("deletionTimestamp")]
+            keep = [p for p in live if dig(p, "status", "phase") != "Failed"][:1] if node in wanted else []
+            for pod in live:
                 if pod not in keep:
                     delete_quietly(self.store, POD_KEY, pod["metadata"]["name"], namespace)
         for node in sorted(wanted):
-            if not [p for p in by_node.get(node, []) if dig(p, "status", "phase") != "Failed"]:
+            if node not in by_node:
                 create_quietly(self.store, POD_KEY, self.new_pod(ds, node, revision), namespace)
         self.roll(ds, revision, wanted)
         self.report(ds, revision, wanted)
