@@ -12,8 +12,9 @@ for example::
 The checkout is copied (without ``.git``) into a temporary ``ansible_collections/<ns>/<name>``
 tree, as ``ansible-test`` lays it out, so the targets' short module names resolve to the
 collection under test; every other collection comes from the venv. Each target's ``runme.sh``
-(or, without one, a playbook running the target as a role) runs with ``KUBECONFIG`` /
-``K8S_AUTH_KUBECONFIG`` of a simulator started with ``python -m clustersim start``. The table
+(or, without one, a playbook running the target as a role) runs against a simulator started
+with ``python -m clustersim start``, its kubeconfig in ``~/.kube/config`` of a scratch ``HOME``
+as on the collections' CI. The table
 printed at the end (``--json`` for a file) names each target, its result and, for a failure,
 the last failed task. Nothing here is part of ``make test``.
 """
@@ -83,13 +84,16 @@ def last_failed_task(output: str) -> str:
 
 
 def target_environment(kubeconfig: Path, work: Path) -> Dict[str, str]:
-    """The CI environment the targets expect: the cluster's kubeconfig also as ``~/.kube/config``
-    (``k8s_full`` copies it), in a scratch ``HOME``."""
+    """The CI environment the targets expect: the cluster's kubeconfig as ``~/.kube/config`` in a
+    scratch ``HOME`` and no ``KUBECONFIG`` / ``K8S_AUTH_KUBECONFIG`` (``k8s_full`` removes the
+    default kubeconfig and expects the modules to fail then)."""
     home = work / "home"
     (home / ".kube").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(kubeconfig, home / ".kube" / "config")
     env = dict(os.environ)
-    env.update(HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}", KUBECONFIG=str(kubeconfig), K8S_AUTH_KUBECONFIG=str(kubeconfig),
+    for name in [n for n in env if n.startswith(("K8S_AUTH_", "KUBECONFIG"))]:
+        env.pop(name)
+    env.update(HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
                ANSIBLE_COLLECTIONS_PATH=f"{work}:{SITE_COLLECTIONS}", ANSIBLE_PYTHON_INTERPRETER=str(VENV_BIN / "python"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(work / "ansible-tmp"),
                ANSIBLE_HOST_KEY_CHECKING="False")
