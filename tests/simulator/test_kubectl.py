@@ -3,7 +3,8 @@
 kubectl comes from ``make kubectl`` (``.venv/bin/kubectl``; ``$KUBECTL`` overrides).  Only what a
 real OpenShift 4.20 cluster answers is asserted: kubectl's own output formats, exit codes and the
 objects it leaves behind.  Commands the simulator does not serve yet (server-side Table columns,
-``explain``, ``logs``, ``auth can-i``, ``rollout status``) are listed in docs/simulator.md.
+``explain``, ``logs``, ``auth can-i``) are listed in docs/simulator.md;
+``rollout status`` is exercised in test_workloads.py.
 """
 import json
 import os
