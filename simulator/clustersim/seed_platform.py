@@ -198,7 +198,8 @@ def _seed_common_template(cluster: "Cluster") -> None:
 def _seed_stork(cluster: "Cluster", ready: int = 3) -> None:
     labels = {"name": "stork", "tier": "control-plane"}
     cluster.store.create_owned("apps/deployments", {
-        "metadata": {"name": "stork", "namespace": "portworx", "labels": labels},
+        "metadata": {"name": "stork", "namespace": "portworx", "labels": labels,
+                     "annotations": {"clustersim.io/managed-by": "seed"}},  # status seeded, no pods (operators/_workloads.py)
         "spec": {"replicas": 3, "selector": {"matchLabels": labels},
                  "template": {"metadata": {"labels": labels},
                               "spec": {"containers": [{"name": "stork", "image": "openstorage/stork:25.4.0"}]}}},

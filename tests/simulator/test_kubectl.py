@@ -2,8 +2,8 @@
 
 kubectl comes from ``make kubectl`` (``.venv/bin/kubectl``; ``$KUBECTL`` overrides).  Only what a
 real OpenShift 4.20 cluster answers is asserted: kubectl's own output formats, exit codes and the
-objects it leaves behind.  Commands the simulator does not serve yet (``rollout status``) are
-listed in docs/simulator.md; ``auth can-i`` is tested with RBAC in ``test_rbac.py``.
+objects it leaves behind.  ``auth can-i`` is tested with RBAC in ``test_rbac.py``, ``rollout status``
+in ``test_workloads.py``; what the simulator does not serve yet is listed in docs/simulator.md.
 """
 import json
 import os

@@ -5,6 +5,7 @@ import pytest
 from kubernetes.dynamic.exceptions import ApiException
 
 from api_helpers import raw, resource
+from clustersim.testing import eventually
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,10 @@ def test_pod_field_selectors_spec_node_name_and_status_phase(client):
                                            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]}})
     on_node = pods.get(namespace="sel", field_selector="spec.nodeName=worker-0").items
     assert sorted(p.metadata.name for p in on_node) == ["p1", "p3"]
-    assert len(pods.get(namespace="sel", field_selector="spec.nodeName=worker-0,status.phase=Pending").items) == 2
-    assert pods.get(namespace="sel", field_selector="status.phase=Running").items == []
+    # the simulated kubelet starts pods bound to a node
+    eventually("pods running", lambda: len(pods.get(namespace="sel", field_selector="status.phase=Running").items) == 3)
+    assert len(pods.get(namespace="sel", field_selector="spec.nodeName=worker-0,status.phase=Running").items) == 2
+    assert pods.get(namespace="sel", field_selector="status.phase=Pending").items == []
 
 
 def test_unsupported_field_selector_is_400(client):

@@ -31,6 +31,9 @@ is not looked at)
 Seeded VMs come with their DataVolumes (Succeeded); the KubeVirt plug-in creates the DataVolumes of
 new VMs' ``dataVolumeTemplates``.
 
+Importer pods carry ``clustersim.io/managed-by: datavolume`` (this controller plays their phases;
+the scheduler and kubelet leave them alone).
+
 Durations: ``datavolume_step`` (seconds per phase step, default 0.03).
 """
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ..errors import ApiError
 from ..quantity import QuantityError, format_bytes, parse_quantity
 from ..util import clone, dig, set_condition
 from .cdi import PROFILE_KEY, STORAGE_CLASS_KEY, VIRT_DEFAULT
+from ._workloads import MANAGED_BY
 from .storage import PVC_KEY, SELECTED_NODE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -320,7 +324,7 @@ class DataVolumeController(Controller):
         self.store.create(POD_KEY, {
             "metadata": {"name": pod_name, "namespace": namespace,
                          "labels": {"app": "containerized-data-importer", "cdi.kubevirt.io": "importer"},
-                         "annotations": {"cdi.kubevirt.io/storage.createdByController": "yes"},
+                         "annotations": {"cdi.kubevirt.io/storage.createdByController": "yes", MANAGED_BY: self.name},
                          "ownerReferences": [{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
                                               "uid": claim["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]},
             "spec": spec,

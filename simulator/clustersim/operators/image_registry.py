@@ -21,6 +21,9 @@ What it simulates
 * ``status`` of the Config (``readyReplicas``, ``storage``, ``observedGeneration``, conditions) and
   the ClusterOperator conditions follow the rollout.
 
+The Deployment and its pods carry ``clustersim.io/managed-by: image_registry``: this operator
+plays their rollout itself, so the scheduler, kubelet and Deployment controller leave them alone.
+
 ``spec.rolloutStrategy`` is validated by the CRD pattern ``^(RollingUpdate|Recreate)$`` (422).
 
 Durations: ``registry_rollout``.
@@ -34,6 +37,7 @@ from .. import errors
 from ..admission import AdmissionRequest
 from ..controller import Controller, admits, watches
 from ..util import dig, now_rfc3339, set_condition
+from ._workloads import MANAGED_BY
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -175,7 +179,8 @@ class RegistryOperator(Controller):
         store = self.store
         current = store.peek(DEPLOYMENT_KEY, DEPLOYMENT, NAMESPACE)
         if current is None:
-            store.create(DEPLOYMENT_KEY, {"metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": dict(POD_LABELS)},
+            store.create(DEPLOYMENT_KEY, {"metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": dict(POD_LABELS),
+                                                       "annotations": {MANAGED_BY: self.name}},
                                           "spec": spec, "status": {"replicas": 0}})
         elif current.get("spec") != spec:
             def write(obj: Dict[str, Any]) -> None:
@@ -201,7 +206,7 @@ class RegistryOperator(Controller):
             index += 1
             if store.peek(POD_KEY, name, NAMESPACE) is not None:
                 continue
-            pod = {"metadata": {"name": name, "namespace": NAMESPACE,
+            pod = {"metadata": {"name": name, "namespace": NAMESPACE, "annotations": {MANAGED_BY: self.name},
                                 "labels": {**POD_LABELS, "pod-template-hash": revision}},
                    "spec": {**template["spec"], "nodeName": workers[len(keep) % len(workers)]},
                    "status": {"phase": "Pending"}}

@@ -75,14 +75,26 @@ class PodLogs(Controller):
         stored = self.store.peek("pods", pod, namespace)
         if stored is None:
             return
-        self._log(stored, container).append((_nano(now_rfc3339()), line))
+        self._log(stored, container)
+        self._lines[(stored["metadata"].get("uid", ""), container)].append((_nano(now_rfc3339()), line))
 
     def _log(self, pod: Dict[str, Any], container: str) -> List[Line]:
+        """What the container printed: the kubelet's lines when it ran the container (its ``echo``
+        convention), else stable start lines; then whatever controllers appended."""
         key = (pod["metadata"].get("uid", ""), container)
+        printed = self._printed_by_kubelet(pod, container)
         if key not in self._lines:
             spec = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == container), {})
-            self._lines[key] = start_lines(pod, spec or {"name": container})
-        return self._lines[key]
+            self._lines[key] = [] if printed else start_lines(pod, spec or {"name": container})
+        return printed + self._lines[key] if printed else self._lines[key]
+
+    def _printed_by_kubelet(self, pod: Dict[str, Any], container: str) -> List[Line]:
+        if not self.cluster.has_controller("kubelet"):
+            return []
+        meta = pod["metadata"]
+        lines = self.cluster.controller("kubelet").log_lines(meta.get("namespace", ""), meta["name"], container)
+        when = _nano((pod.get("status") or {}).get("startTime") or meta.get("creationTimestamp") or now_rfc3339())
+        return [(when, text) for text in lines]
 
     @watches("pods")
     def on_pod(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:

@@ -150,6 +150,9 @@ class VmiLifecycle(Controller):
     def stop_vmi(self, namespace: str, name: str) -> None:
         vmi = self.store.peek(VMIS, name, namespace)
         if vmi is None:
+            # virt-controller's sync ends in updateStatus for every VM (pkg/virt-controller/watch/vm/vm.go),
+            # so a VM created Halted reports printableStatus Stopped too.
+            self.sync_vm_status(namespace, name)
             return
         for pod in launchers_of(self.store, vmi):
             delete_quietly(self.store, PODS, pod["metadata"]["name"], namespace)
