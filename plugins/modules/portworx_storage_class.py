@@ -113,7 +113,8 @@ options:
       - Every item is validated and planned before the first write, so a refusal of any item (its rules, or an
         immutable difference without O(recreate)) leaves every class untouched.
       - One process for all the classes instead of one per class. Results are in RV(classes).
-      - Mutually exclusive with O(preset) and the other per-class options.
+      - Mutually exclusive with O(preset) and the other per-class options; O(parameters), O(annotations) or
+        O(discover=false) beside O(classes) are refused (set them per item).
     type: list
     elements: dict
   recreate:
@@ -296,6 +297,9 @@ class PortworxStorageClassModule(OcpVirtModule):
         if self.params["classes"] is None:
             self.result.update(self._apply(self._plan(self.params)))
             return
+        if self.params["parameters"] or self.params["annotations"] or not self.params["discover"]:
+            raise Refusal("classes", "parameters, annotations and discover are per-class options",
+                          "Set them in each item of classes instead of beside it.")
         items = [self._class_options(index, item) for index, item in enumerate(self.params["classes"])]
         # Every item is planned (and may be refused) before the first write.
         plans = [self._plan(options) for options in items]

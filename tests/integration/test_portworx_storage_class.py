@@ -267,4 +267,6 @@ def test_classes_items_are_validated_like_the_single_class_options(sim, run_play
     assert not no_preset.ok and "preset" in no_preset.last["msg"]
     both = run_playbook([task(preset="vm_block", classes=[{"preset": "vm_file"}])])
     assert not both.ok and "mutually exclusive" in both.last["msg"]
-    assert unknown.writes == no_preset.writes == both.writes == 0
+    beside = run_playbook([task(parameters={"io_profile": "db_remote"}, classes=[{"preset": "vm_file"}])])
+    assert not beside.ok and beside.last["reason"] == "Refused" and "per-class options" in beside.last["msg"]
+    assert unknown.writes == no_preset.writes == both.writes == beside.writes == 0
