@@ -238,7 +238,7 @@ def test_in_tree_provisioner_class_is_not_adopted_and_is_warned_about(sim, run_p
 
 
 def test_classes_configures_several_presets_in_one_run_and_a_second_run_writes_nothing(sim, run_playbook):
-    classes = [{"preset": "vm_block"}, {"preset": "cdi_scratch", "name": "px-cdi-scratch"}, {"preset": "vm_state", "name": "vmstate", "repl": 2}]
+    classes = [{"preset": "vm_block"}, {"preset": "cdi_scratch", "name": "scratch-for-vms"}, {"preset": "vm_state", "name": "vmstate", "repl": 2}]
     run = run_playbook([task(classes=classes)], diff=True)
     assert run.ok, run
     results = run.last["classes"]
@@ -253,11 +253,11 @@ def test_classes_configures_several_presets_in_one_run_and_a_second_run_writes_n
 
 
 def test_classes_refuses_before_any_write_when_one_item_breaks_a_rule(sim, run_playbook):
-    run = run_playbook([task(classes=[{"preset": "cdi_scratch", "name": "px-cdi-scratch"},
+    run = run_playbook([task(classes=[{"preset": "cdi_scratch", "name": "scratch-for-vms"},
                                       {"preset": "vm_state", "name": "vmstate", "repl": 1}])])
     assert not run.ok
     assert run.last["reason"] == "Refused" and "StorageClass vmstate" in run.last["msg"]
-    assert run.writes == 0 and storage_class(sim, "px-cdi-scratch") is None
+    assert run.writes == 0 and storage_class(sim, "scratch-for-vms") is None
 
 
 def test_classes_items_are_validated_like_the_single_class_options(sim, run_playbook):
