@@ -53,8 +53,8 @@ options:
       - V(vm_state) persistent VM state such as vTPM; C(repl) 3, V(Retain), V(Immediate), expansion; default name
         C(vmstate).
       - V(migration) the MTV target class; C(repl) 3, V(Immediate), expansion; default name C(mtv-storage).
+      - Required unless O(classes) is given.
     type: str
-    required: true
     choices: [vm_block, vm_file, cdi_scratch, vm_state, migration]
   name:
     description:
@@ -107,6 +107,19 @@ options:
       - Values must be strings (numbers are taken as their text); lists, maps, booleans and null are refused.
     type: dict
     default: {}
+  classes:
+    description:
+      - Several classes in one module run, each item taking the per-class options O(preset) (required), O(name),
+        O(discover), O(repl), O(parameters), O(volume_binding_mode), O(reclaim_policy),
+        O(allow_volume_expansion) and O(annotations) with the same meaning as above; O(recreate) and the wait
+        options apply to every item.
+      - Every item is validated and planned before the first write, so a refusal of any item (its rules, or an
+        immutable difference without O(recreate)) leaves every class untouched.
+      - One process for all the classes instead of one per class. Results are in RV(classes).
+      - Mutually exclusive with O(preset) and the other per-class options; O(parameters), O(annotations) or
+        O(discover=false) beside O(classes) are refused (set them per item).
+    type: list
+    elements: dict
   recreate:
     description:
       - When the existing class differs in an immutable field, delete it and create it again with the wanted
@@ -218,6 +231,20 @@ adoption_candidates:
   type: list
   elements: str
   sample: ["px-rwx-block-kubvirt"]
+classes:
+  description:
+    - With O(classes), one result per item, in order, each with RV(preset), RV(name), RV(adopted),
+      RV(outcome), RV(storage_class), RV(storage_profile), RV(claim_property_sets) and, when discovery ran,
+      RV(adoption_reason) and RV(adoption_candidates). The top-level results of a single class are not returned then.
+  returned: when O(classes) is given
+  type: list
+  elements: dict
+  sample: [{"preset": "vm_block", "name": "px-rwx-block-kubvirt", "adopted": true, "outcome": "unchanged"}]
+preset:
+  description: The preset of the class (in each item of RV(classes)).
+  returned: in each item of RV(classes)
+  type: str
+  sample: vm_block
 retries:
   description: How many transient API errors were retried.
   returned: when there were any
@@ -226,6 +253,7 @@ retries:
 
 import copy
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
@@ -245,7 +273,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
 
 ARGUMENT_SPEC = dict(
-    preset=dict(type="str", required=True, choices=sorted(PRESETS)),
+    preset=dict(type="str", choices=sorted(PRESETS)),
     name=dict(type="str"),
     discover=dict(type="bool", default=True),
     repl=dict(type="int"),
@@ -256,6 +284,16 @@ ARGUMENT_SPEC = dict(
     annotations=dict(type="dict", default={}),
     recreate=dict(type="bool", default=False),
 )
+
+# The options one class takes: each item of ``classes`` is validated against these (the single-class
+# options, with ``preset`` required), so both forms share one set of rules.
+CLASS_ARGUMENT_SPEC = dict(
+    (key, dict(spec, required=True) if key == "preset" else copy.deepcopy(spec))
+    for key, spec in ARGUMENT_SPEC.items() if key != "recreate"
+)
+# Added after CLASS_ARGUMENT_SPEC is taken from the single-class options.
+ARGUMENT_SPEC["classes"] = dict(type="list", elements="dict")
+PER_CLASS_OPTIONS = ["preset", "name", "repl", "volume_binding_mode", "reclaim_policy", "allow_volume_expansion"]
 
 
 OPTION_RULES = (
@@ -276,7 +314,33 @@ class PortworxStorageClassModule(OcpVirtModule):
         return "StorageClass {0}".format(describe_name(self.params["name"]))
 
     def execute_module(self):
-        params = self.params
+        if self.params["classes"] is None:
+            self.result.update(self._apply(self._plan(self.params)))
+            return
+        if self.params["parameters"] or self.params["annotations"] or not self.params["discover"]:
+            raise Refusal("classes", "parameters, annotations and discover are per-class options",
+                          "Set them in each item of classes instead of beside it.")
+        items = [self._class_options(index, item) for index, item in enumerate(self.params["classes"])]
+        # Every item is planned (and may be refused) before the first write.
+        plans = [self._plan(options) for options in items]
+        results = [self._apply(plan) for plan in plans]
+        self.result["classes"] = results
+        self.set_diff(dict((r["name"], comparable(plan["existing"])) for plan, r in zip(plans, results)),
+                      dict((r["name"], comparable(r["storage_class"])) for r in results))
+
+    def _class_options(self, index, item):
+        """One item of ``classes`` validated like the single-class options, with their defaults."""
+        validated = ArgumentSpecValidator(CLASS_ARGUMENT_SPEC).validate(item)
+        if validated.error_messages:
+            raise Refusal("classes[{0}] ({1})".format(index, (item or {}).get("preset", "no preset")),
+                          "; ".join(validated.error_messages),
+                          "Give each item a preset and only the per-class options of this module.")
+        options = validated.validated_parameters
+        options["recreate"] = self.params["recreate"]
+        return options
+
+    def _plan(self, params):
+        """What to do for one class: its wanted state, the existing class and the action; raises a Refusal."""
         preset = params["preset"]
         wanted = desired_class(
             preset,
@@ -288,52 +352,60 @@ class PortworxStorageClassModule(OcpVirtModule):
             allow_volume_expansion=params["allow_volume_expansion"],
             annotations=params["annotations"],
         )
-        self.result["adopted"] = False
+        report = {"preset": preset, "adopted": False}
         if params["name"] is None and params["discover"]:
-            wanted = self._discover(preset, wanted)
+            wanted = self._discover(preset, wanted, report)
         name = wanted["metadata"]["name"]
-        self.result["name"] = name
+        report["name"] = name
         subject = "StorageClass {0}".format(name)
         errors, warnings = check(preset, wanted)
         if errors:
             raise Refusal(subject, "; ".join(errors), "Change the options so that the {0} preset's rules hold.".format(preset))
         for warning in warnings:
             self.warn(warning)
-
         existing = self.cluster.get(STORAGE_API, "StorageClass", name)
-        self.result["outcome"] = "unchanged"
+        plan = {"report": report, "wanted": wanted, "existing": existing, "action": "create", "patch": None}
         if existing is None:
-            result = self.cluster.create(wanted)
-            self.result["outcome"] = "created"
-            self.changed()
+            return plan
+        immutable, patch = compare(existing, wanted)
+        if immutable:
+            report["immutable_differences"] = immutable
+            if not params["recreate"]:
+                raise Refusal(
+                    subject,
+                    "it exists and differs in immutable fields ({0})".format(_describe(immutable)),
+                    "Set recreate: true to delete and re-create it (existing PersistentVolumes keep their settings), "
+                    "or set the options to the existing values.",
+                    immutable_differences=immutable,
+                )
+            plan["action"] = "recreate"
         else:
-            immutable, patch = compare(existing, wanted)
-            if immutable:
-                self.result["immutable_differences"] = immutable
-                if not params["recreate"]:
-                    raise Refusal(
-                        subject,
-                        "it exists and differs in immutable fields ({0})".format(_describe(immutable)),
-                        "Set recreate: true to delete and re-create it (existing PersistentVolumes keep their settings), "
-                        "or set the options to the existing values.",
-                        immutable_differences=immutable,
-                    )
-                result = self._recreate(existing, wanted)
-                self.result["outcome"] = "recreated"
-                self.changed()
-            elif patch:
-                result = self.cluster.patch(STORAGE_API, "StorageClass", name, patch)
-                self.result["outcome"] = "patched"
-                self.changed()
-            else:
-                result = existing
-        self.set_diff(comparable(existing), comparable(result))
-        self.result["storage_class"] = result
-        profile = self._storage_profile(result)
-        self.result["storage_profile"] = profile or {}
-        self.result["claim_property_sets"] = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
+            plan["action"], plan["patch"] = ("patch", patch) if patch else ("none", None)
+        return plan
 
-    def _discover(self, preset, wanted):
+    def _apply(self, plan):
+        """Carries out one plan (at most one write per changed class) and returns that class's report."""
+        report, wanted, existing, action = plan["report"], plan["wanted"], plan["existing"], plan["action"]
+        name = wanted["metadata"]["name"]
+        if action == "create":
+            result, report["outcome"] = self.cluster.create(wanted), "created"
+        elif action == "recreate":
+            result, report["outcome"] = self._recreate(existing, wanted), "recreated"
+        elif action == "patch":
+            result, report["outcome"] = self.cluster.patch(STORAGE_API, "StorageClass", name, plan["patch"]), "patched"
+        else:
+            result, report["outcome"] = existing, "unchanged"
+        if action != "none":
+            self.changed()
+        if self.params["classes"] is None:
+            self.set_diff(comparable(existing), comparable(result))
+        report["storage_class"] = result
+        profile = self._storage_profile(result)
+        report["storage_profile"] = profile or {}
+        report["claim_property_sets"] = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
+        return report
+
+    def _discover(self, preset, wanted, report):
         """``wanted`` renamed to an existing class that already is the preset, if there is one."""
         profiles = None
         if preset in REQUIRED_PROFILE_MODES:
@@ -348,11 +420,11 @@ class PortworxStorageClassModule(OcpVirtModule):
         if in_tree:
             self.warn(in_tree_warning(preset, in_tree))
         chosen, reason = choose_adoption(preset, candidates)
-        self.result["adoption_candidates"] = [sc["metadata"]["name"] for sc in candidates]
-        self.result["adoption_reason"] = reason
+        report["adoption_candidates"] = [sc["metadata"]["name"] for sc in candidates]
+        report["adoption_reason"] = reason
         if chosen is None:
             return wanted
-        self.result["adopted"] = True
+        report["adopted"] = True
         return adopt(wanted, chosen)
 
     def _recreate(self, existing, wanted):
@@ -392,7 +464,11 @@ def _describe(immutable):
 
 
 def main():
-    PortworxStorageClassModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC)).run()
+    PortworxStorageClassModule(
+        argument_spec=copy.deepcopy(ARGUMENT_SPEC),
+        required_one_of=[("preset", "classes")],
+        mutually_exclusive=[("classes", option) for option in PER_CLASS_OPTIONS],
+    ).run()
 
 
 if __name__ == "__main__":

@@ -235,3 +235,38 @@ def test_in_tree_provisioner_class_is_not_adopted_and_is_warned_about(sim, run_p
     assert run.last["adoption_candidates"] == ["px-cdi-scratch"]
     warnings = " ".join(run.last.get("warnings", []))
     assert "aaa-in-tree-scratch" in warnings and "deprecated in-tree provisioner" in warnings
+
+
+def test_classes_configures_several_presets_in_one_run_and_a_second_run_writes_nothing(sim, run_playbook):
+    classes = [{"preset": "vm_block"}, {"preset": "cdi_scratch", "name": "scratch-for-vms"}, {"preset": "vm_state", "name": "vmstate", "repl": 2}]
+    run = run_playbook([task(classes=classes)], diff=True)
+    assert run.ok, run
+    results = run.last["classes"]
+    assert [r["preset"] for r in results] == ["vm_block", "cdi_scratch", "vm_state"]
+    # the seeded px-rwx-block-kubvirt already is the vm_block preset: adopted, not duplicated
+    assert results[0]["adopted"] is True and results[0]["outcome"] == "unchanged"
+    assert [r["outcome"] for r in results[1:]] == ["created", "created"]
+    assert storage_class(sim, "vmstate")["parameters"]["repl"] == "2"
+    assert results[1]["claim_property_sets"] and run.last["diff"]["after"]["vmstate"]["reclaimPolicy"] == "Retain"
+    again = run_playbook([task(classes=classes)])
+    assert again.ok and again.changed == 0 and again.writes == 0, again
+
+
+def test_classes_refuses_before_any_write_when_one_item_breaks_a_rule(sim, run_playbook):
+    run = run_playbook([task(classes=[{"preset": "cdi_scratch", "name": "scratch-for-vms"},
+                                      {"preset": "vm_state", "name": "vmstate", "repl": 1}])])
+    assert not run.ok
+    assert run.last["reason"] == "Refused" and "StorageClass vmstate" in run.last["msg"]
+    assert run.writes == 0 and storage_class(sim, "scratch-for-vms") is None
+
+
+def test_classes_items_are_validated_like_the_single_class_options(sim, run_playbook):
+    unknown = run_playbook([task(classes=[{"preset": "vm_block", "replicas": 3}])])
+    assert not unknown.ok and "classes[0] (vm_block)" in unknown.last["msg"] and "replicas" in unknown.last["msg"]
+    no_preset = run_playbook([task(classes=[{"name": "x"}])])
+    assert not no_preset.ok and "preset" in no_preset.last["msg"]
+    both = run_playbook([task(preset="vm_block", classes=[{"preset": "vm_file"}])])
+    assert not both.ok and "mutually exclusive" in both.last["msg"]
+    beside = run_playbook([task(parameters={"io_profile": "db_remote"}, classes=[{"preset": "vm_file"}])])
+    assert not beside.ok and beside.last["reason"] == "Refused" and "per-class options" in beside.last["msg"]
+    assert unknown.writes == no_preset.writes == both.writes == beside.writes == 0
