@@ -1,5 +1,5 @@
 """Each playbook runs as a ServiceAccount bound to exactly its persona's shipped roles
-(roles/rbac/files/), against the simulator's RBAC.
+(roles/rbac/files/, bound by playbooks/rbac.yml), against the simulator's RBAC.
 
 A persona's run must never meet a 403 (a missing permission), and every permission its roles grant
 must be used by one of its runs or by a path declared in tools/rbac_paths_not_run.yml (a surplus
@@ -7,7 +7,6 @@ permission): tools/rbac_from_requests.py compares. The auditor running day 0 is 
 line naming the 403, before any write.
 """
 
-import base64
 import json
 import os
 import subprocess
@@ -25,7 +24,7 @@ import rbac_from_requests as rbac  # noqa: E402  (needs the path above)
 SIMULATOR_OPTIONS = {"workers": 3, "vms": 4, "durations": {"hco_progressing": 0.05, "registry_rollout": 0.05}}
 AUTOMATION_NAMESPACE = "ocpvirt-automation"
 VM_NAMESPACES = ("vms",)
-RBAC_API = "/apis/rbac.authorization.k8s.io/v1"
+PERSONAS = ("installer", "operator", "auditor")
 # Seeded placement: vm-001 (migratable) runs alone on worker-1.
 MAINTENANCE = {"node_maintenance_nodes": ["worker-1"], "node_maintenance_wait_timeout": 120}
 DISKS = {
@@ -69,37 +68,27 @@ def service_account_kubeconfig(sim, name, path):
     return str(path)
 
 
-def bind_persona(sim, persona):
-    """The service account of ``persona``, bound to exactly the shipped roles of that persona."""
-    sim.request("POST", "/api/v1/namespaces/{0}/serviceaccounts".format(AUTOMATION_NAMESPACE),
-                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": persona}})
-    subject = {"kind": "ServiceAccount", "name": persona, "namespace": AUTOMATION_NAMESPACE}
-    for role in rbac.load_roles():
-        if persona not in rbac.personas_of(role):
-            continue
-        name = role["metadata"]["name"]
-        ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name}
-        for namespace in rbac.binding_namespaces(role, VM_NAMESPACES):
-            binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "metadata": {"name": "{0}-{1}".format(name, persona)},
-                       "roleRef": ref, "subjects": [subject]}
-            if namespace:
-                sim.request("POST", "{0}/namespaces/{1}/rolebindings".format(RBAC_API, namespace), dict(binding, kind="RoleBinding"))
-            else:
-                sim.request("POST", RBAC_API + "/clusterrolebindings", dict(binding, kind="ClusterRoleBinding"))
+def admin_playbook(sim, directory, playbook, extra_vars):
+    env = dict(os.environ, K8S_AUTH_KUBECONFIG=sim.kubeconfig, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(directory / "ansible-tmp"))
+    env.pop("ANSIBLE_CONFIG", None)
+    command = [ANSIBLE_PLAYBOOK, "playbooks/" + playbook, "-e", "ocpvirt_target=localhost", "-e", json.dumps(extra_vars)]
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
 def cluster(sim, tmp_path_factory):
-    """The shipped ClusterRoles applied as admin, one bound service account per persona."""
+    """playbooks/rbac.yml run as admin: the shipped ClusterRoles, one ServiceAccount per persona
+    bound to exactly its persona's roles (the vm-disks role in the VM namespace)."""
     sim.settle()
-    sim.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": AUTOMATION_NAMESPACE}})
-    for role in rbac.load_roles():
-        sim.request("POST", RBAC_API + "/clusterroles", role)
     directory = tmp_path_factory.mktemp("least-privilege")
-    kubeconfigs = {}
-    for persona in ("installer", "operator", "auditor"):
-        bind_persona(sim, persona)
-        kubeconfigs[persona] = service_account_kubeconfig(sim, persona, directory / "{0}.kubeconfig".format(persona))
+    setup = {"rbac_namespace": AUTOMATION_NAMESPACE, "rbac_vm_namespaces": list(VM_NAMESPACES),
+             "rbac_service_accounts": dict((p, p) for p in PERSONAS)}
+    completed = admin_playbook(sim, directory, "rbac.yml", setup)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    again = admin_playbook(sim, directory, "rbac.yml", setup)
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout[-3000:]
+    kubeconfigs = dict((persona, service_account_kubeconfig(sim, persona, directory / "{0}.kubeconfig".format(persona)))
+                       for persona in PERSONAS)
     return {"kubeconfigs": kubeconfigs, "tmp": directory, "runs": {}}
 
 
@@ -151,7 +140,7 @@ def test_the_auditor_runs_the_audit_and_writes_nothing(sim, cluster):
     assert run.writes == 0 and not [e for e in run.entries if e["verb"] in ("create", "update", "patch", "delete")]
 
 
-@pytest.mark.parametrize("persona", ["installer", "operator", "auditor"])
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_is_granted_exactly_what_its_playbooks_use(sim, cluster, persona):
     used = set()
     for run in persona_runs(sim, cluster, persona):
