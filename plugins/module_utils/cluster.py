@@ -236,11 +236,16 @@ class ClusterClient(object):
         resource = self.resource(definition["apiVersion"], kind)
         return self._call(lambda: self._send("put", resource, name, namespace, body=definition), "replace", describe(kind, name, namespace))
 
-    def delete(self, api_version, kind, name, namespace=None):
-        """Delete; returns the API's answer, or ``None`` when the object was already gone."""
+    def delete(self, api_version, kind, name, namespace=None, propagation=None):
+        """Delete; returns the API's answer, or ``None`` when the object was already gone.
+
+        ``propagation`` (``Background``, ``Foreground``, ``Orphan``) sets ``propagationPolicy``;
+        a batch/v1 Job otherwise orphans its pods.
+        """
         resource = self.resource(api_version, kind)
+        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation} if propagation else None
         try:
-            return self._call(lambda: self._send("delete", resource, name, namespace), "delete", describe(kind, name, namespace))
+            return self._call(lambda: self._send("delete", resource, name, namespace, body=options), "delete", describe(kind, name, namespace))
         except ModuleFailure as failure:
             if failure.status == 404:
                 return None

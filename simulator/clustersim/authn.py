@@ -152,6 +152,13 @@ class Authentication(Controller):
                 return False
         return True
 
+    def issue_secret_token(self, namespace: str, account: Dict[str, Any], secret: Dict[str, Any],
+                           expiration_seconds: int) -> str:
+        """A token bound to ``secret`` (the tokens controller's legacy token Secrets): valid
+        while the account and the Secret exist with the same uids."""
+        bound = {"secret": {"name": secret["metadata"]["name"], "uid": secret["metadata"].get("uid", "")}}
+        return self.issuer.issue(namespace, account, list(API_AUDIENCES), expiration_seconds, bound)
+
     # ------------------------------------------------------------------ TokenRequest
     @serves_subresource("serviceaccounts", "token", kind="TokenRequest", group=GROUP, version=VERSION,
                         verbs=("create",))

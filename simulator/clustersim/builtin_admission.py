@@ -5,7 +5,16 @@
 * StorageClass immutable fields;
 * the image registry operator's Config singleton name;
 * ``NamespaceLifecycle``: no new content in a missing or terminating namespace
-  (kubernetes/kubernetes release-1.33, ``plugin/pkg/admission/namespace/lifecycle/admission.go``).
+  (kubernetes/kubernetes release-1.33, ``plugin/pkg/admission/namespace/lifecycle/admission.go``);
+* ``ServiceAccount`` (``plugin/pkg/admission/serviceaccount/admission.go``): a pod created
+  without ``serviceAccountName`` runs as ``default``; a pod naming an account that does not exist
+  is ``403 ... error looking up service account ns/name: serviceaccount "name" not found``.  Not
+  simulated: the projected ``kube-api-access-*`` token volume and its mounts, the account's
+  ``imagePullSecrets``.  Controllers' own pod creates get the default name but are not refused
+  (they create pods in namespaces whose account the ServiceAccount controller may not have made
+  yet; upstream they would retry);
+* ``DefaultTolerationSeconds`` (``plugin/pkg/admission/defaulttolerationseconds/admission.go``):
+  pods tolerate ``node.kubernetes.io/not-ready`` and ``unreachable`` (NoExecute) for 300 s.
 """
 from __future__ import annotations
 
@@ -25,6 +34,8 @@ RESIZE_FORBIDDEN = ("only dynamically provisioned pvc can be resized and the sto
 
 def register(cluster: "Cluster") -> None:
     cluster.admission.add_plugin(namespace_lifecycle)
+    cluster.add_admission("pods", admit_service_account, mutating=True)
+    cluster.add_admission("pods", default_toleration_seconds, mutating=True)
     cluster.add_admission("storage.k8s.io/storageclasses", validate_storageclass_update)
     cluster.add_admission("persistentvolumeclaims", validate_pvc)
     cluster.add_admission("persistentvolumeclaims", admit_pvc_resize)
@@ -45,6 +56,48 @@ def namespace_lifecycle(req: AdmissionRequest) -> None:
                               f'{resource} "{req.name}" is forbidden: unable to create new content in namespace '
                               f'{req.namespace} because it is being terminated',
                               name=req.name, kind=kind.resource, group=kind.group)
+
+
+def admit_service_account(req: AdmissionRequest) -> None:
+    if req.operation != "CREATE" or req.subresource or req.obj is None:
+        return
+    spec = req.obj.setdefault("spec", {})
+    if (req.obj["metadata"].get("annotations") or {}).get("kubernetes.io/config.mirror"):
+        return  # mirror pods are left alone
+    account = spec.get("serviceAccountName") or "default"
+    spec["serviceAccountName"] = spec["serviceAccount"] = account
+    if req.internal or req.cluster.store.peek("serviceaccounts", account, req.namespace) is not None:
+        return
+    if account == "default" and req.cluster.has_controller("serviceaccount"):
+        req.cluster.controller("serviceaccount").sync_namespace(req.namespace)  # its pass may be pending
+        if req.cluster.store.peek("serviceaccounts", account, req.namespace) is not None:
+            return
+    raise errors.ApiError(403, "Forbidden",
+                          f'pods "{req.name}" is forbidden: error looking up service account '
+                          f'{req.namespace}/{account}: serviceaccount "{account}" not found',
+                          name=req.name, kind="pods")
+
+
+NOT_READY_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+DEFAULT_TOLERATION_SECONDS = 300
+
+
+def default_toleration_seconds(req: AdmissionRequest) -> None:
+    """``DefaultTolerationSeconds`` (``plugin/pkg/admission/defaulttolerationseconds``): a new pod
+    that does not tolerate the not-ready / unreachable NoExecute taints tolerates them for 300 s."""
+    if req.operation != "CREATE" or req.subresource or req.obj is None:
+        return
+    spec = req.obj.setdefault("spec", {})
+    tolerations = spec.get("tolerations") or []
+    for key in NOT_READY_TAINTS:
+        if any(isinstance(t, dict) and t.get("effect") in (None, "", "NoExecute")
+               and (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
+               for t in tolerations):
+            continue
+        tolerations = tolerations + [{"key": key, "operator": "Exists", "effect": "NoExecute",
+                                      "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}]
+    if tolerations:
+        spec["tolerations"] = tolerations
 
 
 def validate_storageclass_update(req: AdmissionRequest) -> None:

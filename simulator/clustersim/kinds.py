@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .schema import from_shorthand, merge_schema
-from .schemas import must_schema, schema_for
+from .schemas import load_all, must_schema, schema_for
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 STATUS_VERBS = ("get", "patch", "update")
@@ -45,6 +45,7 @@ class Kind:
     field_selectors: FrozenSet[str] = BASE_FIELD_SELECTORS
     schema: Optional[Dict[str, Any]] = None  # structural schema (None keeps every field)
     list_kind: str = ""
+    printer_columns: Tuple[Dict[str, Any], ...] = ()  # CRD additionalPrinterColumns (custom kinds)
 
     def __post_init__(self) -> None:
         self.singular = self.singular or self.kind.lower()
@@ -86,18 +87,40 @@ class KindRegistry:
         self.virtual_targets: Dict[str, str] = {}
         # keys of kinds the cluster does not serve (``--hide-apis``): absent from discovery and HTTP
         self._hidden: set = set()
+        self.revision = 0  # bumped whenever the served kinds or their schemas change (OpenAPI caches)
 
     # -- registration -----------------------------------------------------------------------
     def register(self, kind: Kind) -> Kind:
         self._by_key[kind.key] = kind
         self._by_gvr[(kind.group, kind.version, kind.resource)] = kind
         self._by_gvk[(kind.api_version, kind.kind)] = kind
+        self.revision += 1
         return kind
+
+    def unregister(self, key: str) -> Optional[Kind]:
+        """Stop serving ``key`` (a deleted CustomResourceDefinition); returns the kind it was."""
+        kind = self._by_key.pop(key, None)
+        if kind is not None:
+            self._by_gvr.pop((kind.group, kind.version, kind.resource), None)
+            self._by_gvk.pop((kind.api_version, kind.kind), None)
+            self.revision += 1
+        return kind
+
+    def snapshot(self) -> List[Kind]:
+        """The kinds served now, in order (for :meth:`restore` on a reset)."""
+        return list(self._by_key.values())
+
+    def restore(self, kinds: List[Kind]) -> None:
+        """Serve exactly ``kinds`` again (kinds added at run time go, removed ones come back)."""
+        self._by_key, self._by_gvr, self._by_gvk = {}, {}, {}
+        for kind in kinds:
+            self.register(kind)
 
     def add_subresource(self, key: str, name: str, kind: str = "", verbs: Tuple[str, ...] = ("create",),
                         group: str = "", version: str = "") -> None:
         owner = self.get(key)
         owner.subresources[name] = Subresource(name, kind or owner.kind, tuple(verbs), group, version)
+        self.revision += 1
 
     def register_virtual_subresource(self, group: str, version: str, parent: str, name: str, kind: str,
                                      verbs: Tuple[str, ...] = ("update",), namespaced: bool = True) -> None:
@@ -113,6 +136,7 @@ class KindRegistry:
         extension."""
         kind = self.get(key)
         kind.schema = merge_schema(kind.schema, from_shorthand(extra))
+        self.revision += 1
 
     def hide_group_versions(self, group_versions: List[str]) -> List[str]:
         """Stop serving every kind of these group/versions (``"snapshot.storage.k8s.io/v1"``), as on a
@@ -330,6 +354,30 @@ def _policy_and_rbac_kinds() -> List[Kind]:
     ]
 
 
+def _apiextensions_kinds() -> List[Kind]:
+    """apiextensions.k8s.io/v1 (``staging/src/k8s.io/apiextensions-apiserver``): names from
+    ``pkg/registry/customresourcedefinition/etcd.go`` (short name ``crd``/``crds``, category
+    ``api-extensions``)."""
+    return [Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+                 namespaced=False, short_names=("crd", "crds"), categories=("api-extensions",), builtin=True,
+                 subresources=_status())]
+
+
+def _cluster_service_kinds() -> List[Kind]:
+    """coordination.k8s.io/v1 Leases, events.k8s.io/v1 Events (the events API's view of the core
+    Events, see ``operators/events_v1.py``) and metrics-server's read-only ``metrics.k8s.io/v1beta1``
+    (served by ``operators/metrics.py``)."""
+    read_only = ("get", "list")
+    return [
+        Kind("coordination.k8s.io", "v1", "leases", "Lease", builtin=True),
+        Kind("events.k8s.io", "v1", "events", "Event", short_names=("ev",), builtin=True,
+             field_selectors=BASE_FIELD_SELECTORS | {"regarding.kind", "regarding.name", "regarding.namespace",
+                                                     "regarding.uid", "reason", "type", "reportingController"}),
+        Kind("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False, builtin=True, verbs=read_only),
+        Kind("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", builtin=True, verbs=read_only),
+    ]
+
+
 def _openshift_kinds() -> List[Kind]:
     """OpenShift config, image registry, routes and OLM."""
     return [
@@ -376,6 +424,12 @@ def _virtualization_kinds() -> List[Kind]:
              short_names=("vmim", "vmims"), categories=("all",), subresources=_status()),
         Kind("kubevirt.io", "v1", "kubevirts", "KubeVirt", short_names=("kv", "kvs"), categories=("all",),
              subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "VirtualMachineSnapshot",
+             short_names=("vmsnapshot", "vmsnapshots"), categories=("all",), subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshotcontents", "VirtualMachineSnapshotContent",
+             short_names=("vmsnapshotcontent", "vmsnapshotcontents"), categories=("all",), subresources=_status()),
+        Kind("snapshot.kubevirt.io", "v1beta1", "virtualmachinerestores", "VirtualMachineRestore",
+             short_names=("vmrestore", "vmrestores"), categories=("all",), subresources=_status()),
         Kind("nodemaintenance.medik8s.io", "v1beta1", "nodemaintenances", "NodeMaintenance", namespaced=False,
              short_names=("nm",), subresources=_status()),
     ]
@@ -407,7 +461,8 @@ def builtin_kinds() -> List[Kind]:
     """Every kind served by a fresh simulator.  Names follow the upstream types/CRDs; the
     schemas come from ``clustersim/schemas``."""
     kinds: List[Kind] = []
-    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _openshift_kinds,
+    for group in (_core_kinds, _workload_kinds, _storage_kinds, _policy_and_rbac_kinds, _apiextensions_kinds,
+                  _cluster_service_kinds, _openshift_kinds,
                   _virtualization_kinds, _portworx_kinds, _forklift_kinds):
         kinds.extend(group())
     return [_with_schema(_fix_status_kind(kind)) for kind in kinds]
@@ -416,6 +471,9 @@ def builtin_kinds() -> List[Kind]:
 def _with_schema(kind: Kind) -> Kind:
     """Attach the generated upstream schema (shared, never modified in place)."""
     kind.schema = schema_for(kind.key)
+    doc = load_all().get(kind.key)
+    if doc is not None and not kind.builtin:
+        kind.printer_columns = doc.printer_columns
     return kind
 
 

@@ -102,6 +102,30 @@ def propagation_policy(options: Dict[str, Any]) -> Optional[str]:
     return "Orphan" if orphan else "Background"
 
 
+def field_manager(req: "RestRequest") -> str:
+    """``fieldManager``, else what the apiserver derives from the User-Agent (the part before the
+    first ``/``, at most 128 characters; apiserver ``pkg/endpoints/handlers/create.go``
+    ``managerOrUserAgent``; an empty User-Agent is recorded as "unknown" here)."""
+    given = req.param("fieldManager")
+    if given:
+        return given
+    agent = req.http.headers.get("User-Agent") or ""
+    return agent.split("/")[0][:128] or "unknown"
+
+
+def grace_period(options: Dict[str, Any], req: "RestRequest") -> Optional[int]:
+    """DeleteOptions' ``gracePeriodSeconds`` (body first, then the query parameter)."""
+    value = options.get("gracePeriodSeconds")
+    if value is None:
+        value = req.param("gracePeriodSeconds")
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"invalid gracePeriodSeconds: {value!r}") from None
+
+
 def paginate(items: List[Dict[str, Any]], limit: int, token: Optional[str], rv: int, floor_rv: int
              ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """One page of ``items`` (sorted by namespace/name) and the list metadata to answer with.
@@ -234,7 +258,8 @@ class Registry:
     def _create(self, req: RestRequest) -> Answer:
         obj = check_body(req.body, req.kind, req.namespace)
         with self.cluster.api_lock():
-            created = self.store.create(req.kind.key, obj, req.namespace or None, dry_run=req.dry_run, internal=False)
+            created = self.store.create(req.kind.key, obj, req.namespace or None, dry_run=req.dry_run, internal=False,
+                                        field_manager=field_manager(req))
         return 201, created, {}
 
     def _update(self, req: RestRequest) -> Answer:
@@ -245,7 +270,7 @@ class Registry:
                 "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")], kind.group)
         with self.cluster.api_lock():
             updated = self.store.update(kind.key, obj, req.namespace or None, dry_run=req.dry_run, internal=False,
-                                        subresource=req.subresource)
+                                        subresource=req.subresource, field_manager=field_manager(req))
         return 200, updated, {}
 
     def _patch(self, req: RestRequest) -> Answer:
@@ -256,22 +281,24 @@ class Registry:
             return self._apply(req)
         with self.cluster.api_lock():
             patched = self.store.patch(req.kind.key, req.name, req.body, req.namespace or None, patch_type=patch_type,
-                                       dry_run=req.dry_run, internal=False, subresource=req.subresource)
+                                       dry_run=req.dry_run, internal=False, subresource=req.subresource,
+                                       field_manager=field_manager(req))
         return 200, patched, {}
 
     def _apply(self, req: RestRequest) -> Answer:
-        """A simplified server-side apply: create when missing, otherwise merge the applied
-        configuration into the object (no field ownership, no conflicts, no removals)."""
+        """Server-side apply with field ownership (``store.server_side_apply``); ``force=true``
+        takes conflicting fields over."""
         if not req.param("fieldManager"):
             raise errors.bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set")
-        kind, ns = req.kind, req.namespace or None
+        if req.subresource:
+            raise errors.bad_request("server-side apply of a subresource is not supported by the simulator")
         obj = named_body(req.body, req)
         with self.cluster.api_lock():
-            if self.store.peek(kind.key, req.name, ns) is None:
-                return 201, self.store.create(kind.key, obj, ns, dry_run=req.dry_run, internal=False), {}
-            patch_type = "strategic" if kind.builtin else "merge"
-            return 200, self.store.patch(kind.key, req.name, obj, ns, patch_type=patch_type, dry_run=req.dry_run,
-                                         internal=False, subresource=req.subresource), {}
+            code, result = self.store.server_side_apply(req.kind.key, req.name, obj, req.namespace or None,
+                                                        field_manager=req.param("fieldManager") or "",
+                                                        force=(req.param("force") or "") == "true",
+                                                        dry_run=req.dry_run)
+        return code, result, {}
 
     def _delete(self, req: RestRequest) -> Answer:
         options = req.body if isinstance(req.body, dict) else {}
@@ -279,7 +306,8 @@ class Registry:
         with self.cluster.api_lock():
             result = self.store.delete(req.kind.key, req.name, req.namespace or None, dry_run=req.dry_run,
                                        internal=False, propagation=propagation,
-                                       preconditions=options.get("preconditions"))
+                                       preconditions=options.get("preconditions"),
+                                       grace_period_seconds=grace_period(options, req))
         return 200, self.delete_response(req.kind, result), {}
 
     def _deletecollection(self, req: RestRequest) -> Answer:
@@ -290,7 +318,8 @@ class Registry:
             for obj in self.select(req):
                 meta = obj["metadata"]
                 items.append(self.store.delete(kind.key, meta["name"], meta.get("namespace"), dry_run=req.dry_run,
-                                               internal=False, propagation=propagation_policy(options)))
+                                               internal=False, propagation=propagation_policy(options),
+                                               grace_period_seconds=grace_period(options, req)))
         return 200, {"kind": kind.list_kind, "apiVersion": kind.api_version,
                      "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}, {}
 
@@ -321,7 +350,10 @@ class Registry:
         with self.cluster.api_lock():
             result = handler(sub_request)
         response = as_response(result)
-        return response.code, response.body, response.headers
+        headers = dict(response.headers)
+        if response.content_type != "application/json":  # e.g. pods/log answers text/plain
+            headers["Content-Type"] = response.content_type
+        return response.code, response.body, headers
 
     def _finalize(self, req: RestRequest) -> Answer:
         """``namespaces/{name}/finalize`` (PUT): the one way to change a namespace's

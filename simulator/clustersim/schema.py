@@ -34,6 +34,12 @@ from typing import Any, Dict, List, Optional
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
 EMBEDDED = "x-kubernetes-embedded-resource"
 ALWAYS_KEPT = ("apiVersion", "kind", "metadata")
+# metav1.ObjectMeta's JSON fields (kubernetes/apimachinery release-1.33 ``pkg/apis/meta/v1/types.go``):
+# every kind's root metadata, custom resources included, decodes into it and loses anything else.
+OBJECT_META_FIELDS = frozenset({
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
+    "managedFields"})
 
 
 class _Any:
@@ -88,6 +94,8 @@ def prune_object(obj: Dict[str, Any], schema: Optional[Dict[str, Any]]) -> Dict[
     if not schema or not isinstance(obj, dict):
         return obj
     kept = {k: obj[k] for k in ALWAYS_KEPT if k in obj}
+    if isinstance(kept.get("metadata"), dict):
+        kept["metadata"] = {k: v for k, v in kept["metadata"].items() if k in OBJECT_META_FIELDS}
     rest = prune({k: v for k, v in obj.items() if k not in ALWAYS_KEPT}, schema)
     return {**kept, **rest}
 
@@ -98,6 +106,9 @@ def unknown_fields(obj: Any, schema: Optional[Dict[str, Any]]) -> List[str]:
     if not schema or not isinstance(obj, dict):
         return []
     found: List[str] = []
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        found.extend(f"metadata.{k}" for k in meta if k not in OBJECT_META_FIELDS)
     _walk({k: v for k, v in obj.items() if k not in ALWAYS_KEPT}, schema, "", found)
     return found
 

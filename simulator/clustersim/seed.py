@@ -42,9 +42,12 @@ NODE_HINT_ANNOTATION = "clustersim.io/node"
 # The default IngressController's domain; routes get <name>-<namespace>.<APPS_DOMAIN> as host.
 APPS_DOMAIN = "apps.clustersim.example.com"
 
-NAMESPACES = ["default", "kube-system", "kube-public", "openshift-cnv", "openshift-image-registry",
-              "openshift-monitoring", "openshift-mtv", "openshift-workload-availability", "openshift-operators",
-              "openshift-config", "portworx", VM_NAMESPACE]
+# kube-node-lease: one of the kube-apiserver's system namespaces (kubernetes/kubernetes release-1.33
+# pkg/controlplane/controller/systemnamespaces), where the kubelets' node Leases live.
+SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
+NAMESPACES = SYSTEM_NAMESPACES + ["openshift-cnv", "openshift-image-registry", "openshift-monitoring", "openshift-mtv",
+                                  "openshift-workload-availability", "openshift-operators", "openshift-config",
+                                  "portworx", VM_NAMESPACE]
 
 
 def _uid(*parts: Any) -> str:
@@ -67,7 +70,7 @@ def seed_profile(cluster: "Cluster", profile: str) -> None:
 
 
 def seed_empty(cluster: "Cluster") -> None:
-    for name in ("default", "kube-system", "kube-public"):
+    for name in SYSTEM_NAMESPACES:
         cluster.store.create_owned("namespaces", {"metadata": {"name": name}})
 
 
@@ -360,7 +363,8 @@ def _seed_registry(cluster: "Cluster") -> None:
         "status": {"conditions": [_condition("Available", "True", "Removed", "The registry is removed"),
                                   _condition("Progressing", "False", "Removed", "All registry resources are removed"),
                                   _condition("Degraded", "False", "Removed", "The registry is removed")],
-                   "readyReplicas": 0, "storageManaged": False, "observedGeneration": 1},
+                   # storage: required by the CRD; the operator's ImageRegistryConfigStorage is never omitted
+                   "readyReplicas": 0, "storage": {}, "storageManaged": False, "observedGeneration": 1},
     })
 
 
@@ -392,12 +396,15 @@ def _seed_olm(cluster: "Cluster") -> None:
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"channel": channel, "name": name, "source": "redhat-operators",
                      "sourceNamespace": "openshift-marketplace", "installPlanApproval": "Automatic"},
-            "status": {"state": "AtLatestKnown", "currentCSV": f"{name}.v{version}", "installedCSV": f"{name}.v{version}"},
+            # lastUpdated: required by the CRD (operator-framework/api SubscriptionStatus / OperatorGroupStatus)
+            "status": {"state": "AtLatestKnown", "currentCSV": f"{name}.v{version}", "installedCSV": f"{name}.v{version}",
+                       "lastUpdated": now_rfc3339()},
         })
         store.create_owned("operators.coreos.com/operatorgroups", {
             "metadata": {"name": f"{name}-group", "namespace": namespace},
             "spec": {} if namespace in ("openshift-workload-availability",) else {"targetNamespaces": [namespace]},
-            "status": {"namespaces": [""] if namespace == "openshift-workload-availability" else [namespace]},
+            "status": {"namespaces": [""] if namespace == "openshift-workload-availability" else [namespace],
+                       "lastUpdated": now_rfc3339()},
         })
 
 

@@ -123,7 +123,8 @@ def _plant_storage(cluster: "Cluster") -> None:
         "spec": {"provider": {"source": {"name": "vsphere", "namespace": "openshift-mtv"},
                               "destination": {"name": "host", "namespace": "openshift-mtv"}},
                  "map": [{"source": {"id": "datastore-1"}, "destination": {"storageClass": VM_CLASS}}]},
-        "status": {"conditions": [_condition("Ready", "True")]}})
+        # forklift conditions carry a required category; Ready is "Required" (kubev2v/forklift pkg/lib/condition)
+        "status": {"conditions": [dict(_condition("Ready", "True"), category="Required")]}})
     store.mutate("cdi.kubevirt.io/datasources", "fedora",
                  lambda s: s["status"].update(conditions=[_condition("Ready", "False", "NotFound", "PVC not found")]), OS_IMAGES)
     store.create_owned("configmaps", {

@@ -113,13 +113,29 @@ def parse_field_selector(text: Optional[str], supported: FrozenSet[str], kind: s
     return tuple(requirements)
 
 
+# Selectable fields whose value is a Go bool, printed with strconv.FormatBool: unset reads "false"
+# (kubernetes/kubernetes release-1.33 ``pkg/registry/core/node/strategy.go`` NodeToSelectableFields).
+BOOL_FIELDS = frozenset({"spec.unschedulable"})
+
+
 def field_value(obj: Dict[str, Any], path: str) -> str:
-    """The string value of a dotted field (missing → ""), as field selectors compare strings."""
+    """The string value of a dotted field (missing → "", or "false" for a bool field), as field
+    selectors compare strings."""
+    if path in BOOL_FIELDS:
+        return "true" if _lookup(obj, path) is True else "false"
+    return _as_text(_lookup(obj, path))
+
+
+def _lookup(obj: Dict[str, Any], path: str) -> Any:
     current: Any = obj
     for segment in path.split("."):
         if not isinstance(current, dict):
-            return ""
+            return None
         current = current.get(segment)
+    return current
+
+
+def _as_text(current: Any) -> str:
     if current is None:
         return ""
     if isinstance(current, bool):

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from . import authz, errors, protobuf, tls
+from . import aggregated_discovery, authz, errors, protobuf, table, tls
 from .cluster import HttpRequest
 from .errors import ApiError
 from .kinds import Kind
@@ -115,6 +115,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         pass  # the request log replaces the access log
 
     def setup(self) -> None:
+        self._watch_table: Optional[Callable[[Dict[str, Any]], Any]] = None  # set per watch (see _table_encoder)
         super().setup()  # first, so the handshake already goes out with Nagle off
         tls.handshake(self.request)  # in this connection's thread, not the accept loop
 
@@ -149,11 +150,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             payload = body.encode()
         else:
             payload = body or b""
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", content_type)  # a subresource's own media type
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, private")
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
@@ -247,6 +250,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if path == "/version":
             self._record("discovery", "", "", "", "", False, 200, path)
             self._send(200, KUBERNETES_VERSION)
+            return
+        discovery_version = aggregated_discovery.wanted_discovery_version(request.headers.get("Accept"))
+        if path in ("/api", "/apis") and discovery_version:
+            self._record("discovery", "", "", "", "", False, 200, path)
+            self._send(200, aggregated_discovery.discovery_list(self.cluster.kinds, path == "/api", discovery_version),
+                       aggregated_discovery.content_type(discovery_version))
             return
         found = self._discovery_or_rest(path)
         if isinstance(found, dict):
@@ -344,8 +353,17 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             code, answer, headers = self.server.registry.handle(RestRequest(
                 verb, kind, target.namespace, target.name, target.subresource, body, dry_run, request,
                 target.virtual_group))
+            if code == 200 and verb in ("get", "list") and not target.subresource:
+                answer = self._as_table(request, kind, answer)
             log(code)
             self._send(code, answer, headers=headers)
+
+    def _as_table(self, request: HttpRequest, kind: Kind, answer: Any) -> Any:
+        """A ``meta.k8s.io`` Table when the client asks for one (kubectl get), see ``table.py``."""
+        version = table.wanted_table_version(request.headers.get("Accept"))
+        if version is None or not isinstance(answer, dict):
+            return answer
+        return table.to_table(kind, answer, version, request.param("includeObject"))
 
     def _body(self, request: HttpRequest) -> Any:
         """Content negotiation of the request body: JSON, or YAML for the YAML media types."""
@@ -373,6 +391,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return
         initial, watcher = opened
         self._start_stream()
+        self._watch_table = self._table_encoder(request, target.kind)
         try:
             for obj in initial:
                 self._write_event({"type": "ADDED", "object": obj})
@@ -440,7 +459,26 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
 
+    def _table_encoder(self, request: HttpRequest, kind: Kind) -> Optional[Callable[[Dict[str, Any]], Any]]:
+        """For ``kubectl get -w``: each event's object as a one-row Table; the column definitions
+        go with the first event only, as the apiserver's watch encoder sends them."""
+        version = table.wanted_table_version(request.headers.get("Accept"))
+        if version is None:
+            return None
+        sent = []
+
+        def encode(obj: Dict[str, Any]) -> Any:
+            converted = table.to_table(kind, obj, version, request.param("includeObject"))
+            if sent:
+                converted["columnDefinitions"] = []
+            sent.append(True)
+            return converted
+        return encode
+
     def _write_event(self, event: Dict[str, Any]) -> None:
+        encode = self._watch_table
+        if encode is not None and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            event = {"type": event["type"], "object": encode(event["object"])}
         data = dumps(event) + b"\n"
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()

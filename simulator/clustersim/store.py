@@ -34,11 +34,15 @@ from .selectors import all_paths, labels_match, fields_match, parse_field_select
 from .strategies import Strategy, gc_finalizers, strategy_class
 from .tracker import Identity, TallyFn, Tracker
 from .util import clone, new_uid, now_rfc3339
-from .validation import validate_metadata_name
+from .defaults import apply_defaults
+from .managedfields import Walker, created_by_apply, record_update, server_side_apply
+from .roundtrip import normalise_metadata, round_trip
+from .validation import validate_metadata_name, validate_object_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
+Ownership = Callable[[Optional[Dict[str, Any]], Dict[str, Any]], None]
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's generateName alphabet
 
 
@@ -158,10 +162,12 @@ class Store:
 
     # ------------------------------------------------------------------ create
     def create(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
-               internal: bool = True) -> Dict[str, Any]:
+               internal: bool = True, field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Create an object.  Internal (controller/seed) creates keep ``status``; HTTP creates
-        drop it for kinds with a status subresource, as the apiserver does."""
-        return self._create(key, obj, namespace, dry_run, internal, owned=False)
+        drop it for kinds with a status subresource, as the apiserver does.  ``field_manager``
+        (HTTP writes) becomes the owner of every field in ``metadata.managedFields``."""
+        ownership = self._update_ownership(key, field_manager, "")
+        return self._create(key, obj, namespace, dry_run, internal, owned=False, ownership=ownership)
 
     def create_owned(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None) -> Dict[str, Any]:
         """Internal create that takes ownership of ``obj`` and returns the stored dict (read-only).
@@ -171,15 +177,21 @@ class Store:
         return self._create(key, obj, namespace, False, True, owned=True)
 
     def _create(self, key: str, obj: Dict[str, Any], namespace: Optional[str], dry_run: bool, internal: bool,
-                owned: bool) -> Dict[str, Any]:
+                owned: bool, ownership: Optional[Ownership] = None) -> Dict[str, Any]:
         kind = self.kinds.get(key)
         with self.lock:
             new = obj if owned else clone(obj)
             ns, name = self._name_new_object(kind, new, namespace)
             meta = new["metadata"]
             given_uid = meta.get("uid") if internal else None  # seeds pre-compute uids for ownerReferences
+            new = self._decode(kind, new)
+            validate_object_meta(kind, name, new["metadata"])
             self.strategy(kind).prepare_for_create(new, internal)
+            if ownership is not None:
+                ownership(None, new)
+            meta = new["metadata"]
             meta["uid"] = given_uid or new_uid()
+            self.strategy(kind).prepare_identity(new)
             meta["creationTimestamp"] = now_rfc3339()
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
             if self.tracker.peek(key, ns, name) is not None:
@@ -189,6 +201,18 @@ class Store:
                 return new
             committed = self.tracker.commit(key, ns, name, new, "ADDED")
             return committed if owned else clone(committed)
+
+    @staticmethod
+    def _decode(kind: Kind, obj: Dict[str, Any]) -> Dict[str, Any]:
+        """What the apiserver's decoder makes of a body: a built-in kind goes through its Go type
+        (``roundtrip.py``: nulls and empty lists/maps dropped, canonical quantities) and its
+        defaulters (``defaults.py``); every kind's metadata is ObjectMeta."""
+        if kind.builtin:
+            obj = round_trip(obj, kind.schema, kind.kind, kind.version)
+            apply_defaults(kind.key, obj)
+        else:
+            obj["metadata"] = normalise_metadata(obj["metadata"])
+        return obj
 
     def _name_new_object(self, kind: Kind, new: Dict[str, Any], namespace: Optional[str]) -> Tuple[str, str]:
         """Type, namespace and name of an object about to be created (generateName resolved)."""
@@ -219,7 +243,7 @@ class Store:
 
     # ------------------------------------------------------------------ update
     def update(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *, dry_run: bool = False,
-               internal: bool = True, subresource: str = "") -> Dict[str, Any]:
+               internal: bool = True, subresource: str = "", field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Replace an object (PUT).  A set, stale ``metadata.resourceVersion`` raises 409 Conflict.
 
         For kinds with a status subresource the main resource ignores ``status`` and
@@ -231,7 +255,8 @@ class Store:
             name = (obj.get("metadata") or {}).get("name") or ""
             old = self._stored(kind, ns, name)
             return self._replace(kind, ns, name, old, obj, dry_run=dry_run, internal=internal,
-                                 subresource=subresource)
+                                 subresource=subresource,
+                                 ownership=self._update_ownership(key, field_manager, subresource))
 
     def update_status(self, key: str, obj: Dict[str, Any], namespace: Optional[str] = None, *,
                       dry_run: bool = False, internal: bool = True) -> Dict[str, Any]:
@@ -240,7 +265,7 @@ class Store:
 
     def patch(self, key: str, name: str, patch: Any, namespace: Optional[str] = None, *,
               patch_type: str = "merge", dry_run: bool = False, internal: bool = True,
-              subresource: str = "") -> Dict[str, Any]:
+              subresource: str = "", field_manager: Optional[str] = None) -> Dict[str, Any]:
         """Patch with ``patch_type`` "merge" (RFC 7386), "json" (RFC 6902) or "strategic"."""
         kind = self.kinds.get(key)
         with self.lock:
@@ -251,7 +276,8 @@ class Store:
             if target_name != name:
                 raise errors.bad_request(f"the name of the object ({target_name}) does not match the name on the URL ({name})")
             return self._replace(kind, ns, name, old, target, dry_run=dry_run, internal=internal,
-                                 subresource=subresource)
+                                 subresource=subresource,
+                                 ownership=self._update_ownership(key, field_manager, subresource))
 
     def patch_status(self, key: str, name: str, status_patch: Dict[str, Any], namespace: Optional[str] = None,
                      **kwargs: Any) -> Dict[str, Any]:
@@ -301,15 +327,21 @@ class Store:
                                  write_status=True)
 
     def _replace(self, kind: Kind, ns: str, name: str, old: Dict[str, Any], obj: Dict[str, Any], *,
-                 dry_run: bool, internal: bool, subresource: str, write_status: bool = False) -> Dict[str, Any]:
+                 dry_run: bool, internal: bool, subresource: str, write_status: bool = False,
+                 ownership: Optional[Ownership] = None) -> Dict[str, Any]:
         new = self._prepare_update(kind, ns, name, old, obj, subresource, write_status)
+        if "managedFields" not in new["metadata"] and "managedFields" in old["metadata"]:
+            new["metadata"]["managedFields"] = clone(old["metadata"]["managedFields"])  # kept unless sent
+        if ownership is not None:
+            ownership(old, new)
         self._admit("UPDATE", kind, ns, name, new, old, subresource, dry_run, internal)
         new = prune_object(new, kind.schema)
         if new == old:
             return clone(old)  # a no-op write: nothing committed, like the apiserver
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not self.strategy(kind).pending_finalizers(new):
+        if (new["metadata"].get("deletionTimestamp") and not new["metadata"].get("deletionGracePeriodSeconds")
+                and not self.strategy(kind).pending_finalizers(new)):
             return clone(self.tracker.remove(kind.key, ns, name, new))
         return clone(self.tracker.commit(kind.key, ns, name, new, "MODIFIED"))
 
@@ -329,9 +361,11 @@ class Store:
         new["apiVersion"] = new.get("apiVersion") or kind.api_version
         new["kind"] = new.get("kind") or kind.kind
         strategy = self.strategy(kind)
+        new = self._decode(kind, new)
         if subresource:
             new = strategy.prepare_for_subresource_update(subresource, new, old)
         else:
+            validate_object_meta(kind, name, new["metadata"])
             meta["name"] = name
             if kind.namespaced:
                 meta["namespace"] = ns
@@ -340,16 +374,55 @@ class Store:
         new["metadata"]["resourceVersion"] = old_meta.get("resourceVersion")
         return new
 
+    # ------------------------------------------------------------------ field ownership
+    def walker(self, kind: Kind) -> Walker:
+        return Walker(kind.schema, kind.builtin, kind.has_status)
+
+    def _update_ownership(self, key: str, field_manager: Optional[str], subresource: str) -> Optional[Ownership]:
+        """The managedFields bookkeeping of an Update by ``field_manager`` (None: not tracked)."""
+        if not field_manager:
+            return None
+        kind = self.kinds.get(key)
+        walker = self.walker(kind)
+
+        def own(old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
+            record_update(walker, old, new, field_manager, kind.api_version, subresource)
+        return own
+
+    def server_side_apply(self, key: str, name: str, applied: Dict[str, Any], namespace: Optional[str] = None, *,
+                          field_manager: str, force: bool = False, dry_run: bool = False,
+                          internal: bool = False) -> Tuple[int, Dict[str, Any]]:
+        """``application/apply-patch+yaml``: create the object when missing, else merge the
+        applied configuration with field ownership (``managedfields.py``).  Returns (HTTP code, object)."""
+        kind = self.kinds.get(key)
+        walker = self.walker(kind)
+        with self.lock:
+            ns = self._ns(kind, namespace, applied)
+            live = self.tracker.peek(key, ns, name)
+            body = round_trip(clone(applied), kind.schema, kind.kind, kind.version) if kind.builtin else clone(applied)
+            if live is None:
+                def own_created(_old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
+                    created_by_apply(walker, body, field_manager, kind.api_version)
+                    new["metadata"]["managedFields"] = body["metadata"].get("managedFields", [])
+                return 201, self._create(key, applied, namespace, dry_run, internal, owned=False,
+                                         ownership=own_created)
+            merged = server_side_apply(walker, live, body, field_manager, force, kind.api_version)
+            return 200, self._replace(kind, ns, name, live, merged, dry_run=dry_run, internal=internal,
+                                      subresource="")
+
     # ------------------------------------------------------------------ delete
     def delete(self, key: str, name: str, namespace: Optional[str] = None, *, dry_run: bool = False,
                internal: bool = True, propagation: Optional[str] = None,
-               preconditions: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-        """Delete; with finalizers the object only gets ``deletionTimestamp``.
+               preconditions: Optional[Dict[str, str]] = None,
+               grace_period_seconds: Optional[int] = None) -> Dict[str, Any]:
+        """Delete; with finalizers (or a grace period) the object only gets ``deletionTimestamp``.
 
         Returns the object as it was left (deleted state or the terminating object).
         ``propagation``: "Background" (the default) deletes dependents after the owner is gone,
         "Foreground" keeps the owner (``foregroundDeletion`` finalizer) until its blocking
         dependents are gone, "Orphan" (``orphan`` finalizer) strips the ownerReferences to it.
+        ``grace_period_seconds`` (DeleteOptions): pods are deleted gracefully
+        (``PodStrategy.graceful_period``); a shorter period shortens a running one, 0 ends it.
         """
         kind = self.kinds.get(key)
         with self.lock:
@@ -363,13 +436,30 @@ class Store:
             terminating = clone(old)
             if finalizers != current:
                 terminating["metadata"]["finalizers"] = finalizers
-            if not strategy.pending_finalizers(terminating):
+            period = self._grace_period(strategy, old, grace_period_seconds, internal)
+            if period == 0 and not strategy.pending_finalizers(terminating):
                 return clone(old) if dry_run else clone(self.tracker.remove(key, ns, name, old))
-            if not old["metadata"].get("deletionTimestamp"):
-                strategy.prepare_for_graceful_delete(terminating, now_rfc3339())
+            if period is not None:
+                if old["metadata"].get("deletionTimestamp"):
+                    strategy.shorten_graceful_delete(terminating, period)
+                else:
+                    strategy.prepare_for_graceful_delete(terminating, now_rfc3339(), period)
             if terminating == old or dry_run:
                 return terminating
             return clone(self.tracker.commit(key, ns, name, terminating, "MODIFIED"))
+
+    @staticmethod
+    def _grace_period(strategy: Strategy, old: Dict[str, Any], requested: Optional[int], internal: bool
+                      ) -> Optional[int]:
+        """The grace period this DELETE starts (0: none), or None when it leaves a running
+        deletion as it is: only a shorter period changes it (``rest.BeforeDelete``)."""
+        meta = old["metadata"]
+        if not meta.get("deletionTimestamp"):
+            return strategy.graceful_period(old, requested, internal)
+        running = int(meta.get("deletionGracePeriodSeconds") or 0)
+        if requested is None or not running or int(requested) >= running:
+            return None
+        return max(int(requested), 0)
 
     def remove_finalizer(self, key: str, name: str, finalizer: str, namespace: Optional[str] = None) -> None:
         """Controller helper: drop one finalizer (removing the object if it was the last)."""

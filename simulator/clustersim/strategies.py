@@ -30,15 +30,23 @@ Sources (kubernetes/kubernetes release-1.33 unless noted):
   Status; custom resources answer the object (``store.go`` ``Delete`` / ``ReturnDeletedObject``,
   set by ``customresource/etcd.go``).
 
-Every simulated kind carries ``generation`` (the simulator has always set it; the apiserver sets
-it only where a strategy does, e.g. not for ConfigMaps).
+``generation`` only where the apiserver keeps one: custom resources
+(``customresource/strategy.go``), Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs,
+CronJobs, PodDisruptionBudgets (their ``strategy.go`` ``PrepareForCreate`` sets 1 and
+``PrepareForUpdate`` bumps it on a spec change) and, since 1.33, Pods (``pod/strategy.go``
+``PrepareForCreate``/``updatePodGeneration``, KEP-5067).  ConfigMaps, Secrets, Namespaces, Nodes,
+Services, PVCs, StorageClasses, RBAC objects and the other built-in kinds have none.  A deletion
+that leaves the object terminating bumps a kept generation (``rest.BeforeDelete``, ``store.go``
+``updateForGracefulDeletionAndFinalizers``).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple, Type
+import datetime as _dt
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 from . import errors
 from .kinds import Kind
+from .pod_validation import validate_pod_update
 from .util import clone
 
 # Metadata the server owns: a client cannot set it on create.
@@ -50,6 +58,15 @@ FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
 FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
 FINALIZER_KUBERNETES = "kubernetes"  # v1.FinalizerKubernetes: the namespace controller's token
 PROPAGATION_POLICIES = ("Orphan", "Background", "Foreground")
+# Built-in kinds whose strategy keeps metadata.generation (see the module docstring).
+GENERATION_KINDS = frozenset({
+    "apps/deployments", "apps/replicasets", "apps/statefulsets", "apps/daemonsets", "batch/jobs",
+    "batch/cronjobs", "policy/poddisruptionbudgets", "pods"})
+
+
+def rfc3339_after(seconds: int) -> str:
+    moment = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def spec_changed(old: Dict[str, Any], new: Dict[str, Any]) -> bool:
@@ -67,6 +84,7 @@ class Strategy:
 
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
+        self.tracks_generation = not kind.builtin or kind.key in GENERATION_KINDS
 
     @property
     def allow_unconditional_update(self) -> bool:
@@ -83,7 +101,8 @@ class Strategy:
         meta = obj["metadata"]
         for field_name in SYSTEM_METADATA:
             meta.pop(field_name, None)
-        meta["generation"] = 1
+        if self.tracks_generation:
+            meta["generation"] = 1
         if self.kind.has_status and not internal and not self.keeps_status_on_create:
             obj.pop("status", None)
 
@@ -102,7 +121,7 @@ class Strategy:
                 new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
-        if spec_changed(old, new):
+        if self.tracks_generation and spec_changed(old, new):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
 
     def prepare_for_subresource_update(self, subresource: str, new: Dict[str, Any], old: Dict[str, Any]
@@ -121,6 +140,9 @@ class Strategy:
             updated.pop("status", None)
         return updated
 
+    def prepare_identity(self, obj: Dict[str, Any]) -> None:
+        """After ``uid`` is assigned on create: what depends on it (Jobs' generated selector)."""
+
     def validate_update(self, new: Dict[str, Any], old: Dict[str, Any], name: str) -> None:
         """No new finalizers on an object being deleted (``ValidateObjectMetaUpdate``)."""
         if not old["metadata"].get("deletionTimestamp"):
@@ -136,10 +158,25 @@ class Strategy:
         """What still holds the object once it has a ``deletionTimestamp``."""
         return list(obj["metadata"].get("finalizers") or [])
 
-    def prepare_for_graceful_delete(self, obj: Dict[str, Any], now: str) -> None:
-        """The object stays, terminating: stamp the deletion."""
-        obj["metadata"]["deletionTimestamp"] = now
-        obj["metadata"]["deletionGracePeriodSeconds"] = 0
+    def graceful_period(self, obj: Dict[str, Any], requested: Optional[int], internal: bool) -> int:
+        """``CheckGracefulDelete``: seconds the object stays terminating before it goes (0 = no
+        graceful deletion; only pods have one)."""
+        return 0
+
+    def shorten_graceful_delete(self, obj: Dict[str, Any], period: int) -> None:
+        """A second DELETE with a shorter grace period moves the end of the deletion closer."""
+        meta = obj["metadata"]
+        meta["deletionTimestamp"] = rfc3339_after(period)
+        meta["deletionGracePeriodSeconds"] = period
+
+    def prepare_for_graceful_delete(self, obj: Dict[str, Any], now: str, period: int = 0) -> None:
+        """The object stays, terminating: stamp the deletion (``deletionTimestamp`` is when the
+        grace period ends) and bump a kept generation."""
+        meta = obj["metadata"]
+        meta["deletionTimestamp"] = now if not period else rfc3339_after(period)
+        meta["deletionGracePeriodSeconds"] = period
+        if self.tracks_generation and meta.get("generation"):
+            meta["generation"] = int(meta["generation"]) + 1
 
 
 class NodeStrategy(Strategy):
@@ -152,30 +189,75 @@ class PodStrategy(Strategy):
 
     def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
         super().prepare_for_create(obj, internal)
-        obj.setdefault("status", {"phase": "Pending"})  # pod/strategy.go PrepareForCreate
+        status = obj.setdefault("status", {"phase": "Pending"})  # pod/strategy.go PrepareForCreate
+        status.setdefault("qosClass", qos_class(obj.get("spec") or {}))
+
+    def validate_update(self, new: Dict[str, Any], old: Dict[str, Any], name: str) -> None:
+        super().validate_update(new, old, name)
+        validate_pod_update(new, old, name)
+
+    def graceful_period(self, obj: Dict[str, Any], requested: Optional[int], internal: bool) -> int:
+        """``pod/strategy.go`` ``CheckGracefulDelete``: the requested period, else the pod's
+        ``terminationGracePeriodSeconds``; 0 for an unscheduled or finished pod; a negative one
+        is 1.  Controllers' own deletes (``internal``) default to 0 (see docs/simulator.md)."""
+        if requested is not None:
+            period = int(requested)
+        elif internal:
+            period = 0
+        else:
+            period = int((obj.get("spec") or {}).get("terminationGracePeriodSeconds") or 0)
+        if not (obj.get("spec") or {}).get("nodeName"):
+            period = 0
+        if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            period = 0
+        return 1 if period < 0 else period
+
+
+def qos_class(spec: Dict[str, Any]) -> str:
+    """``pkg/apis/core/helper/qos`` ``GetPodQOS``: BestEffort without any request or limit,
+    Guaranteed when every container limits cpu and memory to what it requests, else Burstable."""
+    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
+                  if isinstance(c, dict)]
+    resources = [c.get("resources") or {} for c in containers]
+    if not any((r.get("requests") or {}) or (r.get("limits") or {}) for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        for name in ("cpu", "memory"):
+            if name not in limits or requests.get(name, limits[name]) != limits[name]:
+                return "Burstable"
+    return "Guaranteed"
 
 
 class PersistentVolumeClaimStrategy(Strategy):
     def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
         super().prepare_for_create(obj, internal)
-        # SetDefaults_PersistentVolumeClaimSpec (pkg/apis/core/v1/defaults.go) and the claim's
-        # initial phase; controllers seeding a claim may bring their own status.
-        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+        # the claim's initial phase (defaults: defaults.py); controllers seeding a claim may bring
+        # their own status.
         if not internal or "status" not in obj:
             obj["status"] = {"phase": "Pending"}
-
-
-class StorageClassStrategy(Strategy):
-    def prepare_for_create(self, obj: Dict[str, Any], internal: bool) -> None:
-        super().prepare_for_create(obj, internal)
-        obj.setdefault("reclaimPolicy", "Delete")  # SetDefaults_StorageClass (pkg/apis/storage/v1/defaults.go)
-        obj.setdefault("volumeBindingMode", "Immediate")
 
 
 class JobStrategy(Strategy):
     # batch/v1 Jobs orphan their pods unless told otherwise, for backwards compatibility
     # (``pkg/registry/batch/job/strategy.go`` ``DefaultGarbageCollectionPolicy``).
     default_propagation = "Orphan"
+
+    def prepare_identity(self, obj: Dict[str, Any]) -> None:
+        """``generateSelector`` (``pkg/registry/batch/job/strategy.go``): unless
+        ``spec.manualSelector``, the pods of a Job are selected by its uid and labelled with it and
+        its name (both the ``batch.kubernetes.io/`` labels and the legacy ones)."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict) or spec.get("manualSelector") is True:
+            return
+        uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
+        template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
+        labels = template_meta.setdefault("labels", {})
+        for label, value in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name),
+                             ("controller-uid", uid), ("job-name", name)):
+            labels.setdefault(label, value)
+        selector = spec.setdefault("selector", {})
+        selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
 
 
 class NamespaceStrategy(Strategy):
@@ -215,8 +297,8 @@ class NamespaceStrategy(Strategy):
     def pending_finalizers(self, obj: Dict[str, Any]) -> List[str]:
         return super().pending_finalizers(obj) + list((obj.get("spec") or {}).get("finalizers") or [])
 
-    def prepare_for_graceful_delete(self, obj: Dict[str, Any], now: str) -> None:
-        super().prepare_for_graceful_delete(obj, now)
+    def prepare_for_graceful_delete(self, obj: Dict[str, Any], now: str, period: int = 0) -> None:
+        super().prepare_for_graceful_delete(obj, now, period)
         obj.setdefault("status", {})["phase"] = "Terminating"
 
 
@@ -224,7 +306,6 @@ STRATEGIES: Dict[str, Type[Strategy]] = {
     "nodes": NodeStrategy,
     "pods": PodStrategy,
     "persistentvolumeclaims": PersistentVolumeClaimStrategy,
-    "storage.k8s.io/storageclasses": StorageClassStrategy,
     "namespaces": NamespaceStrategy,
     "batch/jobs": JobStrategy,
 }

@@ -1,8 +1,9 @@
 """Generic object validation the apiserver applies to every kind (names)."""
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from . import errors
 
@@ -42,3 +43,87 @@ def validate_metadata_name(kind: "Kind", name: str) -> None:
                              "must be no more than 253 characters")], kind.group)
     if not DNS1123_SUBDOMAIN.match(name):
         raise errors.invalid(kind.kind, name, [errors.invalid_field("metadata.name", name, _SUBDOMAIN_MSG)], kind.group)
+
+
+# --- labels and annotations -----------------------------------------------------------------------
+# kubernetes/apimachinery release-1.33: ``pkg/util/validation/validation.go`` (IsQualifiedName,
+# IsValidLabelValue and their messages), ``pkg/api/validation/objectmeta.go``
+# (ValidateAnnotations: keys are qualified names once lower-cased, at most 256 KiB in all) and
+# ``pkg/apis/meta/v1/validation/validation.go`` (ValidateLabels).
+QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+QUALIFIED_NAME_MAX = 63
+LABEL_VALUE_MAX = 63
+TOTAL_ANNOTATION_SIZE = 256 * 1024
+_QUALIFIED_NAME_FMT = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                       "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+                       "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                    "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+                    "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+
+
+@functools.lru_cache(maxsize=8192)
+def qualified_name_errors(value: str) -> List[str]:
+    """IsQualifiedName: an optional DNS-subdomain prefix and ``/``, then a name of at most 63."""
+    parts = value.split("/")
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            return ["prefix part must be non-empty"]
+        if len(prefix) > 253:
+            return ["prefix part must be no more than 253 characters"]
+        if not DNS1123_SUBDOMAIN.match(prefix):
+            return ["prefix part " + _SUBDOMAIN_MSG]
+    else:
+        return ["a qualified name " + _QUALIFIED_NAME_FMT + " with an optional DNS subdomain prefix and '/' "
+                "(e.g. 'example.com/MyName')"]
+    if not name:
+        return ["name part must be non-empty"]
+    found = []
+    if len(name) > QUALIFIED_NAME_MAX:
+        found.append(f"name part must be no more than {QUALIFIED_NAME_MAX} characters")
+    if not QUALIFIED_NAME.match(name):
+        found.append("name part " + _QUALIFIED_NAME_FMT)
+    return found
+
+
+@functools.lru_cache(maxsize=8192)
+def label_value_errors(value: str) -> List[str]:
+    found = []
+    if len(value) > LABEL_VALUE_MAX:
+        found.append(f"must be no more than {LABEL_VALUE_MAX} characters")
+    if not LABEL_VALUE.match(value):
+        found.append(_LABEL_VALUE_MSG)
+    return found
+
+
+def metadata_causes(meta: Dict[str, Any]) -> List[errors.FieldCause]:
+    """What ValidateObjectMeta says about ``labels`` and ``annotations`` (empty when valid)."""
+    causes: List[errors.FieldCause] = []
+    labels = meta.get("labels") or {}
+    if isinstance(labels, dict):
+        for key, value in labels.items():
+            causes.extend(errors.invalid_field("metadata.labels", key, m) for m in qualified_name_errors(str(key)))
+            text = "" if value is None else str(value)
+            causes.extend(errors.invalid_field("metadata.labels", text, m) for m in label_value_errors(text))
+    annotations = meta.get("annotations") or {}
+    if isinstance(annotations, dict):
+        total = 0
+        for key, value in annotations.items():
+            causes.extend(errors.invalid_field("metadata.annotations", key, m)
+                          for m in qualified_name_errors(str(key).lower()))
+            total += len(str(key)) + len("" if value is None else str(value))
+        if total > TOTAL_ANNOTATION_SIZE:
+            causes.append(errors.FieldCause("metadata.annotations",
+                                            f"Too long: may not be more than {TOTAL_ANNOTATION_SIZE} bytes",
+                                            "FieldValueTooLong"))
+    return causes
+
+
+def validate_object_meta(kind: "Kind", name: str, meta: Dict[str, Any]) -> None:
+    causes = metadata_causes(meta)
+    if causes:
+        raise errors.invalid(kind.kind, name, causes, kind.group)

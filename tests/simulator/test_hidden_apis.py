@@ -26,6 +26,9 @@ def test_hidden_kinds_answer_404_and_nothing_of_them_was_seeded(sim):
             sim.request("GET", path)
         assert "404" in str(refused.value)
     assert not sim.cluster.store.list("snapshot.storage.k8s.io/volumesnapshotclasses")
+    assert sim.cluster.settle()
+    crds = [c["metadata"]["name"] for c in sim.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]]
+    assert "autopilotrules.autopilot.libopenstorage.org" not in crds and "virtualmachines.kubevirt.io" in crds
 
 
 def test_the_rest_is_served_as_usual(sim):

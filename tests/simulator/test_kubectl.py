@@ -2,9 +2,8 @@
 
 kubectl comes from ``make kubectl`` (``.venv/bin/kubectl``; ``$KUBECTL`` overrides).  Only what a
 real OpenShift 4.20 cluster answers is asserted: kubectl's own output formats, exit codes and the
-objects it leaves behind.  Commands the simulator does not serve yet (server-side Table columns,
-``explain``, ``logs``, ``rollout status``) are listed in docs/simulator.md; ``auth can-i`` is tested
-with RBAC in ``test_rbac.py``.
+objects it leaves behind.  Commands the simulator does not serve yet (``rollout status``) are
+listed in docs/simulator.md; ``auth can-i`` is tested with RBAC in ``test_rbac.py``.
 """
 import json
 import os
@@ -172,3 +171,74 @@ def test_kubeconfig_is_what_oc_login_would_write(cluster):
     assert "certificate-authority-data" in config["clusters"][0]["cluster"]
     assert "insecure-skip-tls-verify" not in config["clusters"][0]["cluster"]
     assert config["users"][0]["user"]["token"].startswith("sha256~")
+
+
+def columns(output):
+    """The header words of kubectl's table output (multi-word headers split on two spaces)."""
+    import re
+
+    return re.split(r"\s{2,}", output.splitlines()[0].strip())
+
+
+def test_get_crd_lists_the_operators_definitions(kubectl):
+    out = kubectl("get", "crd").stdout
+    assert columns(out) == ["NAME", "CREATED AT"]
+    names = [line.split()[0] for line in out.splitlines()[1:]]
+    assert "virtualmachines.kubevirt.io" in names and "hyperconvergeds.hco.kubevirt.io" in names
+    established = kubectl("wait", "--for=condition=Established", "crd/datavolumes.cdi.kubevirt.io", "--timeout=10s")
+    assert established.stdout.strip() == "customresourcedefinition.apiextensions.k8s.io/datavolumes.cdi.kubevirt.io condition met"
+
+
+def test_get_vm_shows_kubevirts_printer_columns(kubectl):
+    out = kubectl("get", "vm", "-n", "vms").stdout
+    assert columns(out) == ["NAME", "AGE", "STATUS", "READY"]
+    row = out.splitlines()[1].split()
+    assert row[0] == "vm-000" and row[2:] == ["Running", "True"]
+
+
+def test_get_nodes_and_pods_wide(kubectl):
+    assert columns(kubectl("get", "nodes").stdout) == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    wide = kubectl("get", "pods", "-n", "vms", "-o", "wide").stdout
+    assert columns(wide) == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE",
+                             "READINESS GATES"]
+    assert wide.splitlines()[1].split()[-3:] == ["worker-0", "<none>", "<none>"]
+    pvc = kubectl("get", "pvc", "-n", "vms").stdout
+    assert columns(pvc) == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS",
+                            "VOLUMEATTRIBUTESCLASS", "AGE"]
+
+
+def test_explain_reads_the_openapi_v3_schemas(kubectl):
+    out = kubectl("explain", "virtualmachine.spec.runStrategy").stdout
+    assert "KIND:       VirtualMachine" in out and "FIELD: runStrategy <string>" in out
+    pod = kubectl("explain", "pod.spec").stdout
+    assert "containers\t<[]Object> -required-" in pod
+
+
+def test_schema_validation_refuses_a_number_as_run_strategy(kubectl):
+    manifest = ("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: typed, namespace: vms}\n"
+                "spec:\n  runStrategy: 5\n  template: {spec: {domain: {devices: {}}}}\n")
+    refused = kubectl("apply", "-f", "-", stdin=manifest, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ('The VirtualMachine "typed" is invalid: spec.runStrategy: Invalid value: '
+                                      '"integer": spec.runStrategy in body must be of type string: "integer"')
+
+
+def test_top_nodes_from_metrics_k8s_io(kubectl):
+    out = kubectl("top", "nodes").stdout
+    assert columns(out) == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["master-0", "master-1", "master-2", "worker-0",
+                                                                  "worker-1"]
+
+
+def test_logs_of_a_launcher_pod(kubectl):
+    pod = kubectl("get", "pods", "-n", "vms", "-o", "jsonpath={.items[0].metadata.name}").stdout
+    assert kubectl("logs", "-n", "vms", pod).stdout.splitlines()[0] == "clustersim: container compute started"
+    missing = kubectl("logs", "-n", "vms", pod, "-c", "nope", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"error: container nope is not valid for pod {pod}"
+
+
+def test_node_leases(kubectl):
+    out = kubectl("get", "leases", "-n", "kube-node-lease").stdout
+    assert columns(out) == ["NAME", "HOLDER", "AGE"]
+    assert [line.split()[:2] for line in out.splitlines()[1:]][-1] == ["worker-1", "worker-1"]

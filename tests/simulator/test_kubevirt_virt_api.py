@@ -63,7 +63,7 @@ def test_restart_replaces_the_vmi_and_a_positive_grace_period_is_bad_request(sim
 def test_manual_vm_starts_and_stops_through_state_change_requests(sim, client):
     client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
         "metadata": {"name": "manual"},
-        "spec": {"runStrategy": "Manual", "template": {"spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+        "spec": {"runStrategy": "Manual", "template": {"spec": {"domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}}}}}})
     code, body = put(sim, VM_PATH, "manual", "stop")
     assert (code, body["message"]) == (409, conflict("virtualmachine", "manual", "VM is not running"))
     assert put(sim, VM_PATH, "manual", "start") == (202, None)
@@ -124,7 +124,7 @@ def test_guestosinfo_reports_the_agent_or_answers_virt_apis_plain_500(sim, clien
         "metadata": {"name": "agentless"},
         "spec": {"runStrategy": "Always", "template": {
             "metadata": {"annotations": {"clustersim.io/guest-agent": "false"}},
-            "spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+            "spec": {"domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}}}}}})
     eventually("agentless VMI", lambda: vmi(client, "agentless"))
     code, body = raw(sim, "GET", VMI_PATH.format("agentless", "guestosinfo"))
     assert code == 500 and body == (b'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "agentless": '

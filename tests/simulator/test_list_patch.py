@@ -178,7 +178,13 @@ def test_server_side_apply_creates_then_merges(sim, cms):
     assert code == 201
     code, body = raw(sim, "PATCH", path, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"},
                                           "data": {"b": "2"}}, "application/apply-patch+yaml")
-    assert code == 200 and body["data"] == {"a": "1", "b": "2"}
+    # the manager no longer applies "a" and was its only owner: it goes (structured-merge-diff
+    # removal; the simulator used to merge, keeping it)
+    assert code == 200 and body["data"] == {"b": "2"}
+    code, body = raw(sim, "PATCH", path.replace("tests", "other"), {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"c": "3"}},
+        "application/apply-patch+yaml")
+    assert code == 200 and body["data"] == {"b": "2", "c": "3"}  # another manager's fields stay
     code, body = raw(sim, "PATCH", "/api/v1/namespaces/sel/configmaps/applied", {"metadata": {"name": "applied"}},
                      "application/apply-patch+yaml")
     assert code == 400  # fieldManager is required

@@ -250,7 +250,7 @@ def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(
     client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
         "metadata": {"name": "external"},
         "spec": {"runStrategy": "Always", "template": {"spec": {
-            "evictionStrategy": "External", "domain": {"resources": {"requests": {"memory": "1Gi"}}}}}}})
+            "evictionStrategy": "External", "domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}}}}}})
     instance = eventually("external VMI", lambda: vmi(client, "external"))
     pod = launchers(client, instance)[0]
     with pytest.raises(ApiException) as info:
@@ -279,7 +279,9 @@ def test_evicting_a_vm_without_eviction_strategy_shuts_it_down(client, core):
     before = vmi(client, "vm-003")
     pod = launchers(client, before)[0]["metadata"]["name"]
     evict(core, pod)
-    assert read(client, "v1", "Pod", pod, "vms") is None
+    # The eviction deletes the pod gracefully (pkg/registry/core/pod/strategy.go CheckGracefulDelete);
+    # it goes once its containers stopped (the pod_termination duration stands in for the kubelet).
+    eventually("launcher pod gone", lambda: read(client, "v1", "Pod", pod, "vms") is None)
     # runStrategy Always: the VM controller starts a new VMI (a restart, not a migration).
     eventually("a new VMI", lambda: (vmi(client, "vm-003") or {}).get("metadata", {}).get("uid") not in (None, before["metadata"]["uid"]))
 
@@ -292,7 +294,7 @@ def test_data_volume_templates_become_data_volumes_owned_by_the_vm(client):
                                           "spec": {"source": {"blank": {}},
                                                    "storage": {"storageClassName": "px-csi-db",
                                                                "resources": {"requests": {"storage": "1Gi"}}}}}],
-                 "template": {"spec": {"domain": {"resources": {"requests": {"memory": "1Gi"}}},
+                 "template": {"spec": {"domain": {"devices": {}, "resources": {"requests": {"memory": "1Gi"}}},
                                        "volumes": [{"name": "root", "dataVolume": {"name": "templated-root"}}]}}}})
     data_volume = eventually("DataVolume", lambda: read(client, "cdi.kubevirt.io/v1beta1", "DataVolume", "templated-root", "vms"))
     owner = data_volume["metadata"]["ownerReferences"][0]

@@ -149,7 +149,7 @@ def test_claim_in_use_stays_terminating_until_its_pod_goes_then_its_volume_is_re
     cluster.store.delete(PVC, "used", NS, internal=False)
     cluster.settle()
     assert cluster.store.get(PVC, "used", NS)["metadata"]["deletionTimestamp"]
-    cluster.store.delete("pods", "user", NS, internal=False)
+    cluster.store.delete("pods", "user", NS, internal=False, grace_period_seconds=0)
     cluster.settle()
     assert cluster.store.get(PVC, "used", NS) is None
     assert cluster.store.get("persistentvolumes", pv_name) is None

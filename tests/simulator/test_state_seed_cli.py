@@ -10,6 +10,7 @@ import pytest
 import yaml
 from kubernetes.dynamic.exceptions import ApiException
 
+from clustersim.quantity import canonical_quantity
 from clustersim.testing import PACKAGE_ROOT, Simulator
 from api_helpers import raw, resource
 
@@ -40,7 +41,7 @@ def test_nodes_roles_labels_and_capacity(client):
         assert labels["kubevirt.io/schedulable"] == "true"
         assert labels["kubernetes.io/hostname"] == node.metadata.name
         assert any(key.startswith("cpu-vendor.node.kubevirt.io/") for key in labels)
-        assert node.status.capacity.cpu and node.status.allocatable.memory.endswith("Ki")
+        assert node.status.capacity.cpu and canonical_quantity(node.status.allocatable.memory) == node.status.allocatable.memory
         assert [c.status for c in node.status.conditions if c.type == "Ready"] == ["True"]
 
 
@@ -159,7 +160,7 @@ def test_state_file_at_start_json_and_yaml(tmp_path):
 def test_empty_profile():
     with Simulator(profile="empty") as sim:
         code, body = raw(sim, "GET", "/api/v1/namespaces")
-        assert sorted(n["metadata"]["name"] for n in body["items"]) == ["default", "kube-public", "kube-system"]
+        assert sorted(n["metadata"]["name"] for n in body["items"]) == ["default", "kube-node-lease", "kube-public", "kube-system"]
 
 
 def test_status_endpoint(sim):

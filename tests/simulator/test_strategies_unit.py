@@ -22,6 +22,8 @@ VM = "kubevirt.io/virtualmachines"
 def cluster():
     built = Cluster(Config())
     built.store.create("namespaces", {"metadata": {"name": "default"}})
+    # no controllers run here: the account the ServiceAccount controller would make (pods need it)
+    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
     return built
 
 
@@ -58,12 +60,16 @@ def test_main_resource_update_ignores_status_and_status_update_ignores_spec(clus
 
 
 def test_generation_moves_with_spec_only(cluster):
+    # Deployments keep a generation (apps/deployment/strategy.go); ConfigMaps have none
+    # (configmap/strategy.go never sets it).
     store = cluster.store
-    store.create("configmaps", {"metadata": {"name": "c"}, "data": {"a": "1"}}, "default")
-    labelled = store.patch("configmaps", "c", {"metadata": {"labels": {"x": "y"}}}, "default")
+    store.create("apps/deployments", {"metadata": {"name": "c"}, "spec": {"replicas": 1}}, "default")
+    labelled = store.patch("apps/deployments", "c", {"metadata": {"labels": {"x": "y"}}}, "default")
     assert labelled["metadata"]["generation"] == 1
-    changed = store.patch("configmaps", "c", {"data": {"a": "2"}}, "default")
+    changed = store.patch("apps/deployments", "c", {"spec": {"replicas": 2}}, "default")
     assert changed["metadata"]["generation"] == 2
+    store.create("configmaps", {"metadata": {"name": "c"}, "data": {"a": "1"}}, "default")
+    assert "generation" not in store.patch("configmaps", "c", {"data": {"a": "2"}}, "default")["metadata"]
     assert spec_changed({"spec": 1, "status": 1}, {"spec": 1, "status": 2}) is False
     assert spec_changed({"data": {"a": "1"}}, {"data": {"a": "1"}, "binaryData": {}}) is True
 
@@ -196,7 +202,7 @@ def test_defaults_on_create(cluster):
         "status": {"phase": "Bound"}}, "default", internal=False)
     assert pvc["spec"]["volumeMode"] == "Filesystem" and pvc["status"] == {"phase": "Pending"}
     pod = store.create("pods", {"metadata": {"name": "p"}, "spec": {}}, "default", internal=False)
-    assert pod["status"] == {"phase": "Pending"}
+    assert pod["status"] == {"phase": "Pending", "qosClass": "BestEffort"}  # pod/strategy.go PrepareForCreate
 
 
 def test_status_subresource_serves_get_update_and_patch_only(cluster):

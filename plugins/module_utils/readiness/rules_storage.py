@@ -23,6 +23,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
     is_portworx,
     offers,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_checkup import one_line_reasons
 
 SNAPSHOT_DEFAULT_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 PORTWORX_CSI_DRIVER = "pxd.portworx.com"
@@ -144,6 +145,6 @@ def _check_checkup(facts, results):
     latest = sorted(config_maps, key=lambda c: str((c.get("data") or {}).get("status.completionTimestamp", "")))[-1]
     data = latest.get("data") or {}
     if str(data.get("status.succeeded", "")).lower() != "true":
-        reason = data.get("status.failureReason") or "no result yet"
+        reason = one_line_reasons(data.get("status.failureReason")) or "no result yet"
         results.add("STORAGE-CHECKUP", "ConfigMap", name_of(latest), "the last storage checkup did not succeed: {0}".format(reason),
                     namespace=namespace_of(latest), severity=WARNING)

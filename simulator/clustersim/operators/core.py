@@ -1,5 +1,7 @@
-"""The kube-controller-manager controllers every cluster runs: namespace deletion and garbage
-collection (``clustersim.garbagecollector``).
+"""The kube-controller-manager controllers every cluster runs: namespace deletion, garbage
+collection (``clustersim.garbagecollector``), the ServiceAccount and token controllers
+(``clustersim.serviceaccounts``), the node lifecycle controller's cordon taint
+(``clustersim.nodelifecycle``) and the end of graceful pod deletion (``clustersim.podtermination``).
 
 Namespace deletion mirrors kubernetes/kubernetes release-1.33 ``pkg/controller/namespace``
 (``namespace_controller.go``, ``deletion/namespaced_resources_deleter.go``): a namespace with a
@@ -16,6 +18,9 @@ from typing import Any, Dict, Optional, Set
 from ..controller import Controller, watches
 from ..errors import ApiError
 from ..garbagecollector import GarbageCollector
+from ..nodelifecycle import NodeLifecycleController
+from ..podtermination import PodTerminationController
+from ..serviceaccounts import ServiceAccountController, TokensController
 from ..watch import WatchEvent
 
 FINALIZER_KUBERNETES = "kubernetes"  # v1.FinalizerKubernetes
@@ -85,4 +90,5 @@ class NamespaceController(Controller):
         return any(store.count(kind.key) and store.list(kind.key, name, copy=False) for kind in namespaced)
 
 
-CONTROLLERS = [NamespaceController, GarbageCollector]
+CONTROLLERS = [NamespaceController, GarbageCollector, ServiceAccountController, TokensController,
+               NodeLifecycleController, PodTerminationController]
