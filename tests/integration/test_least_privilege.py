@@ -21,7 +21,9 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tools"))
 
 import rbac_from_requests as rbac  # noqa: E402  (needs the path above)
 
-SIMULATOR_OPTIONS = {"workers": 3, "vms": 4, "durations": {"hco_progressing": 0.05, "registry_rollout": 0.05}}
+SIMULATOR_OPTIONS = {"workers": 3, "vms": 4, "durations": {
+    "hco_progressing": 0.05, "registry_rollout": 0.05, "portworx_update_step": 0.1, "portworx_update_restart": 0.2,
+    "migration_step": 0.03, "migration_transfer_per_gib": 0.03}}
 AUTOMATION_NAMESPACE = "ocpvirt-automation"
 VM_NAMESPACES = ("vms",)
 PERSONAS = ("installer", "operator", "auditor")
@@ -32,6 +34,9 @@ DISKS = {
     "vm_disks_hotplug": [{"vm": "vm-001", "namespace": "vms", "name": "data1", "size": "10Gi"},
                          {"vm": "vm-001", "namespace": "vms", "name": "data1", "state": "absent"}],
 }
+# vm-002 has an RWO disk: it cannot live-migrate, and may restart while Portworx restarts under it.
+UPGRADE = {"portworx_upgrade_image": "portworx/oci-monitor:3.6.1", "portworx_upgrade_allow_restart_vms": ["vms/vm-002"],
+           "portworx_upgrade_wait_timeout": 120, "portworx_upgrade_wait_sleep": 0.2}
 MIGRATION = {"day0_enable_migration_toolkit": True, "migration_toolkit_datastores": ["datastore-1"]}
 
 
@@ -116,6 +121,7 @@ def persona_runs(sim, cluster, persona):
             run_as(sim, cluster, "operator", "day2_node_maintenance.yml",
                    dict(MAINTENANCE, node_maintenance_method="node_maintenance", node_maintenance_campaign="nmo")),
             run_as(sim, cluster, "operator", "day2_vm_disks.yml", DISKS),
+            run_as(sim, cluster, "operator", "day2_portworx_upgrade.yml", UPGRADE),
         ]
         runs["installer"] = [run_as(sim, cluster, "installer", "day0.yml", MIGRATION)]
         runs["auditor"] = [run_as(sim, cluster, "auditor", "audit.yml", {"audit_output_dir": str(cluster["tmp"] / "audit")})]
@@ -128,7 +134,7 @@ def test_the_installer_runs_day_0_without_a_refusal(sim, cluster):
         assert run.changing_writes > 0
 
 
-def test_the_operator_runs_node_maintenance_and_vm_disks_without_a_refusal(sim, cluster):
+def test_the_operator_runs_node_maintenance_vm_disks_and_the_portworx_upgrade_without_a_refusal(sim, cluster):
     for run in persona_runs(sim, cluster, "operator"):
         assert run.rc == 0 and not run.failures and not run.forbidden, run
         assert run.changing_writes > 0
