@@ -314,6 +314,7 @@ def _policy_and_rbac_kinds() -> List[Kind]:
     return [
         Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
              subresources=_status()),
+        Kind("coordination.k8s.io", "v1", "leases", "Lease", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", builtin=True),
         Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, builtin=True),
