@@ -578,7 +578,6 @@ class NodeMaintenance(OcpVirtModule):
                 lock.get("lease"), self.campaign, lock.get("expires")))
         stop.msg = "Node {0}: {1}; left behind: {2}. Re-run with campaign '{3}' to resume, or state=absent to end maintenance".format(
             self.node_name, stop.msg, ", ".join(left), self.campaign)
-        self.log(stop.msg)
         stop.details["left_behind"] = left
         return stop
 
