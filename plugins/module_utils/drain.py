@@ -79,6 +79,29 @@ def active_migrations(migrations):
     return active
 
 
+def failed_migrations(migrations, node_name, created=None):
+    """VMI ``namespace/name`` -> names of the Failed migrations this collection created for ``node_name``, oldest first.
+
+    With ``created`` (names), only those count: a re-run gets its own attempts.
+    """
+    failed = {}
+    ours = [m for m in migrations if (meta(m, "labels") or {}).get(MIGRATION_LABEL) == node_name
+            and (m.get("status") or {}).get("phase") == "Failed" and (created is None or meta(m, "name") in created)]
+    for migration in sorted(ours, key=lambda m: (meta(m, "creationTimestamp") or "", meta(m, "name"))):
+        key = "{0}/{1}".format(meta(migration, "namespace"), (migration.get("spec") or {}).get("vmiName"))
+        failed.setdefault(key, []).append(meta(migration, "name"))
+    return failed
+
+
+def failure_reason(migration, vmi):
+    """Why a migration failed: its own ``status.migrationState.failureReason``, else the VMI's."""
+    for obj in (migration, vmi):
+        reason = (((obj or {}).get("status") or {}).get("migrationState") or {}).get("failureReason")
+        if reason:
+            return reason
+    return "no failureReason reported"
+
+
 def migration_manifest(vmi_name, namespace, node_name):
     """A VirtualMachineInstanceMigration for one VMI; generateName keeps retries after a failure possible."""
     return {
@@ -96,17 +119,18 @@ def migration_manifest(vmi_name, namespace, node_name):
 class DrainStep(object):
     """What one pass of the drain loop should do next."""
 
-    def __init__(self, migrate, evict, waiting):
+    def __init__(self, migrate, evict, waiting, exhausted=None):
         self.migrate = migrate  # VMIs (dicts) that need a migration created
         self.evict = evict  # pods (dicts) to evict now (for External VMIs: to signal the evacuation)
         self.waiting = waiting  # {pod or VMI key: why we are waiting}
+        self.exhausted = exhausted or {}  # {VMI key: name of its last Failed migration}, attempts used up
 
     @property
     def done(self):
         return not self.migrate and not self.evict and not self.waiting
 
 
-def next_drain_step(node_name, vmis, pods, migrations, outcomes):
+def next_drain_step(node_name, vmis, pods, migrations, outcomes, max_attempts=None, created=None):
     """Plan one pass: migrate migratable VMIs, evict the other pods, wait for what is in flight.
 
     ``outcomes`` maps VMI ``namespace/name`` to the eviction outcome from the preflight
@@ -114,9 +138,12 @@ def next_drain_step(node_name, vmis, pods, migrations, outcomes):
     left alone: KubeVirt removes them when the migration completes. A VMI with the External
     strategy gets no migration from us: its launcher pod is evicted once, which KubeVirt refuses
     while it sets ``status.evacuationNodeName`` for the external controller, and then it is waited for.
+    A VMI gets a new migration only when none is in progress, and none once ``max_attempts`` of
+    ours have Failed (it is then ``exhausted``): a migration that always fails is not retried forever.
     """
     active = active_migrations(migrations)
-    migrate, evict, waiting = [], [], {}
+    failed = failed_migrations(migrations, node_name, created)
+    migrate, evict, waiting, exhausted = [], [], {}, {}
     skip_launchers = set()
     for vmi in vmis:
         status = vmi.get("status") or {}
@@ -137,6 +164,8 @@ def next_drain_step(node_name, vmis, pods, migrations, outcomes):
         skip_launchers.add(meta(vmi, "uid"))
         if key in active:
             waiting["VMI " + key] = "migration {0} in progress".format(active[key])
+        elif max_attempts is not None and len(failed.get(key, [])) >= max_attempts:
+            exhausted[key] = failed[key][-1]
         else:
             migrate.append(vmi)
     for pod in evictable_pods(pods, node_name):
@@ -148,12 +177,13 @@ def next_drain_step(node_name, vmis, pods, migrations, outcomes):
             waiting["pod " + key] = "terminating"
         else:
             evict.append(pod)
-    return DrainStep(migrate, evict, waiting)
+    return DrainStep(migrate, evict, waiting, exhausted)
 
 
 def describe_pending(step, blocked):
     """One line for a timeout message: what is left and why."""
     parts = ["{0} ({1})".format(key, why) for key, why in sorted(step.waiting.items())]
     parts.extend("pod {0} ({1})".format(key, why) for key, why in sorted(blocked.items()))
-    parts.extend("VMI {0}/{1} (migration not created yet)".format(meta(v, "namespace"), meta(v, "name")) for v in step.migrate)
+    parts.extend("VMI {0} (migration {1} Failed, attempts used up)".format(key, name) for key, name in sorted(step.exhausted.items()))
+    parts.extend("VMI {0}/{1} (new migration created)".format(meta(v, "namespace"), meta(v, "name")) for v in step.migrate)
     return "; ".join(parts) or "nothing"

@@ -4,7 +4,8 @@
 """What would happen to a node's VMs, storage and neighbours if it went into maintenance now.
 
 Pure logic over objects the module read: every finding is reported, and those of severity
-``refusal`` stop the module before any write (unless ``force``). The rules come from the
+``refusal`` stop the module before any write, unless the finding names an ``override`` and the
+user set it (see ``maintenance_overrides``). The rules come from the
 OpenShift Virtualization and Portworx guidance: VMs need a live-migrate eviction strategy and
 ``LiveMigratable=True`` or they are shut down or block the drain; a VM with the ``External``
 strategy is moved by an external controller, never by KubeVirt or by us; one node (one Portworx
@@ -246,13 +247,16 @@ def vm_findings(vm_plan):
         elif entry["outcome"] == BLOCK:
             findings.append(finding(
                 REFUSAL, subject, "would block the drain: " + entry["why"],
-                "Make its disks ReadWriteMany (and its pod network masquerade), or stop the VM before maintenance.",
+                "Make its disks ReadWriteMany (and its pod network masquerade), or stop the VM before maintenance; "
+                "allow_drain_blockers=true starts anyway and the drain waits until wait_timeout.",
+                override="allow_drain_blockers",
             ))
         else:
             findings.append(finding(
                 REFUSAL, subject, "would be shut down: " + entry["why"],
                 "Set spec.template.spec.evictionStrategy: LiveMigrateIfPossible on a live-migratable VM, or stop it "
-                "first; force=true accepts the outage.",
+                "first; allow_vm_shutdown=true accepts the outage.",
+                override="allow_vm_shutdown",
             ))
     return findings
 
@@ -302,8 +306,8 @@ def room_findings(facts, vm_plan):
         "the remaining schedulable workers lack memory or CPU for VM(s) {0} (free: {1})".format(
             ", ".join(sorted(unplaced)), describe_room(free)
         ),
-        "Add capacity or stop less important VMs before maintenance.",
-        vms=sorted(unplaced),
+        "Add capacity or stop less important VMs before maintenance; allow_insufficient_room=true accepts VMs left pending.",
+        vms=sorted(unplaced), override="allow_insufficient_room",
     )]
 
 
@@ -366,5 +370,6 @@ def preflight(facts, max_unavailable=1):
 def refusal_rule(blocking):
     """The rule text of the one refusal that sums up every blocking finding."""
     return "preflight found {0} blocking finding(s): {1}".format(
-        len(blocking), "; ".join("{0}: {1}".format(f["subject"], f["rule"]) for f in blocking)
+        len(blocking), "; ".join("{0}: {1}{2}".format(
+            f["subject"], f["rule"], " (override: {0}=true)".format(f["override"]) if f.get("override") else "") for f in blocking)
     )

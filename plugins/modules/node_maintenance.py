@@ -18,14 +18,32 @@ description:
     (or finds) the C(NodeMaintenance) for the node; without it, it cordons the node, creates a
     C(VirtualMachineInstanceMigration) for each live-migratable VMI and evicts the remaining pods,
     retrying HTTP 429 as C(kubectl drain) does and skipping DaemonSet and mirror pods.
-  - Before any write a preflight reports every finding and refuses (unless O(force=true)) when a
-    VMI on the node would be shut down or would block the drain, when other nodes are already
-    cordoned or in maintenance beyond O(max_unavailable), when another Portworx storage node is not
-    Online, or when the remaining workers lack memory or CPU for the VMs. It warns when the
+  - Before the preflight it takes the campaign lock, a C(coordination.k8s.io/v1) Lease
+    (O(lock_namespace)/C(ocpvirt-portworx-maintenance), holder O(campaign), annotated with campaign and node),
+    renews it while it waits and releases it at the end unless O(release_lock=false). While another campaign
+    holds an unexpired lock it refuses and names the holder; an expired lock (its holder crashed) is taken
+    over with an update carrying the Lease's C(resourceVersion), so of two takers only one wins.
+  - The preflight reports every finding and refuses when a VMI on the node would be shut down
+    (override O(allow_vm_shutdown)) or would block the drain (O(allow_drain_blockers)), when the remaining
+    workers lack memory or CPU for the VMs (O(allow_insufficient_room)), when the node is a control-plane
+    node (O(allow_control_plane)), when its NodeMaintenance or cordon was not created by this campaign
+    (O(adopt)), and, with no override, when other nodes are already cordoned or in maintenance beyond
+    O(max_unavailable), when another Portworx storage node is not Online, or when the control plane would
+    drop below etcd quorum. Every override used is reported in RV(overrides_used). It warns when the
     remaining workers have another CPU vendor (VMs cannot live-migrate between vendors), names the
     pods a PodDisruptionBudget keeps from being evicted, and names the VMIs with
     C(evictionStrategy=External). This applies on every run, also when the node is already cordoned
     or in maintenance (by hand or by an earlier run).
+  - What it creates is marked as its own. The NodeMaintenance carries the annotation
+    C(ocpvirt.portworx/campaign), the node the annotation C(ocpvirt.portworx/maintenance-progress)
+    (campaign, step V(entering), V(entered), V(node-tasks-done), V(leaving) or V(left), since when), written
+    in the same patch as the cordon. O(state=absent) undoes only its own; someone else's NodeMaintenance or
+    cordon is refused unless O(adopt=true), and reported in RV(adopted) when adopted.
+  - Each run first reports what the previous run left on the node (RV(previous_run) with campaign, step, since,
+    and the signal if one stopped it). SIGTERM (how AAP cancels a job) or SIGINT during a wait stops it,
+    records the interruption on the node and fails with a one-line report of what is left behind (step,
+    cordon, lock and until when it is held). When ansible-playbook itself is stopped, its output ends before
+    that report; the next run reports it as RV(previous_run).
   - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the
     eviction of its launcher pod, sets C(status.evacuationNodeName) and leaves the move to an external
     controller; the module waits for it within O(wait_timeout).
@@ -45,9 +63,11 @@ options:
     type: str
     required: true
   state:
-    description: V(present) puts the node into maintenance, V(absent) puts it back in service.
+    description:
+      - V(present) puts the node into maintenance, V(absent) puts it back in service.
+      - V(released) only releases the campaign lock held by O(campaign).
     type: str
-    choices: [present, absent]
+    choices: [present, absent, released]
     default: present
   reason:
     description: Reason recorded in the NodeMaintenance C(spec.reason).
@@ -66,10 +86,49 @@ options:
     description: How many nodes may be out of service at the same time, this one included; at least 1.
     type: int
     default: 1
-  force:
+  campaign:
     description:
-      - Skip the preflight refusals (the findings are still reported). The API's own rules (for
-        example the NodeMaintenance webhook) still apply.
+      - Names the maintenance campaign; holds the campaign lock and marks what this module creates.
+      - Use the same value for entering and leaving a node. Defaults to C(node <node>).
+    type: str
+  lock_namespace:
+    description: Namespace of the campaign lock Lease C(ocpvirt-portworx-maintenance).
+    type: str
+    default: kube-system
+  lock_duration:
+    description: Seconds the campaign lock stays valid without a renewal (C(spec.leaseDurationSeconds)).
+    type: int
+    default: 300
+  release_lock:
+    description:
+      - Release the campaign lock when the run succeeds (or is refused before any write).
+      - The node_maintenance role sets V(false) and releases it once at the end of the campaign with O(state=released).
+    type: bool
+    default: true
+  migration_attempts:
+    description:
+      - With the drain method, how many migrations of one VMI may fail in this run; a new one is created only
+        after the previous one failed. Then the run fails naming the last migration and its failure reason.
+    type: int
+    default: 3
+  allow_vm_shutdown:
+    description: Accept that VMs which cannot live-migrate are shut down.
+    type: bool
+    default: false
+  allow_drain_blockers:
+    description: Start although a VM would block the drain (the drain then waits until O(wait_timeout), the node cordoned).
+    type: bool
+    default: false
+  allow_insufficient_room:
+    description: Start although the remaining schedulable workers lack memory or CPU for the node's VMs.
+    type: bool
+    default: false
+  allow_control_plane:
+    description: Allow a control-plane node. Never below etcd quorum (a majority of control-plane nodes Ready and schedulable).
+    type: bool
+    default: false
+  adopt:
+    description: Take over a NodeMaintenance or a cordon of the node that this campaign did not create; reported in RV(adopted).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -78,6 +137,7 @@ extends_documentation_fragment:
 notes:
   - Maintain one worker at a time; Portworx keeps a volume's replicas on up to three nodes.
   - Re-running after a timeout continues where the previous run stopped.
+  - The one-node rule, the Portworx rule and the etcd quorum have no override.
 """
 
 EXAMPLES = r"""
@@ -92,6 +152,13 @@ EXAMPLES = r"""
     node: worker-1
     state: absent
     wait_timeout: 900
+
+- name: Take over a NodeMaintenance someone created by hand for worker-2, accepting a VM shutdown
+  ocpvirt.portworx.node_maintenance:
+    node: worker-2
+    campaign: 2026-12-dimm
+    adopt: true
+    allow_vm_shutdown: true
 """
 
 RETURN = r"""
@@ -149,6 +216,40 @@ durations:
   description: Seconds spent in each step (preflight, drain or uncordon, total).
   returned: always
   type: dict
+overrides_used:
+  description: The overrides that lifted a refusal in this run.
+  returned: always
+  type: list
+  elements: str
+  sample: [allow_vm_shutdown]
+adopted:
+  description: Someone else's NodeMaintenance or cordon this run took over (O(adopt=true)).
+  returned: always
+  type: list
+  elements: str
+previous_run:
+  description: What the previous run left on the node (node, campaign, step, since, method, interrupted), when unfinished.
+  returned: when a previous run left the node in maintenance or was interrupted
+  type: dict
+  sample: {"node": "worker-1", "campaign": "2026-11-firmware", "step": "entering", "since": "2026-12-02T07:00:00.000000Z"}
+progress:
+  description: The node's progress record at the end of the run (campaign, step, method, node).
+  returned: when this run wrote or resumed one
+  type: dict
+lock:
+  description: The campaign lock after the run (lease, holder, campaign, node, since, renewed, expires, action).
+  returned: when the lock was read
+  type: dict
+failed_migrations:
+  description: With the drain method, the VMIs whose migrations failed O(migration_attempts) times; VMI, last migration, failure reason.
+  returned: when live migration kept failing
+  type: list
+  elements: dict
+left_behind:
+  description: After a stop signal, what the run leaves behind (step, cordon, lock).
+  returned: when SIGTERM or SIGINT stopped the run
+  type: list
+  elements: str
 retries:
   description: Number of transient API errors that were retried.
   returned: when there were any
@@ -156,27 +257,58 @@ retries:
   sample: 1
 """
 
+import datetime
+import signal
 import time
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import HCO_API, KUBEVIRT_API, NMO_API, OLM_API, PORTWORX_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
     describe_pending,
+    failure_reason,
     migration_manifest,
     next_drain_step,
     pod_key,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, Refusal, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_lock import (
+    LOCK_API,
+    LOCK_KIND,
+    LOCK_NAME,
+    TAKE,
+    LockHeld,
+    describe_holder,
+    format_time,
+    holder_of,
+    plan_lock,
+    plan_release,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_overrides import (
+    OVERRIDES,
+    apply_overrides,
+    control_plane_findings,
+    ownership_findings,
+)
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_preflight import (
     MaintenanceFacts,
     is_cordoned,
     portworx_health_problems,
     preflight,
     refusal_rule,
-    refusals,
     storage_node_for,
     storage_node_phase,
     vmi_key,
     vmi_node,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_progress import (
+    ENTERED,
+    ENTERING,
+    LEAVING,
+    LEFT,
+    OWNER_ANNOTATION,
+    describe_previous_run,
+    previous_run,
+    progress_patch,
+    read_progress,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain
@@ -186,6 +318,20 @@ POLICY_API = "policy/v1"
 #: KubeVirt labels each VMI with the node it runs on, so a poll lists only this node's VMIs.
 VMI_NODE_LABEL = "kubevirt.io/nodeName"
 NM_CSV_PREFIX = "node-maintenance-operator"
+#: How AAP cancels a job (SIGTERM to ansible-playbook, which forwards it) and Ctrl-C (SIGINT).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Interrupted(ModuleFailure):
+    """A stop signal arrived; raised from the signal handler, so it ends whatever wait was running."""
+
+    def __init__(self, signum):
+        super(Interrupted, self).__init__("stopped by {0}".format(signal.Signals(signum).name), reason="Interrupted")
+        self.signal_name = signal.Signals(signum).name
+
+
+def utc_now():
+    return datetime.datetime.utcnow()
 
 
 OPTION_RULES = (
@@ -202,20 +348,28 @@ class NodeMaintenance(OcpVirtModule):
         return "Node {0}".format(describe_name(self.params["node"]))
 
     def __init__(self):
-        super(NodeMaintenance, self).__init__(
-            argument_spec=dict(
-                node=dict(type="str", required=True),
-                state=dict(type="str", choices=["present", "absent"], default="present"),
-                reason=dict(type="str", default="Maintenance by ocpvirt.portworx"),
-                method=dict(type="str", choices=["auto", "node_maintenance", "drain"], default="auto"),
-                max_unavailable=dict(type="int", default=1),
-                force=dict(type="bool", default=False),
-            ),
+        overrides = dict((name, dict(type="bool", default=False)) for name in OVERRIDES)
+        argument_spec = dict(
+            node=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent", "released"], default="present"),
+            reason=dict(type="str", default="Maintenance by ocpvirt.portworx"),
+            method=dict(type="str", choices=["auto", "node_maintenance", "drain"], default="auto"),
+            max_unavailable=dict(type="int", default=1),
+            campaign=dict(type="str"),
+            lock_namespace=dict(type="str", default="kube-system"),
+            lock_duration=dict(type="int", default=300),
+            release_lock=dict(type="bool", default=True),
+            migration_attempts=dict(type="int", default=3),
         )
+        argument_spec.update(overrides)
+        super(NodeMaintenance, self).__init__(argument_spec=argument_spec)
         self.started = time.monotonic()
         self.durations = {}
         self.node_name = self.params["node"]
-
+        self.campaign = self.params["campaign"] or "node {0}".format(self.node_name)
+        self.record = None
+        self.lock_renewed = None
+        self.step = None
     # facts -----------------------------------------------------------------------------------
     def read_node(self):
         node = self.cluster.get("v1", "Node", self.node_name)
@@ -306,14 +460,90 @@ class NodeMaintenance(OcpVirtModule):
             disruption_budgets=self.disruption_budgets(),
         )
 
+
     def lap(self, step, since):
         self.durations[step] = round(time.monotonic() - since, 2)
         return time.monotonic()
 
+    # the campaign lock -----------------------------------------------------------------------
+    def read_lock(self):
+        return self.cluster.get(LOCK_API, LOCK_KIND, LOCK_NAME, self.params["lock_namespace"])
+
+    def take_lock(self):
+        """Hold the campaign lock (create, renew or take over an expired one); raise LockHeld if another campaign holds it."""
+        for dummy in range(5):
+            lease = self.read_lock()
+            action, wanted = plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"])
+            wanted["metadata"]["namespace"] = self.params["lock_namespace"]
+            try:
+                written = self.cluster.create(wanted) if action == TAKE else self.cluster.replace(wanted)
+            except ModuleFailure as failure:
+                if failure.status == 409:
+                    continue  # another campaign wrote the Lease between our read and our write: read again
+                raise
+            self.lock_renewed = time.monotonic()
+            self.result["lock"] = dict(holder_of(written if not self.check_mode else wanted), action=action,
+                                       lease="{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME))
+            return action
+        raise ModuleFailure("could not take the maintenance lock Lease {0}/{1}: it kept changing under us".format(
+            self.params["lock_namespace"], LOCK_NAME), status=409, reason="Conflict")
+
+    def renew_lock(self):
+        """Called from every poll: renew once a third of the lease duration has passed."""
+        if self.lock_renewed is None or time.monotonic() - self.lock_renewed < self.params["lock_duration"] / 3.0:
+            return
+        try:
+            self.take_lock()
+        except LockHeld as held:
+            raise ModuleFailure("lost the maintenance lock while working on node {0}: {1}".format(self.node_name, held),
+                                reason="LockLost")
+
+    def release_lock(self):
+        lease = self.read_lock()
+        wanted = plan_release(lease, self.campaign)
+        if wanted is None:
+            self.result["lock"] = dict(holder_of(lease), action="not held by campaign '{0}'".format(self.campaign))
+            return
+        self.cluster.replace(wanted)
+        self.lock_renewed = None
+        self.result["lock"] = dict(holder_of(wanted), action="released")
+
+    def lock_refusal(self, held):
+        return Refusal(
+            "Lease {0}/{1}".format(self.params["lock_namespace"], LOCK_NAME),
+            "one maintenance campaign at a time: {0}".format(describe_holder(held.holder)),
+            "Wait for that campaign to finish (or for the lock to expire if it crashed), then run again.",
+            lock_holder=held.holder,
+        )
+
     # entry -----------------------------------------------------------------------------------
     def execute_module(self):
+        self.result.update(findings=[], vms_migrated=[], vms_stopped=[], pods_evicted=[], overrides_used=[], adopted=[])
+        if self.params["state"] == "released":
+            self.release_lock()
+            return
         node = self.read_node()
-        self.result.update(findings=[], vms_migrated=[], vms_stopped=[], pods_evicted=[])
+        self.note_previous_run(node)
+        previous = dict((s, signal.signal(s, self.on_stop_signal)) for s in STOP_SIGNALS)
+        try:
+            self.run_under_lock(node)
+        except Interrupted as stop:
+            raise self.interrupted(stop)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.durations["total"] = round(time.monotonic() - self.started, 2)
+            self.result["durations"] = self.durations
+
+    def run_under_lock(self, node):
+        acquired = None
+        try:
+            acquired = self.take_lock()
+        except LockHeld as held:
+            if self.params["state"] == "present":
+                raise self.lock_refusal(held)
+            # Leaving only gives a node back: it needs no lock, and must not take one from its holder.
+            self.warn("not holding the maintenance lock: {0}".format(held))
         try:
             if self.params["state"] == "present":
                 method = self.resolve_method()
@@ -322,41 +552,114 @@ class NodeMaintenance(OcpVirtModule):
             else:
                 # Leaving ends whichever maintenance is in place, so it needs no method (and no operator) to resolve.
                 self.leave(node)
-        finally:
-            self.durations["total"] = round(time.monotonic() - self.started, 2)
-            self.result["durations"] = self.durations
+        except Refusal:
+            if acquired is not None and acquired != "renew":
+                self.release_lock()  # refused before any write: do not keep others waiting
+            raise
+        if self.params["release_lock"] and acquired is not None:
+            self.release_lock()
+
+    def note_previous_run(self, node):
+        self.record = read_progress(node)
+        report = previous_run(self.node_name, self.record)
+        if report is not None:
+            self.result["previous_run"] = report
+            self.warn(describe_previous_run(report))
+
+    # interruption ----------------------------------------------------------------------------
+    def on_stop_signal(self, signum, frame):
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)  # one report, however many signals follow
+        raise Interrupted(signum)
+
+    def interrupted(self, stop):
+        """The one-line report of what this run leaves behind, also written to the node for the next run."""
+        stamp = format_time(utc_now())
+        left = ["nothing changed on node {0}".format(self.node_name)]
+        if self.step is not None:
+            left = ["node {0} at step '{1}' of campaign '{2}'".format(self.node_name, self.step, self.campaign)]
+            try:
+                self.cluster.patch("v1", "Node", self.node_name, progress_patch(
+                    self.campaign, self.step, (self.record or {}).get("since") or stamp, self.result.get("method"),
+                    interrupted="{0} at {1}".format(stop.signal_name, stamp)))
+            except ModuleFailure as failure:
+                left.append("(could not record the interruption on the node: {0})".format(failure.msg))
+            if self.step in (ENTERING, ENTERED):
+                left.append("cordoned" if self.result.get("method") != "node_maintenance" else
+                            "in maintenance (NodeMaintenance {0})".format(self.result.get("node_maintenance")))
+        lock = self.result.get("lock") or {}
+        if lock.get("holder") == self.campaign:
+            left.append("maintenance lock Lease {0} held by '{1}' until {2} (it expires by itself)".format(
+                lock.get("lease"), self.campaign, lock.get("expires")))
+        stop.msg = "Node {0}: {1}; left behind: {2}. Re-run with campaign '{3}' to resume, or state=absent to end maintenance".format(
+            self.node_name, stop.msg, ", ".join(left), self.campaign)
+        stop.details["left_behind"] = left
+        return stop
+
+    def set_step(self, node, step, extra_patch=None):
+        """Record ``step`` in the node's progress annotation (merged into ``extra_patch``, e.g. the cordon); no write if unchanged."""
+        self.step = step
+        current = self.record or {}
+        if current.get("campaign") == self.campaign and current.get("step") == step and not current.get("interrupted") \
+                and not extra_patch:
+            return
+        patch = progress_patch(self.campaign, step, format_time(utc_now()), self.result.get("method"))
+        if extra_patch:
+            patch.update(extra_patch)
+        self.cluster.patch("v1", "Node", self.node_name, patch)
+        self.record = {"campaign": self.campaign, "step": step, "method": self.result.get("method")}
+        self.changed()
+
+    def judge(self, findings, vm_plan):
+        """Refuse on every refusal no set override lifts; report and warn about the overrides used."""
+        blocking, used = apply_overrides(findings, self.params)
+        self.result["overrides_used"] = used
+        if blocking:
+            raise Refusal(
+                "Node {0}".format(self.node_name), refusal_rule(blocking),
+                "Fix them (each finding has a fix; some name the override that accepts the risk).",
+                findings=findings, vms=vm_plan, overrides_used=used,
+            )
+        for name in used:
+            self.warn("override {0}=true used on node {1}".format(name, self.node_name))
+        for entry in findings:
+            if entry["severity"] == "warning":
+                self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
 
     # present ---------------------------------------------------------------------------------
+    def preflight_for_entry(self, node, facts):
+        findings, vm_plan = preflight(facts, self.params["max_unavailable"])
+        nm = self.own_node_maintenance()
+        findings = (ownership_findings(node, nm, self.record, self.campaign)
+                    + control_plane_findings(self.node_name, facts.nodes, facts.node_maintenances) + findings)
+        findings.sort(key=lambda f: {"refusal": 0, "warning": 1, "info": 2}[f["severity"]])
+        self.result.update(findings=findings, vms=vm_plan)
+        # Every run judges again, also on a node already cordoned or in maintenance (by a previous run
+        # or by hand): VMIs that already left are no longer findings, and this node is excluded from
+        # the unavailable count and from the room check.
+        self.judge(findings, vm_plan)
+        return nm, vm_plan
+
     def enter(self, node, method):
         mark = time.monotonic()
         facts = self.gather()
-        findings, vm_plan = preflight(facts, self.params["max_unavailable"])
-        self.result.update(findings=findings, vms=vm_plan)
-        nm = self.own_node_maintenance() if method == "node_maintenance" else None
-        # Only force skips the refusals, even on a node that is already cordoned or in maintenance
-        # (by a previous run or by hand). A re-run does not need leniency: VMIs that already left
-        # are no longer findings, and this node is excluded from the unavailable count and from
-        # the memory room check.
-        blocking = refusals(findings)
-        if blocking and not self.params["force"]:
-            raise Refusal(
-                "Node {0}".format(self.node_name),
-                refusal_rule(blocking),
-                "Fix them (each finding has a fix), or set force=true to accept the outage or risk.",
-                findings=findings, vms=vm_plan,
-            )
-        for entry in findings:
-            if entry["severity"] != "info":
-                self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
+        nm, vm_plan = self.preflight_for_entry(node, facts)
         mark = self.lap("preflight", mark)
         starting_vmis = dict((vmi_key(v), (vmi_node(v), v["metadata"].get("uid"))) for v in facts.vmis_on_node())
         outcomes = dict(("{0}/{1}".format(e["namespace"], e["vm"]), e["outcome"]) for e in vm_plan)
 
         before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
+        if nm is not None and self.params["adopt"] and (nm["metadata"].get("annotations") or {}).get(OWNER_ANNOTATION) != self.campaign:
+            self.adopt_node_maintenance(nm)
+        elif nm is None and is_cordoned(node) and (self.record or {}).get("campaign") != self.campaign:
+            self.result["adopted"].append("cordon of Node {0}".format(self.node_name))
+        resumed = (self.record or {}).get("campaign") == self.campaign and (self.record or {}).get("step") != LEFT
+        step = self.record["step"] if resumed and self.record["step"] != LEAVING else ENTERING
         if method == "node_maintenance":
             self.result["node_maintenance"] = self.start_node_maintenance(nm)
+            self.set_step(node, step)
         else:
-            self.cordon(node, True)
+            self.set_step(node, step, None if is_cordoned(node) else {"spec": {"unschedulable": True}})
         self.set_diff(before, {"unschedulable": True, "node_maintenance": method == "node_maintenance"})
 
         if self.wait_enabled:
@@ -368,7 +671,17 @@ class NodeMaintenance(OcpVirtModule):
             finally:
                 self.report_vm_moves(starting_vmis)
                 self.lap("drain", mark)
+            if step == ENTERING:
+                self.set_step(node, ENTERED)
+        self.result["progress"] = dict(self.record or {}, node=self.node_name)
         self.result["cordoned"] = is_cordoned(node) if self.check_mode else True
+
+    def adopt_node_maintenance(self, nm):
+        name = nm["metadata"]["name"]
+        self.cluster.patch(NMO_API, NM_KIND, name, {"metadata": {"annotations": {OWNER_ANNOTATION: self.campaign}}})
+        self.changed()
+        self.result["adopted"].append("NodeMaintenance {0} (reason: {1})".format(name, (nm.get("spec") or {}).get("reason")))
+        self.warn("adopted NodeMaintenance {0} of node {1} for campaign '{2}'".format(name, self.node_name, self.campaign))
 
     def start_node_maintenance(self, existing):
         if existing is not None:
@@ -380,7 +693,7 @@ class NodeMaintenance(OcpVirtModule):
             {
                 "apiVersion": NMO_API,
                 "kind": NM_KIND,
-                "metadata": {"name": name},
+                "metadata": {"name": name, "annotations": {OWNER_ANNOTATION: self.campaign}},
                 "spec": {"nodeName": self.node_name, "reason": self.params["reason"]},
             }
         )
@@ -392,6 +705,7 @@ class NodeMaintenance(OcpVirtModule):
         seen = {}
 
         def probe():
+            self.renew_lock()
             nm = self.cluster.get(NMO_API, NM_KIND, name) or {}
             status = nm.get("status") or {}
             seen.update(status)
@@ -408,32 +722,35 @@ class NodeMaintenance(OcpVirtModule):
         except WaitTimeout as timeout:
             raise self.still_cordoned(timeout, last_error=seen.get("lastError"), pending_pods=seen.get("pendingPods") or [])
 
-    def still_cordoned(self, timeout, **details):
-        timeout.msg = "{0}. Node {1} stays cordoned: run again to continue, or state=absent to end maintenance".format(
-            timeout.msg, self.node_name
+    def still_cordoned(self, failure, **details):
+        failure.msg = "{0}. Node {1} stays cordoned: run again to continue, or state=absent to end maintenance".format(
+            failure.msg.rstrip("."), self.node_name
         )
-        timeout.details.update(details)
-        timeout.details["cordoned"] = True
-        return timeout
-
-    def cordon(self, node, unschedulable):
-        if is_cordoned(node) == unschedulable:
-            return
-        self.cluster.patch("v1", "Node", self.node_name, {"spec": {"unschedulable": True if unschedulable else None}})
-        self.changed()
+        failure.details.update(details)
+        failure.details["cordoned"] = True
+        return failure
 
     def drain(self, outcomes):
         blocked = {}
         last_step = {}
+        created = set()
 
         def probe():
-            pods = self.cluster.list("v1", "Pod", field_selector="spec.nodeName={0}".format(self.node_name))
+            self.renew_lock()
+            # Read in the order a migration progresses (migration, then its VMI, then the source pod), so a
+            # migration finishing between two reads is never taken for a VMI without one or a running launcher.
             migrations = self.cluster.list(KUBEVIRT_API, "VirtualMachineInstanceMigration") if self.cluster.served(
                 KUBEVIRT_API, "VirtualMachineInstanceMigration") else []
-            step = next_drain_step(self.node_name, self.vmis(on_node=True), pods, migrations, outcomes)
+            vmis = self.vmis(on_node=True)
+            pods = self.cluster.list("v1", "Pod", field_selector="spec.nodeName={0}".format(self.node_name))
+            step = next_drain_step(self.node_name, vmis, pods, migrations, outcomes,
+                                   max_attempts=self.params["migration_attempts"], created=created)
             last_step["step"] = step
+            if step.exhausted:
+                raise self.migrations_failed(step.exhausted, migrations, vmis, created)
             for vmi in step.migrate:
-                self.cluster.create(migration_manifest(vmi["metadata"]["name"], vmi["metadata"]["namespace"], self.node_name))
+                answer = self.cluster.create(migration_manifest(vmi["metadata"]["name"], vmi["metadata"]["namespace"], self.node_name))
+                created.add(((answer or {}).get("metadata") or {}).get("name"))
                 self.changed()
             blocked.clear()
             for pod in step.evict:
@@ -447,6 +764,19 @@ class NodeMaintenance(OcpVirtModule):
         except WaitTimeout as timeout:
             step = last_step.get("step")
             raise self.still_cordoned(timeout, pending=describe_pending(step, blocked) if step else None, blocked_pods=dict(blocked))
+
+    def migrations_failed(self, exhausted, migrations, vmis, created):
+        by_name = dict((m["metadata"]["name"], m) for m in migrations)
+        by_key = dict((vmi_key(v), v) for v in vmis)
+        failed = []
+        for key, name in sorted(exhausted.items()):
+            reason = failure_reason(by_name.get(name), by_key.get(key))
+            failed.append({"vmi": key, "migration": name, "reason": reason})
+        text = "; ".join("VMI {0}: VirtualMachineInstanceMigration {1} failed ({2})".format(f["vmi"], f["migration"], f["reason"])
+                         for f in failed)
+        return self.still_cordoned(ModuleFailure(
+            "Live migration failed {0} time(s) in a row, no further attempt: {1}".format(self.params["migration_attempts"], text),
+            reason="MigrationFailed", failed_migrations=failed, migrations_created=sorted(n for n in created if n)))
 
     def evict(self, pod, blocked):
         key = pod_key(pod)
@@ -479,31 +809,45 @@ class NodeMaintenance(OcpVirtModule):
 
     # absent ----------------------------------------------------------------------------------
     def leave(self, node):
-        """End the maintenance in place: delete the node's NodeMaintenance if there is one, else uncordon."""
+        """End the maintenance this campaign put in place: delete its NodeMaintenance, else uncordon."""
         mark = time.monotonic()
         nm = self.own_node_maintenance()
+        findings = ownership_findings(node, nm, self.record, self.campaign)
+        self.result["findings"] = findings
+        self.judge(findings, [])
         self.result["method"] = "node_maintenance" if nm is not None else "drain"
+        if findings:
+            self.result["adopted"].append(findings[0]["subject"])
         before = {"unschedulable": is_cordoned(node), "node_maintenance": bool(nm)}
+        ours = (self.record or {}).get("campaign") == self.campaign
         if nm is not None:
             self.result["node_maintenance"] = nm["metadata"]["name"]
             if not nm["metadata"].get("deletionTimestamp"):
+                self.set_step(node, LEAVING)
                 self.cluster.delete(NMO_API, NM_KIND, nm["metadata"]["name"])
                 self.changed()
-        else:
-            self.cordon(node, False)
+        elif is_cordoned(node):
+            self.set_step(node, LEAVING, {"spec": {"unschedulable": None}})
+        elif ours and self.record["step"] != LEFT:
+            self.step = LEAVING
         self.set_diff(before, {"unschedulable": False, "node_maintenance": False})
         storage_nodes = self.storage_nodes()
         has_storage_node = storage_nodes is not None and storage_node_for(storage_nodes, self.node_name) is not None
         if self.wait_enabled:
             self.wait_back_in_service(nm, has_storage_node)
+            if self.step == LEAVING:
+                self.set_step(node, LEFT)
         self.lap("uncordon", mark)
         final = self.read_node()
         self.result["cordoned"] = is_cordoned(final)
+        if self.record:
+            self.result["progress"] = dict(self.record, node=self.node_name)
         if has_storage_node:
             self.result["storage_node_phase"] = storage_node_phase(storage_node_for(self.storage_nodes(), self.node_name))
 
     def wait_back_in_service(self, nm, has_storage_node):
         def probe():
+            self.renew_lock()
             problems = []
             if nm is not None and self.cluster.get(NMO_API, NM_KIND, nm["metadata"]["name"]) is not None:
                 problems.append("NodeMaintenance {0} still being deleted".format(nm["metadata"]["name"]))

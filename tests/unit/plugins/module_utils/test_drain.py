@@ -88,3 +88,35 @@ def test_external_vmi_gets_no_migration_its_launcher_is_evicted_once_then_waited
     pending = drain.next_drain_step("w1", [external_vmi("x")], [], [], {"ns/x": "external"})
     assert pending.migrate == [] and pending.evict == [] and not pending.done
     assert drain.next_drain_step("w1", [vmi("x", node="w2")], [], [], {"ns/x": "external"}).done
+
+
+def failed_migration(name, vmi_name="a", node="w1", created="2026-12-02T07:00:00Z", reason=None):
+    migration = {"metadata": {"name": name, "namespace": "ns", "labels": {drain.MIGRATION_LABEL: node}, "creationTimestamp": created},
+                 "spec": {"vmiName": vmi_name}, "status": {"phase": "Failed"}}
+    if reason:
+        migration["status"]["migrationState"] = {"failureReason": reason}
+    return migration
+
+
+def test_a_failed_migration_is_retried_until_the_attempts_are_used_up():
+    one = [failed_migration("m1")]
+    step = drain.next_drain_step("w1", [vmi("a")], [launcher("uid-a")], one, {"ns/a": "migrate"}, max_attempts=2, created={"m1"})
+    assert [v["metadata"]["name"] for v in step.migrate] == ["a"] and step.exhausted == {}
+    two = one + [failed_migration("m2", created="2026-12-02T07:00:05Z")]
+    step = drain.next_drain_step("w1", [vmi("a")], [launcher("uid-a")], two, {"ns/a": "migrate"}, max_attempts=2, created={"m1", "m2"})
+    assert step.migrate == [] and step.exhausted == {"ns/a": "m2"}
+    assert "migration m2 Failed, attempts used up" in drain.describe_pending(step, {})
+
+
+def test_failed_migrations_of_an_earlier_run_or_another_node_do_not_count():
+    earlier = [failed_migration("m1"), failed_migration("m2"), failed_migration("x", node="w2")]
+    step = drain.next_drain_step("w1", [vmi("a")], [launcher("uid-a")], earlier, {"ns/a": "migrate"}, max_attempts=2, created=set())
+    assert [v["metadata"]["name"] for v in step.migrate] == ["a"] and step.exhausted == {}
+    assert drain.failed_migrations(earlier, "w1") == {"ns/a": ["m1", "m2"]}
+
+
+def test_failure_reason_comes_from_the_migration_else_the_vmi():
+    assert drain.failure_reason(failed_migration("m", reason="target pod failed"), None) == "target pod failed"
+    vmi_with_reason = {"status": {"migrationState": {"failureReason": "Live migration failed"}}}
+    assert drain.failure_reason(failed_migration("m"), vmi_with_reason) == "Live migration failed"
+    assert drain.failure_reason(None, None) == "no failureReason reported"
