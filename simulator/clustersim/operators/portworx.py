@@ -146,9 +146,10 @@ EVICTION_FAILED = ("Live migration {migration} failed for VM {namespace}/{vmi} o
 
 
 def image_version(image: str) -> str:
-    """The tag of ``portworx/oci-monitor:3.6.1`` (the whole string when there is no tag)."""
-    last = (image or "").rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else (image or "")
+    """The tag of ``portworx/oci-monitor:3.6.1``; ``""`` for an image pinned only by digest
+    (``...@sha256:...``), whose version cannot be read from its name."""
+    last = (image or "").split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
 
 
 def max_unavailable(cluster: Dict[str, Any], nodes: int) -> int:
@@ -185,6 +186,10 @@ class PortworxRollout(Controller):
     @watches(STORAGE_CLUSTERS)
     def on_cluster(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         if new is None or event != "MODIFIED" or dig(new, "spec", "image") == dig(old, "spec", "image"):
+            return
+        if not image_version(dig(new, "spec", "image")):
+            # Not checked against the operator: with no version in the image name the simulator
+            # has nothing to roll the nodes to, so it leaves them (and status.version) alone.
             return
         key = f"{new['metadata']['namespace']}/{new['metadata']['name']}"
         self.store.mutate(STORAGE_CLUSTERS, new["metadata"]["name"], lambda o: set_condition(
