@@ -228,7 +228,8 @@ class PortworxUpgradeModule(OcpVirtModule):
                 self._on_failed_eviction(event)
         self._check_retries()
         pending = [r["name"] for r in state["nodes"] if r["name"] not in state["updated"]]
-        return state["done"], "nodes on {0}: {1}; waiting for {2}".format(target, ", ".join(state["updated"]) or "none", ", ".join(pending) or "the StorageCluster status")
+        updated = ", ".join(state["updated"]) or "none"
+        return state["done"], "nodes on {0}: {1}; waiting for {2}".format(target, updated, ", ".join(pending) or "the StorageCluster status")
 
     def _note_pause(self, event):
         node = (event.get("involvedObject") or {}).get("name")

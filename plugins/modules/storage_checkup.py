@@ -209,7 +209,8 @@ class StorageCheckupModule(OcpVirtModule):
         if self.cluster.get("v1", "Namespace", namespace) is None:
             raise Refusal(describe("Namespace", namespace), "it does not exist", "Create the test namespace first.")
         if self.params["storage_class"] and self.cluster.get(STORAGE_API, "StorageClass", self.params["storage_class"]) is None:
-            raise Refusal(describe("StorageClass", self.params["storage_class"]), "it does not exist", "Check the name, or leave storage_class out to check the default class.")
+            raise Refusal(describe("StorageClass", self.params["storage_class"]), "it does not exist",
+                          "Check the name, or leave storage_class out to check the default class.")
         if not self.cluster.served(KUBEVIRT_API, "VirtualMachine"):
             raise Refusal("storage checkup", "the cluster does not serve kubevirt.io/v1 VirtualMachines", "Install OpenShift Virtualization first.")
 

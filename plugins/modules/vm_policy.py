@@ -133,7 +133,6 @@ class VmPolicyModule(OcpVirtModule):
                                 namespace=action["namespace"])
 
 
-
 def _label(action):
     return "{0} {1}/{2}".format(action["kind"], action["namespace"], action["name"])
 

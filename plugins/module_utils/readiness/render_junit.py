@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.catalogue import AREAS, INFO
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.render_markdown import object_label

@@ -46,7 +46,7 @@ def portworx_version(cluster):
     status_version = dig(cluster, "status", "version")
     if status_version:
         return str(status_version), "status.version"
-    image = str(dig(cluster, "spec", "image") or "").split("@")[0]
+    image = str(dig(cluster, "spec", "image") or "").split("@", maxsplit=1)[0]
     tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
     if tag[:1].isdigit():
         return tag, "spec.image"
@@ -60,7 +60,7 @@ def is_px_csi(cluster, csvs):
     Not verified against a PX-CSI install: the image and bundle names are the published ones.
     """
     image = str(dig(cluster, "spec", "image") or "")
-    if "px-csi" in image.split(":")[0]:
+    if "px-csi" in image.split(":", maxsplit=1)[0]:
         return True
     version = version_tuple(portworx_version(cluster)[0])
     if version is not None and version[0] >= 24:

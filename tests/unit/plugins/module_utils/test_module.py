@@ -109,7 +109,10 @@ def test_waiter_takes_explicit_zero_timeout():
     assert seen == {"timeout": 0, "sleep": 0.5}
 
 
-@pytest.mark.parametrize("args, message", [({"wait_sleep": 0}, "option wait_sleep = 0.0 must be more than 0"), ({"wait_timeout": -1}, "option wait_timeout = -1 must be at least 0")])
+@pytest.mark.parametrize("args, message", [
+    ({"wait_sleep": 0}, "option wait_sleep = 0.0 must be more than 0"),
+    ({"wait_timeout": -1}, "option wait_timeout = -1 must be at least 0"),
+])
 def test_unusable_wait_options_are_refused(args, message):
     args["name"] = "px"
     with patch_module_args(args):

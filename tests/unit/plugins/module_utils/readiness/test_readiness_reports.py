@@ -1,6 +1,6 @@
 """The Markdown, HTML and JUnit renderings of the audit, and the scores."""
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 
