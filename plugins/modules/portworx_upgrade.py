@@ -135,9 +135,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEV
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
-    count, describe_name, dns_label, dns_subdomain, image_reference, namespaced_name,
-)
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.portworx_upgrade_plan import (
     failed_eviction,
     fresh_events,
@@ -147,6 +144,9 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.portworx_upgrade_
     rollout_state,
     vm_key,
     vm_migratability,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count, describe_name, dns_label, dns_subdomain, image_reference, namespaced_name,
 )
 
 

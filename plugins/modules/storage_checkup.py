@@ -139,7 +139,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEV
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_label, dns_subdomain, duration, image_reference
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_checkup import (
     CLUSTER_READER_BINDING,
     CONFIG_MAP,
@@ -152,6 +151,9 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_checkup i
     config_data,
     interpret,
     same_config,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count, describe_name, dns_label, dns_subdomain, duration, image_reference,
 )
 
 # The test namespace is a DNS-1123 label, StorageClasses are subdomains; the checkup reads both
