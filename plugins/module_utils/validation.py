@@ -179,6 +179,85 @@ def label_selector():
     return check
 
 
+def namespaced_name(kind):
+    """``namespace/name`` of a namespaced object, both DNS-1123 labels (how lists of VMs name them)."""
+    fix = "Write the {0} as namespace/name, for example vms/rhel9-web.".format(kind)
+    namespace_check, name_check = dns_label("Namespace"), dns_label(kind)
+
+    def check(value):
+        text = _required_text(value, "{0} namespace/name".format(kind))
+        parts = text.split("/")
+        if len(parts) != 2:
+            raise InvalidValue("is not namespace/name (exactly one '/')", fix)
+        for part, part_check in zip(parts, (namespace_check, name_check)):
+            try:
+                part_check(part)
+            except InvalidValue as invalid:
+                raise InvalidValue("has the part {0!r}, which {1}".format(part, invalid.rule), fix)
+    return check
+
+
+# Container image references as github.com/distribution/reference (regexp.go, the grammar the
+# container runtimes parse): [domain[:port]/]path[:tag][@digest]; path components lower-case
+# alphanumerics joined by '.', '_', '__' or dashes; tags at most 128 word characters, '.' or '-';
+# the name at most 255 characters.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*" \
+          r"|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+IMAGE_REFERENCE = re.compile(
+    r"^(?P<name>(?:{domain}/)?{path}(?:/{path})*)(?::(?P<tag>[\w][\w.-]{{0,127}}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}}))?$".format(
+        domain=_DOMAIN, path=_PATH_COMPONENT)
+)
+IMAGE_NAME_MAX = 255
+
+
+def image_reference(example, require_tag=False):
+    """A container image reference; ``require_tag``: the module reads the version from the tag."""
+    fix = "Give an image reference such as {0}.".format(example)
+
+    def check(value):
+        text = _required_text(value, "container image reference")
+        match = IMAGE_REFERENCE.match(text)
+        if not match:
+            raise InvalidValue(
+                "is not a container image reference ([registry/]repository[:tag][@digest], the repository in lower case, "
+                "no white space or URL scheme)", fix)
+        if len(match.group("name")) > IMAGE_NAME_MAX:
+            raise InvalidValue("has a repository name longer than {0} characters".format(IMAGE_NAME_MAX), fix)
+        if require_tag and not match.group("tag"):
+            raise InvalidValue("has no version tag; the module reads the target version from it", fix)
+    return check
+
+
+# Go durations as time.ParseDuration reads them (src/time/format.go): a sequence of decimal numbers,
+# each with a unit ns, us (or µs), ms, s, m, h, e.g. "10m" or "1h30m".
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_DURATION_SECONDS = {"ns": 1e-9, "us": 1e-6, u"\u00b5s": 1e-6, u"\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(example="10m"):
+    """A positive Go duration such as ``10m``; a bare number has no unit and is refused, as Go refuses it."""
+    fix = "Give a duration such as {0} or 1h30m (a number and ns, us, ms, s, m or h).".format(example)
+
+    def check(value):
+        text = _required_text(value, "duration")
+        sign = -1.0 if text.startswith("-") else 1.0
+        position = 1 if text[:1] in "+-" else 0
+        seconds = 0.0
+        for part in _DURATION_PART.finditer(text):
+            number = part.group(1)
+            if part.start() != position or number in ("", "."):
+                break
+            seconds += float(number) * _DURATION_SECONDS[part.group(2)]
+            position = part.end()
+        if position != len(text) or not seconds and not _DURATION_PART.search(text):
+            raise InvalidValue("is not a Go duration", fix)
+        if sign * seconds <= 0:
+            raise InvalidValue("must be more than 0", fix)
+    return check
+
+
 # quantities ----------------------------------------------------------------------------------
 MEBIBYTE = 2 ** 20
 

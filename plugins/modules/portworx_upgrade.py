@@ -145,9 +145,29 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.portworx_upgrade_
     vm_key,
     vm_migratability,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count, describe_name, dns_label, dns_subdomain, image_reference, namespaced_name,
+)
+
+
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("name", dns_subdomain("StorageCluster")),
+    # The target version is the image's tag (image_version), so a reference without one is refused here.
+    ("image", image_reference("portworx/oci-monitor:3.6.1", require_tag=True)),
+    ("allow_restart_vms[]", namespaced_name("VirtualMachine")),
+    ("migration_retries", count(minimum=0)),
+)
 
 
 class PortworxUpgradeModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        name = self.params["name"]
+        return "StorageCluster {0}/{1}".format(
+            describe_name(self.params["namespace"]), describe_name(name) if name is not None else "(the only one)")
+
     def __init__(self):
         super(PortworxUpgradeModule, self).__init__(
             argument_spec=dict(
@@ -165,8 +185,6 @@ class PortworxUpgradeModule(OcpVirtModule):
         self._handled = set()  # failed operator migrations already acted on
 
     def execute_module(self):
-        if self.params["migration_retries"] < 0:
-            raise ModuleFailure("migration_retries must be 0 or more, not {0}".format(self.params["migration_retries"]))
         cluster = self._storage_cluster()
         namespace, name = cluster["metadata"]["namespace"], cluster["metadata"]["name"]
         self.result["storage_cluster"] = "{0}/{1}".format(namespace, name)

@@ -150,14 +150,32 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_checkup i
     checkup_state,
     config_data,
     interpret,
-    invalid_durations,
     same_config,
+)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count, describe_name, dns_label, dns_subdomain, duration, image_reference,
+)
+
+# The test namespace is a DNS-1123 label, StorageClasses are subdomains; the checkup reads both
+# timeouts with Go's time.ParseDuration and needs at least one VM for its concurrent boot check.
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("storage_class", dns_subdomain("StorageClass")),
+    ("timeout", duration("10m")),
+    ("vmi_timeout", duration("3m")),
+    ("num_of_vms", count(minimum=1)),
+    ("image", image_reference(DEFAULT_IMAGE)),
 )
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
 
 
 class StorageCheckupModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "The storage checkup in Namespace {0}".format(describe_name(self.params["namespace"]))
+
     def __init__(self):
         super(StorageCheckupModule, self).__init__(
             argument_spec=dict(
@@ -200,12 +218,6 @@ class StorageCheckupModule(OcpVirtModule):
         self._report(interpret(config_map))
 
     def _refuse_bad_input(self, namespace):
-        bad = invalid_durations(self.params)
-        if bad:
-            raise Refusal("storage checkup", "{0} must be a duration such as 10m or 1h30m, not {1}".format(
-                ", ".join(bad), ", ".join(str(self.params[o]) for o in bad)), "Give a Go duration (a number and ns, us, ms, s, m or h).")
-        if self.params["num_of_vms"] is not None and self.params["num_of_vms"] < 1:
-            raise Refusal("storage checkup", "num_of_vms must be 1 or more", "Give a positive number of VMs.")
         if self.cluster.get("v1", "Namespace", namespace) is None:
             raise Refusal(describe("Namespace", namespace), "it does not exist", "Create the test namespace first.")
         if self.params["storage_class"] and self.cluster.get(STORAGE_API, "StorageClass", self.params["storage_class"]) is None:

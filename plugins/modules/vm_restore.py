@@ -112,6 +112,7 @@ started:
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_label, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_restore_plan import (
     SNAPSHOT_API,
     needs_start,
@@ -122,8 +123,22 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_restore_plan i
 
 START_PATH = "/apis/subresources.kubevirt.io/v1/namespaces/{0}/virtualmachines/{1}/start"
 
+# VirtualMachineRestore and VirtualMachineSnapshot are custom resources (DNS-1123 subdomain names);
+# the target is a VirtualMachine (a DNS-1123 label, as KubeVirt's VM webhook requires).
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("name", dns_subdomain("VirtualMachineRestore")),
+    ("snapshot", dns_subdomain("VirtualMachineSnapshot")),
+    ("target", dns_label("VirtualMachine")),
+)
+
 
 class VmRestoreModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "VirtualMachineRestore {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def __init__(self):
         super(VmRestoreModule, self).__init__(
             argument_spec=dict(

@@ -167,6 +167,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Ref
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.snapshot_space import snapshot_space, space_warning
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import replication_factor
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_label, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_snapshot_plan import (
     SNAPSHOT_API,
     VOLUME_SNAPSHOT_API,
@@ -177,7 +178,23 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_snapshot_plan 
 )
 
 
+# Namespaces and VirtualMachines are DNS-1123 labels; VirtualMachineSnapshot is a custom resource,
+# whose names the apiserver validates as DNS-1123 subdomains (apiextensions-apiserver).
+OPTION_RULES = (
+    ("namespace", dns_label("Namespace")),
+    ("name", dns_subdomain("VirtualMachineSnapshot")),
+    ("vm", dns_label("VirtualMachine")),
+    ("space_check.hourly_change_rate", count(minimum=0, maximum=1, kind="float")),
+    ("space_check.snapshots_retained", count(minimum=1)),
+)
+
+
 class VmSnapshotModule(OcpVirtModule):
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "VirtualMachineSnapshot {0}/{1}".format(describe_name(self.params["namespace"]), describe_name(self.params["name"]))
+
     def __init__(self):
         super(VmSnapshotModule, self).__init__(
             argument_spec=dict(

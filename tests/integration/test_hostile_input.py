@@ -30,6 +30,8 @@ NOT_BYTES = "is not a whole number of bytes"
 NOT_BOOL = "is not a valid boolean"
 NOT_INT = "unable to convert to int"
 NOT_CHOICE = "must be one of"
+NOT_DURATION = "is not a Go duration"
+NOT_IMAGE = "is not a container image reference"
 REQUIRED = "missing required arguments"
 EXCLUSIVE = "mutually exclusive"
 # Ansible's message for a list element of the wrong type does not name the option (the only such case).
@@ -77,6 +79,20 @@ def count_cases(option, minimum=1, maximum=None):
     if maximum is not None:
         cases.append((option, maximum + 1, "must be"))
     return cases
+
+
+def duration_cases(option):
+    return [
+        (option, "", EMPTY),
+        (option, "10", NOT_DURATION),
+        (option, "ten minutes", NOT_DURATION),
+        (option, "10 m", NOT_DURATION),
+        (option, "10M", NOT_DURATION),
+        (option, "0s", NOT_POSITIVE),
+        (option, "-5m", NOT_POSITIVE),
+        (option, "１０m", NOT_DURATION),  # full-width digits
+        (option, ["10m"], NOT_DURATION),
+    ]
 
 
 def bool_cases(option):
@@ -190,9 +206,57 @@ MODULES = {
                         + choice_cases("bus", "ide") + [("serial", "", EMPTY)] + bool_cases("shareable")
                         + bool_cases("scsi_reservation") + bool_cases("allow_rwo") + bool_cases("allow_replication_mismatch")
                         + WAIT_CASES),
+    "portworx_upgrade": ({"image": "portworx/oci-monitor:3.6.1"}, [("image", None, REQUIRED)] + [
+        ("image", "", EMPTY),
+        ("image", "portworx/oci-monitor", "no version tag"),
+        ("image", "Portworx/OCI-Monitor:3.6.1", NOT_IMAGE),
+        ("image", "https://docker.io/portworx/oci-monitor:3.6.1", NOT_IMAGE),
+        ("image", "portworx/oci-monitor:3.6.1; rm -rf /", NOT_IMAGE),
+        ("image", "pörtworx/oci-monitor:3.6.1", NOT_IMAGE),
+        ("image", ["portworx/oci-monitor:3.6.1"], NOT_IMAGE),
+    ] + name_cases("name") + name_cases("namespace", label=True) + [
+        ("allow_restart_vms", [""], EMPTY),
+        ("allow_restart_vms", ["legacy-db"], "is not namespace/name"),
+        ("allow_restart_vms", ["vms/legacy/db"], "is not namespace/name"),
+        ("allow_restart_vms", ["VMs/legacy-db"], NOT_DNS),
+        ("allow_restart_vms", ["vms/légacy-db"], NOT_DNS),
+        ("allow_restart_vms", ["vms/" + "a" * 64], TOO_LONG),
+        ("allow_restart_vms", {"vms": "legacy-db"}, "unable to convert to list"),
+    ] + bool_cases("accept_vm_downtime") + choice_cases("on_failed_eviction", "ignore")
+                         + count_cases("migration_retries", minimum=0) + WAIT_CASES),
+    "storage_checkup": ({"namespace": "storage-checkup"}, [("namespace", None, REQUIRED)] + name_cases("namespace", label=True)
+                        + name_cases("storage_class") + duration_cases("timeout") + duration_cases("vmi_timeout")
+                        + count_cases("num_of_vms") + [
+        ("image", "", EMPTY),
+        ("image", "Registry.RedHat.io/CNV/Checkup:v4.20", NOT_IMAGE),
+        ("image", "registry.redhat.io/cnv/checkup:v4.20 --privileged", NOT_IMAGE),
+        ("image", "docker://registry.redhat.io/cnv/checkup:v4.20", NOT_IMAGE),
+        ("image", ["registry.redhat.io/cnv/checkup:v4.20"], NOT_IMAGE),
+    ] + bool_cases("cluster_reader") + bool_cases("rerun") + bool_cases("keep_resources") + bool_cases("keep_result")
+                        + bool_cases("fail_on_failure") + WAIT_CASES),
     "vm_policy": ({}, list_name_cases("namespaces") + LABEL_SELECTOR_CASES
                   + [("rules", ["R99"], "must be one or more of")] + bool_cases("include_templates")),
     "vm_policy_info": ({}, list_name_cases("namespaces") + LABEL_SELECTOR_CASES + bool_cases("include_templates")),
+    "vm_restore": ({"name": "web-rollback", "namespace": "vms", "snapshot": "web-before-patch"},
+                   name_cases("name") + name_cases("namespace", label=True) + name_cases("snapshot") + name_cases("target", label=True)
+                   + [("name", None, REQUIRED), ("snapshot", None, REQUIRED), ("namespace", ["vms"], NOT_DNS)]
+                   + bool_cases("stop_target") + bool_cases("start") + WAIT_CASES),
+    "vm_snapshot": ({"name": "web-before-patch", "namespace": "vms", "vm": "vm-000"},
+                    name_cases("name") + name_cases("namespace", label=True) + name_cases("vm", label=True) + [
+        ("name", None, REQUIRED),
+        ("vm", None, "state is present but all of the following are missing"),
+        ("vm", ["vm-000"], NOT_DNS),
+    ] + choice_cases("state") + choice_cases("deletion_policy", "Orphan") + bool_cases("require_guest_agent") + [
+        ("space_check", {"hourly_change_rate": -0.1}, "must be between 0 and 1"),
+        ("space_check", {"hourly_change_rate": 10}, "must be between 0 and 1"),
+        ("space_check", {"hourly_change_rate": "often"}, "float"),
+        ("space_check", {"snapshots_retained": 0}, "must be at least 1"),
+        ("space_check", {"snapshots_retained": -7}, "must be at least 1"),
+        ("space_check", {"snapshots_retained": "seven"}, NOT_INT),
+        ("space_check", {"enforce": "maybe"}, NOT_BOOL),
+        ("space_check", {"bogus": 1}, "Unsupported parameters"),
+        ("space_check", "enforce", ELEMENT_NOT_DICT),  # Ansible does not name the option here
+    ] + WAIT_CASES),
     "volume_expand": ({"namespace": "vms", "name": "vm-000-rootdisk", "size": "40Gi"},
                       name_cases("name") + name_cases("namespace", label=True) + quantity_cases("size") + [
         ("size", None, REQUIRED),

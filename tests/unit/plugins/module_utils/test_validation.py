@@ -14,8 +14,11 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import
     describe_name,
     dns_label,
     dns_subdomain,
+    duration,
     each_key,
     each_value,
+    image_reference,
+    namespaced_name,
     non_empty_list,
     quantity,
     string_values,
@@ -177,3 +180,52 @@ def test_label_selector_accepts_the_apimachinery_grammar(selector):
 ])
 def test_label_selector_refuses(selector, rule):
     assert rule in refused(label_selector(), selector).rule
+
+
+@pytest.mark.parametrize("value", ["10m", "1h30m", "1.5s", "500ms", "250us", "2\u00b5s", ".5h", "+3m", "90s"])
+def test_duration_accepts_go_durations(value):
+    duration()(value)
+
+
+@pytest.mark.parametrize("value, rule", [
+    ("", "is empty"), ("10", "not a Go duration"), ("m", "not a Go duration"), ("10 m", "not a Go duration"),
+    (" 10m", "not a Go duration"), ("10M", "not a Go duration"), ("1..5m", "not a Go duration"), ("10mm", "not a Go duration"),
+    ("-", "not a Go duration"), ("\uff11\uff10m", "not a Go duration"), ("0s", "more than 0"), ("0h0m", "more than 0"),
+    ("-5m", "more than 0"), (["10m"], "not a string"), (10, "not a string"),
+])
+def test_duration_refuses(value, rule):
+    assert rule in refused(duration(), value).rule
+
+
+@pytest.mark.parametrize("value", [
+    "portworx/oci-monitor:3.6.1", "docker.io/portworx/oci-monitor:3.6.1", "localhost:5000/px/oci-monitor:3.6.1-rc1",
+    "registry.redhat.io/container-native-virtualization/kubevirt-storage-checkup-rhel9:v4.20",
+    "quay.io/a/b_c__d--e:1@sha256:" + "0" * 64, "[fd00::1]:5000/px:1",
+])
+def test_image_reference_accepts_the_distribution_grammar(value):
+    image_reference("px:1", require_tag=True)(value)
+
+
+@pytest.mark.parametrize("value, rule", [
+    ("", "is empty"), ("portworx/OCI-Monitor:1", "not a container image reference"),
+    ("https://docker.io/px:1", "not a container image reference"), ("px:1 --privileged", "not a container image reference"),
+    ("px:", "not a container image reference"), ("px:" + "1" * 129, "not a container image reference"),
+    ("p\u00f6rtworx:1", "not a container image reference"), ("px@sha256:abc", "not a container image reference"),
+    ("a/" * 127 + "abc:1", "longer than 255"), (["px:1"], "not a string"),
+])
+def test_image_reference_refuses(value, rule):
+    assert rule in refused(image_reference("px:1"), value).rule
+
+
+def test_image_reference_may_require_a_tag():
+    image_reference("px:1")("portworx/oci-monitor")
+    assert "no version tag" in refused(image_reference("px:1", require_tag=True), "portworx/oci-monitor").rule
+    assert "no version tag" in refused(image_reference("px:1", require_tag=True), "px@sha256:" + "a" * 64).rule
+
+
+def test_namespaced_name_wants_two_labels():
+    namespaced_name("VirtualMachine")("vms/legacy-db")
+    for value, rule in [("legacy-db", "exactly one '/'"), ("vms/a/b", "exactly one '/'"), ("/db", "is empty"),
+                        ("Vms/db", "Namespace name"), ("vms/a.b", "VirtualMachine name"), ("vms/" + "a" * 64, "characters long"),
+                        ("", "is empty"), (["vms/db"], "not a string")]:
+        assert rule in refused(namespaced_name("VirtualMachine"), value).rule, value
