@@ -311,7 +311,13 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_progr
     read_progress,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count,
+    describe_name,
+    dns_label,
+    dns_subdomain,
+    non_empty_text,
+)
 
 NM_KIND = "NodeMaintenance"
 POLICY_API = "policy/v1"
@@ -338,6 +344,11 @@ OPTION_RULES = (
     # The NodeMaintenance CR is named "<node>-maintenance", so the node name leaves room for the suffix.
     ("node", dns_subdomain("Node", reserve=len("-maintenance"))),
     ("max_unavailable", count(minimum=1)),
+    ("campaign", non_empty_text("a campaign names the lock holder and the node marks")),
+    ("lock_namespace", dns_label("Namespace")),
+    # A Lease shorter than a few renewals (renewed every third of it) would expire while held.
+    ("lock_duration", count(minimum=15)),
+    ("migration_attempts", count(minimum=1)),
 )
 
 

@@ -72,12 +72,21 @@ retries:
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.merge_patch import merge_patch
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_subdomain, non_empty_list
 
 ARGUMENT_SPEC = dict(objects=dict(type="list", elements="dict", required=True))
+OPTION_RULES = (
+    ("objects", non_empty_list("objects needs at least one definition")),
+    ("objects[].metadata.name", dns_subdomain("object")),
+)
 
 
 class OptionalObjectsModule(OcpVirtModule):
     has_wait_options = False
+    option_rules = OPTION_RULES
+
+    def option_subject(self):
+        return "optional objects"
 
     def execute_module(self):
         definitions = [_identify(index, definition) for index, definition in enumerate(self.params["objects"])]

@@ -270,7 +270,13 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_pre
     in_tree_lookalikes,
     in_tree_warning,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import count, describe_name, dns_subdomain, string_values
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
+    count,
+    describe_name,
+    dns_subdomain,
+    non_empty_list,
+    string_values,
+)
 
 ARGUMENT_SPEC = dict(
     preset=dict(type="str", choices=sorted(PRESETS)),
@@ -302,6 +308,12 @@ OPTION_RULES = (
     ("repl", count(minimum=1, maximum=3)),
     ("parameters", string_values("StorageClass parameter")),
     ("annotations", string_values("annotation")),
+    # The same rules for every item of classes, before any request.
+    ("classes", non_empty_list("classes needs at least one preset")),
+    ("classes[].name", dns_subdomain("StorageClass")),
+    ("classes[].repl", count(minimum=1, maximum=3)),
+    ("classes[].parameters", string_values("StorageClass parameter")),
+    ("classes[].annotations", string_values("annotation")),
 )
 
 

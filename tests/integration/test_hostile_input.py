@@ -18,7 +18,7 @@ from conftest import REPO_ROOT
 SIMULATOR_OPTIONS = {"vms": 1}
 BASE = {"wait_timeout": 5, "wait_sleep": 0.2}
 # Modules without the wait options (info modules and the fleet policy).
-NO_WAIT = {"readiness_info", "storage_profile_info", "vm_policy", "vm_policy_info"}
+NO_WAIT = {"readiness_info", "storage_profile_info", "vm_policy", "vm_policy_info", "optional_objects"}
 
 # What a refusal says (see plugins/module_utils/validation.py) and what Ansible's argument checks say.
 EMPTY = "is empty"
@@ -151,8 +151,20 @@ MODULES = {
                        + bool_cases("allow_single_replica") + WAIT_CASES),
     "node_maintenance": ({"node": "worker-0"}, [("node", None, REQUIRED)] + name_cases("node")[:-1] + [
         ("node", "w" * 242, TOO_LONG),  # room for the NodeMaintenance suffix "-maintenance"
-    ] + choice_cases("state") + choice_cases("method", "cordon") + count_cases("max_unavailable") + bool_cases("force") + WAIT_CASES),
-    "portworx_storage_class": ({"preset": "vm_block"}, choice_cases("preset", "fast") + [("preset", None, REQUIRED)] + name_cases("name")
+    ] + choice_cases("state") + choice_cases("method", "cordon") + count_cases("max_unavailable") + [
+        ("campaign", "", EMPTY),
+        ("campaign", "   ", EMPTY),
+    ] + name_cases("lock_namespace", label=True) + count_cases("lock_duration", minimum=15) + count_cases("migration_attempts")
+        + bool_cases("release_lock") + bool_cases("allow_vm_shutdown") + bool_cases("allow_drain_blockers")
+        + bool_cases("allow_insufficient_room") + bool_cases("allow_control_plane") + bool_cases("adopt") + WAIT_CASES),
+    "optional_objects": ({"objects": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}}]}, [
+        ("objects", None, REQUIRED),
+        ("objects", [], EMPTY),
+        ("objects", [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name", "namespace": "default"}}], NOT_DNS),
+        ("objects", [{"kind": "ConfigMap", "metadata": {"name": "x"}}], "needs apiVersion, kind and metadata.name"),
+        ("objects", ["ConfigMap"], ELEMENT_NOT_DICT),
+    ]),
+    "portworx_storage_class": ({"preset": "vm_block"}, choice_cases("preset", "fast") + [("preset", None, "one of the following is required: preset, classes")] + name_cases("name")
                                + bool_cases("discover") + count_cases("repl", maximum=3) + [
         ("parameters", {"sharedv4_mount_options": ["vers=3.0", "nolock"]}, "must be a string"),
         ("parameters", {"io_profile": {"db": "remote"}}, "must be a string"),
@@ -267,6 +279,14 @@ MODULES = {
 
 # Cases whose options need a different base (claim_name without size, vm + disk instead of name).
 EXTRA = {
+    # classes replaces preset (they are mutually exclusive), so these cases carry no preset.
+    "portworx_storage_class": [({"classes": value}, "classes", expected) for value, expected in [
+        ([], EMPTY),
+        ([{"preset": "vm_block", "name": "Bad_Name"}], NOT_DNS),
+        ([{"preset": "vm_block", "repl": 5}], "must be between"),
+        ([{"preset": "vm_block", "parameters": {"io_profile": ["db"]}}], "must be a string"),
+        (["vm_block"], ELEMENT_NOT_DICT),
+    ]],
     "vm_disk_hotplug": [({"vm": "vm-000", "namespace": "vms", "name": "data1", "claim_name": value}, "claim_name", expected)
                         for _opt, value, expected in name_cases("claim_name")],
     "volume_expand": [({"namespace": "vms", "vm": "vm-000", "disk": value, "size": "40Gi"}, "disk", expected)
