@@ -111,7 +111,10 @@ def load_roles(directory: str = ROLES_DIR) -> List[Dict[str, Any]]:
     for name in sorted(os.listdir(directory)):
         if name.endswith((".yml", ".yaml")):
             with open(os.path.join(directory, name), encoding="utf-8") as handle:
-                roles.extend(d for d in yaml.safe_load_all(handle) if d and d.get("kind") == "ClusterRole")
+                # Each file is one List document (ansible-test wants a single document per file).
+                for document in yaml.safe_load_all(handle):
+                    items = (document or {}).get("items", [document]) if (document or {}).get("kind") == "List" else [document]
+                    roles.extend(d for d in items if d and d.get("kind") == "ClusterRole")
     return roles
 
 

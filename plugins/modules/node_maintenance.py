@@ -381,6 +381,7 @@ class NodeMaintenance(OcpVirtModule):
         self.record = None
         self.lock_renewed = None
         self.step = None
+
     # facts -----------------------------------------------------------------------------------
     def read_node(self):
         node = self.cluster.get("v1", "Node", self.node_name)
@@ -470,7 +471,6 @@ class NodeMaintenance(OcpVirtModule):
             portworx_served=storage_nodes is not None,
             disruption_budgets=self.disruption_budgets(),
         )
-
 
     def lap(self, step, since):
         self.durations[step] = round(time.monotonic() - since, 2)

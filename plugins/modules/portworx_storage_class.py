@@ -297,8 +297,9 @@ CLASS_ARGUMENT_SPEC = dict(
     (key, dict(spec, required=True) if key == "preset" else copy.deepcopy(spec))
     for key, spec in ARGUMENT_SPEC.items() if key != "recreate"
 )
-# Added after CLASS_ARGUMENT_SPEC is taken from the single-class options.
-ARGUMENT_SPEC["classes"] = dict(type="list", elements="dict")
+# classes is added after CLASS_ARGUMENT_SPEC is taken from the single-class options (a new dict,
+# not an item assignment: ansible-doc reads module-level assignments and cannot name a subscript).
+ARGUMENT_SPEC = dict(ARGUMENT_SPEC, classes=dict(type="list", elements="dict"))
 PER_CLASS_OPTIONS = ["preset", "name", "repl", "volume_binding_mode", "reclaim_policy", "allow_volume_expansion"]
 
 

@@ -67,6 +67,28 @@ class PlaybookRun(object):
         )
 
 
+def run_playbook_file(sim, tmp_path, playbook, arguments=()):
+    """Run ``ansible-playbook playbook *arguments`` against ``sim`` with the JSON callback; the
+    request log is reset first, so ``writes`` counts this run's only."""
+    env = dict(os.environ)
+    env.update(
+        K8S_AUTH_KUBECONFIG=sim.kubeconfig,
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+    )
+    env.pop("ANSIBLE_CONFIG", None)
+    sim.reset_requests()
+    command = [ANSIBLE_PLAYBOOK, playbook] + list(arguments)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    try:
+        report = json.loads(completed.stdout)
+    except ValueError:
+        raise AssertionError("ansible-playbook printed no JSON report:\n{0}\n{1}".format(completed.stdout, completed.stderr))
+    return PlaybookRun(completed, report, sim.writes())
+
+
 @pytest.fixture(scope="module")
 def sim(request):
     options = getattr(request.module, "SIMULATOR_OPTIONS", {})
@@ -83,28 +105,9 @@ def run_playbook(sim, tmp_path):
         playbook = tmp_path / "playbook-{0}.yml".format(counter["runs"])
         play = {"name": "integration test", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
         playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-        command = [ANSIBLE_PLAYBOOK, str(playbook)]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
+        arguments = (["--check"] if check else []) + (["--diff"] if diff else [])
         if extra_vars:
-            command.extend(["--extra-vars", json.dumps(extra_vars)])
-        env = dict(os.environ)
-        env.update(
-            K8S_AUTH_KUBECONFIG=sim.kubeconfig,
-            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ANSIBLE_CALLBACK_RESULT_FORMAT="json",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        )
-        env.pop("ANSIBLE_CONFIG", None)
-        sim.reset_requests()
-        completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-        try:
-            report = json.loads(completed.stdout)
-        except ValueError:
-            raise AssertionError("ansible-playbook printed no JSON report:\n{0}\n{1}".format(completed.stdout, completed.stderr))
-        return PlaybookRun(completed, report, sim.writes())
+            arguments.extend(["--extra-vars", json.dumps(extra_vars)])
+        return run_playbook_file(sim, tmp_path, str(playbook), arguments)
 
     return run

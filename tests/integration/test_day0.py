@@ -2,13 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from conftest import REPO_ROOT, run_playbook_file
+
 PREFLIGHT = os.path.join(REPO_ROOT, "playbooks", "tasks", "preflight.yml")
 SIMULATOR_OPTIONS = {"vms": 2, "durations": {"hco_progressing": 0.05, "registry_rollout": 0.05}}
 PX_STATUS = "/apis/core.libopenstorage.org/v1/namespaces/portworx/storageclusters/px-cluster/status"
@@ -17,42 +15,9 @@ OPTIONAL_OBJECTS_TASK = "Create the default Portworx VolumeSnapshotClass and the
 CV_STATUS = "/apis/config.openshift.io/v1/clusterversions/version/status"
 
 
-class Run(object):
-    def __init__(self, completed):
-        self.rc = completed.returncode
-        self.stdout, self.stderr = completed.stdout, completed.stderr
-        report = json.loads(completed.stdout)
-        self.results = []
-        for play in report.get("plays", []):
-            for task in play.get("tasks", []):
-                result = dict(task["hosts"].get("localhost", {}))
-                result["_task"] = task["task"]["name"]
-                self.results.append(result)
-        stats = report.get("stats", {}).get("localhost", {})
-        self.changed = stats.get("changed", 0)
-        self.failed = stats.get("failures", 0)
-
-    @property
-    def ok(self):
-        return self.rc == 0 and not self.failed
-
-    @property
-    def last(self):
-        return self.results[-1] if self.results else {}
-
-    def __repr__(self):
-        return "Run(rc={0}, changed={1}, last={2!r}, stderr={3!r})".format(self.rc, self.changed, self.last.get("msg"), self.stderr[-1500:])
-
-
 def ansible_playbook(sim, tmp_path, playbook, extra_vars=None):
-    command = [ANSIBLE_PLAYBOOK, playbook, "-e", "ocpvirt_target=localhost"]
-    if extra_vars:
-        command.extend(["-e", json.dumps(extra_vars)])
-    env = dict(os.environ, K8S_AUTH_KUBECONFIG=sim.kubeconfig, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
-    env.pop("ANSIBLE_CONFIG", None)
-    sim.reset_requests()
-    return Run(subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900))
+    arguments = ["-e", "ocpvirt_target=localhost"] + (["-e", json.dumps(extra_vars)] if extra_vars else [])
+    return run_playbook_file(sim, tmp_path, playbook, arguments)
 
 
 def preflight(sim, tmp_path, **extra_vars):

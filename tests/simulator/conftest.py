@@ -22,3 +22,16 @@ def client(sim):
 def api(sim):
     """The raw kubernetes ApiClient, for hand-made requests."""
     return sim.api_client()
+
+
+@pytest.fixture()
+def bare_cluster():
+    """An in-process Cluster with no controllers running: the store's own semantics, plus the
+    namespace and the ``default`` ServiceAccount the ServiceAccount controller would make."""
+    from clustersim.cluster import Cluster
+    from clustersim.config import Config
+
+    built = Cluster(Config())
+    built.store.create("namespaces", {"metadata": {"name": "default"}})
+    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
+    return built

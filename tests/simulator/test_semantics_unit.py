@@ -7,8 +7,6 @@ apimachinery ``pkg/api/resource/quantity.go``, ``pkg/util/validation/validation.
 """
 import pytest
 
-from clustersim.cluster import Cluster
-from clustersim.config import Config
 from clustersim.defaults import apply_defaults, image_pull_policy
 from clustersim.errors import ApiError
 from clustersim.kinds import default_registry
@@ -169,11 +167,8 @@ def test_unschedulable_selects_as_false_when_unset():
 
 
 @pytest.fixture()
-def cluster():
-    built = Cluster(Config())
-    built.store.create("namespaces", {"metadata": {"name": "default"}})
-    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
-    return built
+def cluster(bare_cluster):
+    return bare_cluster
 
 
 def test_generation_only_where_the_strategy_keeps_it(cluster):

@@ -9,8 +9,7 @@ import json
 
 import pytest
 
-from clustersim.cluster import Cluster, HttpRequest
-from clustersim.config import Config
+from clustersim.cluster import HttpRequest
 from clustersim.errors import ApiError
 from clustersim.registry import Registry, RestRequest, paginate
 from clustersim.strategies import gc_finalizers, spec_changed
@@ -19,12 +18,8 @@ VM = "kubevirt.io/virtualmachines"
 
 
 @pytest.fixture()
-def cluster():
-    built = Cluster(Config())
-    built.store.create("namespaces", {"metadata": {"name": "default"}})
-    # no controllers run here: the account the ServiceAccount controller would make (pods need it)
-    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
-    return built
+def cluster(bare_cluster):
+    return bare_cluster
 
 
 def test_create_resets_system_metadata_and_http_status(cluster):
