@@ -346,8 +346,8 @@ OPTION_RULES = (
     ("max_unavailable", count(minimum=1)),
     ("campaign", non_empty_text("a campaign names the lock holder and the node marks")),
     ("lock_namespace", dns_label("Namespace")),
-    # A Lease shorter than a few renewals (renewed every third of it) would expire while held.
-    ("lock_duration", count(minimum=15)),
+    # coordination.k8s.io Lease validation: leaseDurationSeconds must be greater than 0.
+    ("lock_duration", count(minimum=1)),
     ("migration_attempts", count(minimum=1)),
 )
 
