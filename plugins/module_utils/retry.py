@@ -6,12 +6,15 @@
 Transient means: 429 (API priority and fairness, or an eviction blocked for now), any 5xx, and
 transport errors such as a reset connection. A 409 Conflict is transient only for a
 read-modify-write, where re-reading the object and re-applying the change is the documented cure.
+A host name that does not resolve is not transient: retrying does not make DNS know it, and the
+callers that read a Route (the monitoring's alerts) fall back at once instead of waiting it out.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import socket
 import time
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import status_of
@@ -40,9 +43,23 @@ class RetryPolicy(object):
             delay = min(delay * 2, self.max_delay)
 
 
+def _causes(exc):
+    """``exc`` and what it wraps: ``__cause__``/``__context__`` and urllib3's ``reason``."""
+    seen = []
+    while exc is not None and len(seen) < 10 and all(exc is not other for other in seen):
+        seen.append(exc)
+        exc = getattr(exc, "reason", None) if isinstance(getattr(exc, "reason", None), BaseException) else (exc.__cause__ or exc.__context__)
+    return seen
+
+
+def is_unresolvable_host(exc):
+    """True when ``exc`` comes from a host name that did not resolve (``socket.gaierror``)."""
+    return any(isinstance(cause, socket.gaierror) or "Name or service not known" in str(cause) for cause in _causes(exc))
+
+
 def is_transient(exc, conflict_is_transient=False):
     if isinstance(exc, (TransportError, ConnectionError)):
-        return True
+        return not is_unresolvable_host(exc)
     status = status_of(exc)
     if status in TRANSIENT_STATUSES:
         return True

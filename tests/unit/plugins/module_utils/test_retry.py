@@ -74,3 +74,18 @@ def test_retry_after_header_is_honoured_within_the_cap():
     func, calls = flaky([StatusError(429, {"Retry-After": "0.3"})])
     call_with_retry(func, policy(sleeps))
     assert sleeps == [0.3]
+
+
+def test_an_unresolvable_host_is_not_retried_but_a_reset_connection_is():
+    import socket
+
+    from urllib3.exceptions import MaxRetryError, NameResolutionError, ProtocolError
+
+    unresolvable = MaxRetryError(None, "https://thanos-querier.apps.example.com/api/v1/alerts",
+                                 reason=NameResolutionError("thanos-querier.apps.example.com", None, socket.gaierror(-2, "Name or service not known")))
+    sleeps = []
+    func, calls = flaky([unresolvable])
+    with pytest.raises(MaxRetryError):
+        call_with_retry(func, policy(sleeps))
+    assert calls["n"] == 1 and sleeps == []
+    assert is_transient(ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer")))
