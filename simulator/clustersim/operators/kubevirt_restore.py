@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Optional
 
 from ..controller import Controller, watches
 from ..util import clone, dig, now_rfc3339
-from .kubevirt_snapshot import CLAIMS, VM_SNAPSHOT_CONTENTS, VM_SNAPSHOTS, VMIS, VMS, snapshot_condition
+from .kubevirt_snapshot import CLAIMS, VM_SNAPSHOT_CONTENTS, VM_SNAPSHOTS, VMIS, VMS, dispatch_added_or_deleting, snapshot_condition
 
 RESTORES = "snapshot.kubevirt.io/virtualmachinerestores"
 DATA_VOLUMES = "cdi.kubevirt.io/datavolumes"
@@ -108,14 +108,13 @@ class VmRestores(Controller):
 
     @watches(RESTORES)
     def on_restore(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        if new is None:
-            return
-        namespace, name = new["metadata"]["namespace"], new["metadata"]["name"]
-        if new["metadata"].get("deletionTimestamp"):
-            if RESTORE_FINALIZER in (new["metadata"].get("finalizers") or []):
-                self.cluster.after(0, self.store.remove_finalizer, RESTORES, name, RESTORE_FINALIZER, namespace)
-        elif event == "ADDED":
-            self.cluster.after(0, self.reconcile, namespace, name)
+        dispatch_added_or_deleting(self.cluster, event, new, self.reconcile, self.release)
+
+    def release(self, namespace: str, name: str) -> None:
+        """Deleting a restore only removes its finalizer."""
+        restore = self.store.peek(RESTORES, name, namespace)
+        if restore is not None and RESTORE_FINALIZER in (restore["metadata"].get("finalizers") or []):
+            self.store.remove_finalizer(RESTORES, name, RESTORE_FINALIZER, namespace)
 
     @watches(VMIS, VM_SNAPSHOTS)
     def on_dependency(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:

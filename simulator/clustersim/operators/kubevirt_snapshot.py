@@ -32,7 +32,7 @@ Checked against kubevirt/kubevirt **v1.6.6** ``pkg/storage/snapshot/snapshot.go`
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..controller import Controller, watches
 from ..errors import ApiError
@@ -84,6 +84,19 @@ def volume_snapshot_class_for(storage_class: Optional[Dict[str, Any]], profile: 
     return ""
 
 
+def dispatch_added_or_deleting(cluster: Any, event: str, new: Optional[Dict[str, Any]],
+                               on_added: Callable[[str, str], None], on_deleting: Callable[[str, str], None]) -> None:
+    """Both snapshot controllers act on a new object and on one marked for deletion (its
+    finalizer is theirs to release); other updates are their own status writes."""
+    if new is None:
+        return
+    namespace, name = new["metadata"]["namespace"], new["metadata"]["name"]
+    if new["metadata"].get("deletionTimestamp"):
+        cluster.after(0, on_deleting, namespace, name)
+    elif event == "ADDED":
+        cluster.after(0, on_added, namespace, name)
+
+
 def snapshot_condition(status: Dict[str, Any], type_: str, value: str, reason: str) -> None:
     set_condition(status.setdefault("conditions", []), type_, value, reason, lastProbeTime=None)
 
@@ -95,13 +108,7 @@ class VmSnapshots(Controller):
 
     @watches(VM_SNAPSHOTS)
     def on_vm_snapshot(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
-        if new is None:
-            return
-        namespace, name = new["metadata"]["namespace"], new["metadata"]["name"]
-        if new["metadata"].get("deletionTimestamp"):
-            self.cluster.after(0, self.delete, namespace, name)
-        elif event == "ADDED":
-            self.cluster.after(0, self.start, namespace, name)
+        dispatch_added_or_deleting(self.cluster, event, new, self.start, self.delete)
 
     @watches(VOLUME_SNAPSHOTS)
     def on_volume_snapshot(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
