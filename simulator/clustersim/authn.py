@@ -1,6 +1,16 @@
-"""Who is asking: bearer-token authentication and the authentication.k8s.io API.
+"""Who is asking: client-certificate and bearer-token authentication, and the authentication.k8s.io API.
 
 Identities, as an OpenShift 4.20 kube-apiserver reports them:
+
+* A client certificate signed by the client CA (``tls.py``; the installer's ``auth/kubeconfig``
+  holds one for ``CN=system:admin, O=system:masters``) authenticates as its subject: username the
+  common name, groups the organizations, uid the ``UID`` attribute (``AllowParsingUserUIDFromCertAuth``,
+  beta and on in 1.33; more than one or an empty one is an error), extra
+  ``authentication.kubernetes.io/credential-id: [X509SHA256=<hex of the certificate's SHA-256>]``;
+  a certificate without a common name stands for nobody (kubernetes/apiserver v0.33.5
+  ``pkg/authentication/request/x509/x509.go``, ``CommonNameUserConversion``).  It is tried before the
+  bearer token, and the first identity found wins (kubernetes/kubernetes
+  ``pkg/kubeapiserver/authenticator/config.go``: front proxy, x509, then tokens, in a union).
 
 * The kubeconfig's token is an OAuth access token of the bootstrap user ``kube:admin`` (what
   ``oc login -u kubeadmin`` yields): username ``kube:admin``, no uid, groups
@@ -16,6 +26,9 @@ Identities, as an OpenShift 4.20 kube-apiserver reports them:
   pod-bound tokens) — kubernetes/kubernetes ``pkg/serviceaccount/claims.go`` and
   ``staging/src/k8s.io/apiserver/pkg/authentication/serviceaccount/util.go`` (v1.33).  A token stops
   working when its service account (or bound object) is deleted or recreated with another uid.
+* Every authenticated identity gets ``system:authenticated`` unless its groups hold it or
+  ``system:unauthenticated`` already (``pkg/authentication/group/authenticated_group_adder.go``;
+  the token identities above list it themselves).
 * No ``Authorization`` header: ``system:anonymous`` in ``system:unauthenticated``, let through only
   to ``/version`` and the health endpoints (``system:public-info-viewer``).
 
@@ -29,6 +42,7 @@ Served here: ``POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token`` (Toke
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
@@ -92,6 +106,37 @@ def bearer_token(header: Optional[str]) -> Optional[str]:
     return token if scheme.lower() == "bearer" and token else None
 
 
+CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
+
+
+def with_authenticated_group(user: UserInfo) -> UserInfo:
+    """``AuthenticatedGroupAdder``: add ``system:authenticated`` where the apiserver adds it."""
+    if user.username == ANONYMOUS.username or any(
+            group in ("system:authenticated", "system:unauthenticated") for group in user.groups):
+        return user
+    return UserInfo(user.username, user.uid, user.groups + ("system:authenticated",), user.extra)
+
+
+def certificate_user(der: Optional[bytes]) -> Optional[UserInfo]:
+    """``CommonNameUserConversion`` of a verified client certificate (DER), or None when it
+    stands for nobody (no certificate, no common name, a bad ``UID`` attribute)."""
+    if not der:
+        return None
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.load_der_x509_certificate(der).subject
+    common_names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    uids = [str(attribute.value) for attribute in subject.get_attributes_for_oid(NameOID.USER_ID)]
+    if not common_names or not common_names[-1].value or len(uids) > 1 or uids == [""]:
+        return None  # Go's pkix.Name keeps the last common name
+    organizations = tuple(str(attribute.value)
+                          for attribute in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+    extra = {CREDENTIAL_ID: ["X509SHA256=" + hashlib.sha256(der).hexdigest()]}
+    username = str(common_names[-1].value)
+    return with_authenticated_group(UserInfo(username, uids[0] if uids else "", organizations, extra))
+
+
 def service_account_user(claims: Dict[str, Any]) -> UserInfo:
     """The identity a verified service account token stands for."""
     private = claims["kubernetes.io"]
@@ -124,8 +169,12 @@ class Authentication(Controller):
                                              builtin=True))
 
     # ------------------------------------------------------------------ authentication
-    def authenticate(self, header: Optional[str]) -> Optional[UserInfo]:
-        """The identity behind an ``Authorization`` header, or None (answer 401)."""
+    def authenticate(self, header: Optional[str], client_certificate: Optional[bytes] = None) -> Optional[UserInfo]:
+        """The identity behind the connection's verified client certificate (DER) or else an
+        ``Authorization`` header, or None (answer 401)."""
+        user = certificate_user(client_certificate)
+        if user is not None:
+            return user
         token = bearer_token(header)
         if token is None:
             return None

@@ -1,9 +1,9 @@
 """HTTP front end: authentication, routing, content negotiation, encoding, watch streams,
 discovery and the /_sim admin endpoints.
 
-Request flow: authenticate → impersonate and authorize (``authz.py``) → decode the URL → apply
-fault rules → decode the body → the REST layer (``registry.py``) answers → record in the request
-log → encode.  Writes run under the cluster lock; responses are serialised outside it (stored
+Request flow: authenticate (client certificate, then bearer token) → impersonate and authorize
+(``authz.py``) → decode the URL → apply fault rules → decode the body → the REST layer
+(``registry.py``) answers → record in the request log → encode.  Writes run under the cluster lock; responses are serialised outside it (stored
 objects are immutable, see ``tracker.py``).
 """
 from __future__ import annotations
@@ -118,6 +118,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self._watch_table: Optional[Callable[[Dict[str, Any]], Any]] = None  # set per watch (see _table_encoder)
         super().setup()  # first, so the handshake already goes out with Nagle off
         tls.handshake(self.request)  # in this connection's thread, not the accept loop
+        self.client_certificate = tls.peer_certificate(self.request)  # one per TLS connection
 
     # ---------------------------------------------------------------- plumbing
     def do_GET(self) -> None:
@@ -183,7 +184,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 self._send(200, "ok", "text/plain")
                 return
             request.user = self._authenticate(path)
-            refusal = authz.authorize_request(self.cluster, request, self.headers.items())  # impersonation, RBAC
+            # impersonation, RBAC
+            refusal = authz.authorize_request(self.cluster, request, self.headers.items(), self.path)
             if refusal is not None:
                 self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
                 return
@@ -208,13 +210,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self._send_error(ApiError(500, "InternalError", f"Internal error occurred: {exc}"))
 
     def _authenticate(self, path: str) -> Any:
-        """The caller's identity (``authn.UserInfo``); 401 for a token nobody issued."""
+        """The caller's identity (``authn.UserInfo``) from the client certificate or the token;
+        401 for a token nobody issued."""
         header = self.headers.get("Authorization")
-        if not header and path in UNAUTHENTICATED_PATHS:
+        if not header and not self.client_certificate and path in UNAUTHENTICATED_PATHS:
             from .authn import ANONYMOUS
 
             return ANONYMOUS
-        user = self.cluster.controller("authentication").authenticate(header)
+        user = self.cluster.controller("authentication").authenticate(header, self.client_certificate)
         if user is None:
             raise errors.unauthorized()
         return user
