@@ -29,8 +29,11 @@ Identities, as an OpenShift 4.20 kube-apiserver reports them:
 * Every authenticated identity gets ``system:authenticated`` unless its groups hold it or
   ``system:unauthenticated`` already (``pkg/authentication/group/authenticated_group_adder.go``;
   the token identities above list it themselves).
-* No ``Authorization`` header: ``system:anonymous`` in ``system:unauthenticated``, let through only
-  to ``/version`` and the health endpoints (``system:public-info-viewer``).
+* No credentials at all (no client certificate, no bearer token): ``system:anonymous`` in
+  ``system:unauthenticated`` — OpenShift runs the kube-apiserver with ``anonymous-auth: true``
+  (openshift/cluster-kube-apiserver-operator ``bindata/assets/config/defaultconfig.yaml``) —, which
+  RBAC lets through only to ``/version`` and the health endpoints (``system:public-info-viewer``)
+  and refuses everything else with 403.  A bearer token nobody issued is 401.
 
 The identity is put on the request (``HttpRequest.user``); this module decides nothing about
 what an identity may do (that is authorization's job).
@@ -100,10 +103,13 @@ def new_admin_token() -> str:
 
 
 def bearer_token(header: Optional[str]) -> Optional[str]:
-    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
-    scheme, _, token = (header or "").strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive), or None
+    when the header carries none: absent, another scheme, or an empty token (``Bearer  x`` with two
+    spaces included) — kubernetes/apiserver v0.33.5 ``pkg/authentication/request/bearertoken``."""
+    parts = (header or "").strip().split(" ", 2)
+    if len(parts) < 2 or parts[0].lower() != "bearer" or not parts[1]:
+        return None
+    return parts[1]
 
 
 CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
@@ -117,9 +123,14 @@ def with_authenticated_group(user: UserInfo) -> UserInfo:
     return UserInfo(user.username, user.uid, user.groups + ("system:authenticated",), user.extra)
 
 
+class CertificateUserError(ValueError):
+    """A verified certificate whose ``UID`` attributes are unusable (more than one, or empty)."""
+
+
 def certificate_user(der: Optional[bytes]) -> Optional[UserInfo]:
     """``CommonNameUserConversion`` of a verified client certificate (DER), or None when it
-    stands for nobody (no certificate, no common name, a bad ``UID`` attribute)."""
+    stands for nobody (no certificate, no common name); raises :class:`CertificateUserError`
+    for a bad ``UID`` attribute (an authentication error: 401 unless a token authenticates)."""
     if not der:
         return None
     from cryptography import x509
@@ -128,8 +139,12 @@ def certificate_user(der: Optional[bytes]) -> Optional[UserInfo]:
     subject = x509.load_der_x509_certificate(der).subject
     common_names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     uids = [str(attribute.value) for attribute in subject.get_attributes_for_oid(NameOID.USER_ID)]
-    if not common_names or not common_names[-1].value or len(uids) > 1 or uids == [""]:
-        return None  # Go's pkix.Name keeps the last common name
+    if not common_names or not common_names[-1].value:  # Go's pkix.Name keeps the last common name
+        return None
+    if len(uids) > 1:
+        raise CertificateUserError(f"expected 1 UID, but found multiple: {uids}")
+    if uids == [""]:
+        raise CertificateUserError("UID cannot be an empty string")
     organizations = tuple(str(attribute.value)
                           for attribute in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
     extra = {CREDENTIAL_ID: ["X509SHA256=" + hashlib.sha256(der).hexdigest()]}
@@ -170,13 +185,26 @@ class Authentication(Controller):
 
     # ------------------------------------------------------------------ authentication
     def authenticate(self, header: Optional[str], client_certificate: Optional[bytes] = None) -> Optional[UserInfo]:
-        """The identity behind the connection's verified client certificate (DER) or else an
-        ``Authorization`` header, or None (answer 401)."""
-        user = certificate_user(client_certificate)
+        """The identity behind the connection's verified client certificate (DER) or else the
+        ``Authorization`` header; ``system:anonymous`` for a request with neither (OpenShift runs
+        the kube-apiserver with ``anonymous-auth: true``); None for a credential that does not
+        authenticate (answer 401: ``union.NewFailOnError`` in front of the anonymous authenticator)."""
+        try:
+            user = certificate_user(client_certificate)
+        except CertificateUserError:
+            user, failed = None, True
+        else:
+            failed = False
         if user is not None:
             return user
         token = bearer_token(header)
         if token is None:
+            return None if failed else ANONYMOUS
+        return self.authenticate_token(token)
+
+    def authenticate_token(self, token: str) -> Optional[UserInfo]:
+        """The identity of a bearer token (the admin's OAuth token or a service account token), or None."""
+        if not token:
             return None
         if hmac.compare_digest(token.encode(), self.cluster.token.encode()):
             return ADMIN
@@ -283,7 +311,7 @@ class Authentication(Controller):
     def token_review(self, http: HttpRequest) -> HttpResponse:
         body = _json_object(http)
         spec = body.get("spec") or {}
-        user = self.authenticate(f"Bearer {spec.get('token') or ''}")
+        user = self.authenticate_token(spec.get("token") or "")
         status: Dict[str, Any] = {"user": {}} if user is None else {
             "authenticated": True, "user": user.to_dict(), "audiences": list(API_AUDIENCES)}
         return HttpResponse(201, {"kind": "TokenReview", "apiVersion": API_VERSION,

@@ -428,6 +428,8 @@ def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, s
             return None
         return _status_response(forbidden(Attributes(user, request.method.lower(), False, request.path)))
     route_host = next((attrs for prefix, attrs in ROUTE_HOSTS.items() if request.path.startswith(prefix)), None)
+    if route_host is not None and user.username == "system:anonymous":  # kube-rbac-proxy wants a token
+        return unauthenticated_answer(request.path)
     if route_host is not None:
         attrs = Attributes(user, PROXY_VERBS.get(request.method, ""), True, request.path, **route_host)
         if authorize(policy, attrs).allowed:
@@ -445,6 +447,15 @@ def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, s
         _log_refusal(cluster, request, attrs.verb, f"{group}/{attrs.resource}" if group else attrs.resource,
                      attrs.subresource, attrs.namespace, attrs.name)
     return _status_response(forbidden(attrs, decision.reason))
+
+
+def unauthenticated_answer(path: str) -> HttpResponse:
+    """The 401 for a credential that does not authenticate: the apiserver's ``Unauthorized``
+    Status, or for a Route host of ``ROUTE_HOSTS`` kube-rbac-proxy's plain text
+    (brancz/kube-rbac-proxy ``pkg/filters/auth.go``: ``http.Error(w, "Unauthorized", 401)``)."""
+    if any(path.startswith(prefix) for prefix in ROUTE_HOSTS):
+        return HttpResponse(401, "Unauthorized\n", "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
+    return _status_response(ApiError(401, "Unauthorized", "Unauthorized"))
 
 
 def _log_refusal(cluster: Any, request: Any, verb: str, key: str, subresource: str, namespace: str, name: str) -> None:

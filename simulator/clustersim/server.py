@@ -37,7 +37,6 @@ KUBERNETES_VERSION = {
     "major": "1", "minor": "33", "gitVersion": "v1.33.5", "gitCommit": "clustersim", "gitTreeState": "clean",
     "buildDate": "2025-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64",
 }
-UNAUTHENTICATED_PATHS = {"/healthz", "/readyz", "/livez", "/version"}
 MAX_WATCH_SECONDS = 1800
 
 
@@ -183,7 +182,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             if path in ("/healthz", "/readyz", "/livez"):
                 self._send(200, "ok", "text/plain")
                 return
-            request.user = self._authenticate(path)
+            request.user = self._authenticate()
+            if request.user is None:  # 401, as a Status (or a Route host's plain text)
+                refusal = authz.unauthenticated_answer(request.path)
+                self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
+                return
             # impersonation, RBAC
             refusal = authz.authorize_request(self.cluster, request, self.headers.items(), self.path)
             if refusal is not None:
@@ -209,18 +212,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             traceback.print_exc()
             self._send_error(ApiError(500, "InternalError", f"Internal error occurred: {exc}"))
 
-    def _authenticate(self, path: str) -> Any:
-        """The caller's identity (``authn.UserInfo``) from the client certificate or the token;
-        401 for a token nobody issued."""
+    def _authenticate(self) -> Any:
+        """The caller's identity (``authn.UserInfo``) from the client certificate or the token,
+        ``system:anonymous`` without either; None for a token nobody issued (answer 401)."""
         header = self.headers.get("Authorization")
-        if not header and not self.client_certificate and path in UNAUTHENTICATED_PATHS:
-            from .authn import ANONYMOUS
-
-            return ANONYMOUS
-        user = self.cluster.controller("authentication").authenticate(header, self.client_certificate)
-        if user is None:
-            raise errors.unauthorized()
-        return user
+        return self.cluster.controller("authentication").authenticate(header, self.client_certificate)
 
     # ---------------------------------------------------------------- faults + logging
     def _apply_faults(self, verb: str, key: str, namespace: str, name: str, subresource: str) -> None:

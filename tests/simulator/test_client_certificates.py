@@ -17,11 +17,11 @@ import urllib.request
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from clustersim import tls
-from clustersim.authn import ADMIN, UserInfo, certificate_user
+from clustersim.authn import ADMIN, CertificateUserError, UserInfo, certificate_user
 from clustersim.authz import Attributes, Policy, authorize
 from clustersim.impersonation import ImpersonationError, impersonation_checks, split_service_account
 
@@ -55,10 +55,39 @@ def test_uid_attribute_is_the_uid_and_system_authenticated_is_not_repeated(signe
     assert (user.uid, user.groups) == ("u-42", ("system:authenticated",))
 
 
+def with_subject(signer, attributes):
+    """A client certificate with exactly these subject attributes, signed by ``signer``."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name(attributes))
+            .issuer_name(x509.load_pem_x509_certificate(signer.ca_pem).subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(signer.key, hashes.SHA256()))
+    return cert.public_bytes(Encoding.PEM), key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
 def test_certificate_without_common_name_stands_for_nobody(signer):
     cert, _ = signer.issue("", ["devs"])
     assert certificate_user(der(cert)) is None
     assert certificate_user(None) is None
+
+
+def test_the_last_common_name_counts_and_bad_uids_are_errors(signer):
+    cert, _ = with_subject(signer, [x509.NameAttribute(NameOID.COMMON_NAME, "first"),
+                                    x509.NameAttribute(NameOID.COMMON_NAME, "last")])
+    assert certificate_user(der(cert)).username == "last"
+    for uids in (["u-1", "u-2"], [""]):
+        cert, _ = with_subject(signer, [x509.NameAttribute(NameOID.COMMON_NAME, "x")]
+                               + [x509.NameAttribute(NameOID.USER_ID, uid) for uid in uids])
+        with pytest.raises(CertificateUserError):
+            certificate_user(der(cert))
 
 
 def test_the_admin_certificate_is_the_installers(signer):
@@ -185,11 +214,19 @@ def test_a_certificate_user_is_authorized_by_rbac_like_anyone(served):
     assert call(served, "/_sim/status", context)[0] == 403
 
 
-def test_a_certificate_without_common_name_falls_back_to_the_token(served):
-    server = served[0]
+def test_a_certificate_without_common_name_stands_for_nobody(served):
     context = context_for(served, *issued(served, "", ["devs"]), name="nameless")
-    assert call(served, "/api/v1/namespaces", context)[0] == 401
-    assert whoami(served, context, Authorization=f"Bearer {server.cluster.token}")["username"] == "kube:admin"
+    code, _, payload = call(served, "/api/v1/namespaces", context)
+    assert code == 403 and 'User "system:anonymous" cannot list' in json.loads(payload)["message"]
+    assert whoami(served, context, Authorization=f"Bearer {served[0].cluster.token}")["username"] == "kube:admin"
+
+
+def test_a_certificate_with_two_uids_is_an_authentication_error(served):
+    context = context_for(served, *with_subject(served[1].client_signer, [
+        x509.NameAttribute(NameOID.COMMON_NAME, "hal"), x509.NameAttribute(NameOID.USER_ID, "u-1"),
+        x509.NameAttribute(NameOID.USER_ID, "u-2")]), name="hal")
+    assert call(served, "/api/v1/namespaces", context)[0] == 401  # not anonymous: the credential failed
+    assert whoami(served, context, Authorization=f"Bearer {served[0].cluster.token}")["username"] == "kube:admin"
 
 
 def test_the_uid_attribute_becomes_the_uid(served):
