@@ -1,6 +1,16 @@
-"""Who is asking: bearer-token authentication and the authentication.k8s.io API.
+"""Who is asking: client-certificate and bearer-token authentication, and the authentication.k8s.io API.
 
 Identities, as an OpenShift 4.20 kube-apiserver reports them:
+
+* A client certificate signed by the client CA (``tls.py``; the installer's ``auth/kubeconfig``
+  holds one for ``CN=system:admin, O=system:masters``) authenticates as its subject: username the
+  common name, groups the organizations, uid the ``UID`` attribute (``AllowParsingUserUIDFromCertAuth``,
+  beta and on in 1.33; more than one or an empty one is an error), extra
+  ``authentication.kubernetes.io/credential-id: [X509SHA256=<hex of the certificate's SHA-256>]``;
+  a certificate without a common name stands for nobody (kubernetes/apiserver v0.33.5
+  ``pkg/authentication/request/x509/x509.go``, ``CommonNameUserConversion``).  It is tried before the
+  bearer token, and the first identity found wins (kubernetes/kubernetes
+  ``pkg/kubeapiserver/authenticator/config.go``: front proxy, x509, then tokens, in a union).
 
 * The kubeconfig's token is an OAuth access token of the bootstrap user ``kube:admin`` (what
   ``oc login -u kubeadmin`` yields): username ``kube:admin``, no uid, groups
@@ -16,8 +26,14 @@ Identities, as an OpenShift 4.20 kube-apiserver reports them:
   pod-bound tokens) — kubernetes/kubernetes ``pkg/serviceaccount/claims.go`` and
   ``staging/src/k8s.io/apiserver/pkg/authentication/serviceaccount/util.go`` (v1.33).  A token stops
   working when its service account (or bound object) is deleted or recreated with another uid.
-* No ``Authorization`` header: ``system:anonymous`` in ``system:unauthenticated``, let through only
-  to ``/version`` and the health endpoints (``system:public-info-viewer``).
+* Every authenticated identity gets ``system:authenticated`` unless its groups hold it or
+  ``system:unauthenticated`` already (``pkg/authentication/group/authenticated_group_adder.go``;
+  the token identities above list it themselves).
+* No credentials at all (no client certificate, no bearer token): ``system:anonymous`` in
+  ``system:unauthenticated`` — OpenShift runs the kube-apiserver with ``anonymous-auth: true``
+  (openshift/cluster-kube-apiserver-operator ``bindata/assets/config/defaultconfig.yaml``) —, which
+  RBAC lets through only to ``/version`` and the health endpoints (``system:public-info-viewer``)
+  and refuses everything else with 403.  A bearer token nobody issued is 401.
 
 The identity is put on the request (``HttpRequest.user``); this module decides nothing about
 what an identity may do (that is authorization's job).
@@ -29,6 +45,7 @@ Served here: ``POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token`` (Toke
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
@@ -86,10 +103,53 @@ def new_admin_token() -> str:
 
 
 def bearer_token(header: Optional[str]) -> Optional[str]:
-    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
-    scheme, _, token = (header or "").strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive), or None
+    when the header carries none: absent, another scheme, or an empty token (``Bearer  x`` with two
+    spaces included) — kubernetes/apiserver v0.33.5 ``pkg/authentication/request/bearertoken``."""
+    parts = (header or "").strip().split(" ", 2)
+    if len(parts) < 2 or parts[0].lower() != "bearer" or not parts[1]:
+        return None
+    return parts[1]
+
+
+CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
+
+
+def with_authenticated_group(user: UserInfo) -> UserInfo:
+    """``AuthenticatedGroupAdder``: add ``system:authenticated`` where the apiserver adds it."""
+    if user.username == ANONYMOUS.username or any(
+            group in ("system:authenticated", "system:unauthenticated") for group in user.groups):
+        return user
+    return UserInfo(user.username, user.uid, user.groups + ("system:authenticated",), user.extra)
+
+
+class CertificateUserError(ValueError):
+    """A verified certificate whose ``UID`` attributes are unusable (more than one, or empty)."""
+
+
+def certificate_user(der: Optional[bytes]) -> Optional[UserInfo]:
+    """``CommonNameUserConversion`` of a verified client certificate (DER), or None when it
+    stands for nobody (no certificate, no common name); raises :class:`CertificateUserError`
+    for a bad ``UID`` attribute (an authentication error: 401 unless a token authenticates)."""
+    if not der:
+        return None
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.load_der_x509_certificate(der).subject
+    common_names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    uids = [str(attribute.value) for attribute in subject.get_attributes_for_oid(NameOID.USER_ID)]
+    if not common_names or not common_names[-1].value:  # Go's pkix.Name keeps the last common name
+        return None
+    if len(uids) > 1:
+        raise CertificateUserError(f"expected 1 UID, but found multiple: {uids}")
+    if uids == [""]:
+        raise CertificateUserError("UID cannot be an empty string")
+    organizations = tuple(str(attribute.value)
+                          for attribute in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+    extra = {CREDENTIAL_ID: ["X509SHA256=" + hashlib.sha256(der).hexdigest()]}
+    username = str(common_names[-1].value)
+    return with_authenticated_group(UserInfo(username, uids[0] if uids else "", organizations, extra))
 
 
 def service_account_user(claims: Dict[str, Any]) -> UserInfo:
@@ -124,10 +184,27 @@ class Authentication(Controller):
                                              builtin=True))
 
     # ------------------------------------------------------------------ authentication
-    def authenticate(self, header: Optional[str]) -> Optional[UserInfo]:
-        """The identity behind an ``Authorization`` header, or None (answer 401)."""
+    def authenticate(self, header: Optional[str], client_certificate: Optional[bytes] = None) -> Optional[UserInfo]:
+        """The identity behind the connection's verified client certificate (DER) or else the
+        ``Authorization`` header; ``system:anonymous`` for a request with neither (OpenShift runs
+        the kube-apiserver with ``anonymous-auth: true``); None for a credential that does not
+        authenticate (answer 401: ``union.NewFailOnError`` in front of the anonymous authenticator)."""
+        try:
+            user = certificate_user(client_certificate)
+        except CertificateUserError:
+            user, failed = None, True
+        else:
+            failed = False
+        if user is not None:
+            return user
         token = bearer_token(header)
         if token is None:
+            return None if failed else ANONYMOUS
+        return self.authenticate_token(token)
+
+    def authenticate_token(self, token: str) -> Optional[UserInfo]:
+        """The identity of a bearer token (the admin's OAuth token or a service account token), or None."""
+        if not token:
             return None
         if hmac.compare_digest(token.encode(), self.cluster.token.encode()):
             return ADMIN
@@ -234,7 +311,7 @@ class Authentication(Controller):
     def token_review(self, http: HttpRequest) -> HttpResponse:
         body = _json_object(http)
         spec = body.get("spec") or {}
-        user = self.authenticate(f"Bearer {spec.get('token') or ''}")
+        user = self.authenticate_token(spec.get("token") or "")
         status: Dict[str, Any] = {"user": {}} if user is None else {
             "authenticated": True, "user": user.to_dict(), "audiences": list(API_AUDIENCES)}
         return HttpResponse(201, {"kind": "TokenReview", "apiVersion": API_VERSION,

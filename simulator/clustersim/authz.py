@@ -20,7 +20,14 @@ kubernetes/kubernetes release-1.33:
 * the refusal: ``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go``
   (``forbiddenMessage``) wrapped by ``apierrors.NewForbidden``;
 * aggregation: ``pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go``
-  (selected roles by name, the aggregated role itself skipped, each distinct rule once).
+  (selected roles by name, the aggregated role itself skipped, each distinct rule once);
+* the chain: OpenShift's kube-apiserver runs ``authorization-mode`` Scope, SystemMasters, RBAC,
+  Node (openshift/cluster-kube-apiserver-operator ``bindata/assets/config/defaultconfig.yaml``).
+  SystemMasters is the privileged-groups authorizer: anyone in ``system:masters`` may do anything,
+  with no reason given, whatever the RBAC objects say (kubernetes/apiserver v0.33.5
+  ``pkg/authorization/authorizerfactory/builtin.go``).  The Scope authorizer restricts only
+  scoped OAuth tokens, and the simulator issues none but ``user:full``; the Node authorizer serves
+  kubelets, which are not simulated.
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 #: The group of OpenShift's cluster administrators (``kube:admin`` is in it); the ``/_sim`` admin
 #: endpoints, which no real cluster has, are theirs alone.
 CLUSTER_ADMINS_GROUP = "system:cluster-admins"
+SYSTEM_MASTERS = "system:masters"  # ``user.SystemPrivilegedGroup``
 AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate"
 
 Rule = Dict[str, Any]
@@ -267,6 +275,13 @@ def visit_rules(policy: Policy, user: Any, namespace: str) -> Iterator[Tuple[str
 
 
 def authorize(policy: Policy, attrs: Attributes) -> Decision:
+    """The apiserver's authorizer chain: SystemMasters, then RBAC (see the module docstring)."""
+    if attrs.user is not None and SYSTEM_MASTERS in attrs.user.groups:
+        return Decision(True)
+    return rbac_authorize(policy, attrs)
+
+
+def rbac_authorize(policy: Policy, attrs: Attributes) -> Decision:
     """``RBACAuthorizer.Authorize``: allowed by the first rule that allows; otherwise no opinion,
     with the errors met on the way as the reason."""
     found: List[str] = []
@@ -299,10 +314,21 @@ def rules_for(policy: Policy, user: Any, namespace: str) -> Tuple[List[Rule], Li
 
 
 def is_cluster_admin(user: Any) -> bool:
-    return user is not None and CLUSTER_ADMINS_GROUP in user.groups
+    """In OpenShift's cluster administrators' group, or in ``system:masters`` (may do anything)."""
+    return user is not None and (CLUSTER_ADMINS_GROUP in user.groups or SYSTEM_MASTERS in user.groups)
 
 
 # --------------------------------------------------------------------------- refusal
+def _sanitize(text: str) -> str:
+    """``responsewriters``' ``sanitizer``: ``&``, ``<`` and ``>`` as HTML entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q`` for printable ASCII text (what request URIs are)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def forbidden_message(attrs: Attributes) -> str:
     """``forbiddenMessage`` (responsewriters/errors.go)."""
     username = attrs.user.username if attrs.user is not None else ""
@@ -314,8 +340,9 @@ def forbidden_message(attrs: Attributes) -> str:
 
 
 def forbidden(attrs: Attributes, reason: str = "") -> ApiError:
-    """``responsewriters.Forbidden``: ``apierrors.NewForbidden(group/resource, name, message[: reason])``."""
-    message = forbidden_message(attrs) + (f": {reason}" if reason else "")
+    """``responsewriters.Forbidden``: ``apierrors.NewForbidden(group/resource, name, message[: reason])``,
+    the message sanitized."""
+    message = _sanitize(forbidden_message(attrs)) + (f": {reason}" if reason else "")
     if not attrs.resource_request or not attrs.resource:
         return ApiError(403, "Forbidden", f"forbidden: {message}")
     qualified = f"{attrs.resource}.{attrs.api_group}" if attrs.api_group else attrs.resource
@@ -375,19 +402,24 @@ def requesting_user() -> Any:
     return getattr(_SERVING, "user", None)
 
 
-def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, str]] = ()) -> Optional[HttpResponse]:
+def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, str]] = (),
+                      request_uri: str = "") -> Optional[HttpResponse]:
     """None when ``request.user`` may do what ``request`` asks, else the refusal to answer: the
     apiserver's 403 Status, or kube-rbac-proxy's plain text for a Route host of ``ROUTE_HOSTS``.
     Refused resource (and Route host) requests go to the request log with their 403.
 
     First, ``Impersonate-*`` ``headers`` (every header, repeated ones included) may replace
     ``request.user`` (``impersonation.py``).  ``/_sim`` (the simulator's admin API, unknown to any
-    real cluster) is for the group ``system:cluster-admins`` only."""
-    from .impersonation import impersonate
+    real cluster) is for the groups ``system:cluster-admins`` and ``system:masters`` only."""
+    from .impersonation import ImpersonationError, impersonate
 
     _SERVING.user = request.user  # never a previous request's identity, even when this one fails
     policy = Policy.from_store(cluster.store)
-    request.user, refused = impersonate(policy, request.user, list(headers))
+    try:
+        request.user, refused = impersonate(policy, request.user, list(headers))
+    except ImpersonationError as error:  # responsewriters.InternalError: plain text
+        text = _sanitize(f"Internal Server Error: {_go_quote(request_uri or request.path)}: {error}") + "\n"
+        return HttpResponse(500, text, "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
     if refused is not None:
         return _status_response(forbidden(refused[0], refused[1].reason))
     user = _SERVING.user = request.user
@@ -396,6 +428,8 @@ def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, s
             return None
         return _status_response(forbidden(Attributes(user, request.method.lower(), False, request.path)))
     route_host = next((attrs for prefix, attrs in ROUTE_HOSTS.items() if request.path.startswith(prefix)), None)
+    if route_host is not None and user.username == "system:anonymous":  # kube-rbac-proxy wants a token
+        return unauthenticated_answer(request.path)
     if route_host is not None:
         attrs = Attributes(user, PROXY_VERBS.get(request.method, ""), True, request.path, **route_host)
         if authorize(policy, attrs).allowed:
@@ -413,6 +447,15 @@ def authorize_request(cluster: Any, request: Any, headers: Iterable[Tuple[str, s
         _log_refusal(cluster, request, attrs.verb, f"{group}/{attrs.resource}" if group else attrs.resource,
                      attrs.subresource, attrs.namespace, attrs.name)
     return _status_response(forbidden(attrs, decision.reason))
+
+
+def unauthenticated_answer(path: str) -> HttpResponse:
+    """The 401 for a credential that does not authenticate: the apiserver's ``Unauthorized``
+    Status, or for a Route host of ``ROUTE_HOSTS`` kube-rbac-proxy's plain text
+    (brancz/kube-rbac-proxy ``pkg/filters/auth.go``: ``http.Error(w, "Unauthorized", 401)``)."""
+    if any(path.startswith(prefix) for prefix in ROUTE_HOSTS):
+        return HttpResponse(401, "Unauthorized\n", "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
+    return _status_response(ApiError(401, "Unauthorized", "Unauthorized"))
 
 
 def _log_refusal(cluster: Any, request: Any, verb: str, key: str, subresource: str, namespace: str, name: str) -> None:

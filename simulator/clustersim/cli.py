@@ -5,7 +5,9 @@
 returns once the server answers; ``stop`` ends it; ``status`` reports whether it runs.
 
 The server speaks HTTPS with a certificate signed by a CA made at start (``tls.py``); the
-kubeconfig carries that CA.  ``--insecure-http`` serves plain HTTP instead, for debugging only.
+kubeconfig carries that CA, and two users: ``kube:admin``'s token (context ``clustersim``, current
+by default) and ``system:admin``'s client certificate (context ``admin``; ``--current-context
+admin`` makes it current), see ``kubeconfig.py``.  ``--insecure-http`` serves plain HTTP instead, for debugging only.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import urllib.request
 from typing import Any, Dict, List, Optional
 
 from .config import Config, load_json_or_path
+from .kubeconfig import CONTEXTS
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +43,10 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hide-apis", help="comma-separated group/versions not to serve, e.g. snapshot.storage.k8s.io/v1")
     parser.add_argument("--insecure-http", action="store_true", default=None,
                         help="serve plain HTTP instead of HTTPS (debugging only: kubectl sends no token over it)")
+    parser.add_argument("--current-context", choices=CONTEXTS,
+                        help="the kubeconfig's current context: clustersim (default) is kube:admin with an OAuth "
+                             "token, as `oc login` writes; admin is system:admin with a client certificate, as the "
+                             "installer's auth/kubeconfig")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
 
 
@@ -70,7 +77,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = SimServer(cluster, args.host, args.port, serving)
     ca_pem = serving.ca_pem if serving else None
     if args.kubeconfig:
-        write_kubeconfig(args.kubeconfig, server.url, cluster.token, ca_pem)
+        write_kubeconfig(args.kubeconfig, server.url, cluster.token, ca_pem,
+                         serving.admin_certificate if serving else None, args.current_context or CONTEXTS[0])
     info = {"url": server.url, "port": server.port, "pid": os.getpid(), "kubeconfig": args.kubeconfig,
             "startup_seconds": round(time.monotonic() - started, 3), "operators": cluster.operators}
     if args.ready_file:
@@ -124,7 +132,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         os.remove(paths["ready.json"])
     forwarded: List[str] = []
     for option in ("host", "port", "workers", "vms", "profile", "state", "faults", "durations", "time_scale",
-                   "seed", "token", "operators", "insecure_http", "hide_apis"):
+                   "seed", "token", "operators", "insecure_http", "hide_apis", "current_context"):
         value = getattr(args, option)
         if value is None:
             continue
@@ -248,5 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "current_context", None) == "admin" and _config_from_args(args).insecure_http:
+        parser.error("--current-context admin needs TLS: a client certificate cannot go over --insecure-http")
     return args.func(args)

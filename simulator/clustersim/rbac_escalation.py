@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import errors
 from .admission import AdmissionRequest
-from .authz import RBAC_GROUP, Attributes, Policy, aggregate_message, authorize, requesting_user, rules_for
+from .authz import (RBAC_GROUP, SYSTEM_MASTERS, Attributes, Policy, aggregate_message, authorize, requesting_user,
+                    rules_for)
 from .controller import Controller, admits
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
 Rule = Dict[str, Any]
-SYSTEM_MASTERS = "system:masters"
 FULL_AUTHORITY: List[Rule] = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
                               {"verbs": ["*"], "nonResourceURLs": ["*"]}]
 ROLE_KEYS = (f"{RBAC_GROUP}/roles", f"{RBAC_GROUP}/clusterroles")

@@ -1,9 +1,9 @@
 """HTTP front end: authentication, routing, content negotiation, encoding, watch streams,
 discovery and the /_sim admin endpoints.
 
-Request flow: authenticate → impersonate and authorize (``authz.py``) → decode the URL → apply
-fault rules → decode the body → the REST layer (``registry.py``) answers → record in the request
-log → encode.  Writes run under the cluster lock; responses are serialised outside it (stored
+Request flow: authenticate (client certificate, then bearer token) → impersonate and authorize
+(``authz.py``) → decode the URL → apply fault rules → decode the body → the REST layer
+(``registry.py``) answers → record in the request log → encode.  Writes run under the cluster lock; responses are serialised outside it (stored
 objects are immutable, see ``tracker.py``).
 """
 from __future__ import annotations
@@ -37,7 +37,6 @@ KUBERNETES_VERSION = {
     "major": "1", "minor": "33", "gitVersion": "v1.33.5", "gitCommit": "clustersim", "gitTreeState": "clean",
     "buildDate": "2025-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64",
 }
-UNAUTHENTICATED_PATHS = {"/healthz", "/readyz", "/livez", "/version"}
 MAX_WATCH_SECONDS = 1800
 
 
@@ -118,6 +117,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         self._watch_table: Optional[Callable[[Dict[str, Any]], Any]] = None  # set per watch (see _table_encoder)
         super().setup()  # first, so the handshake already goes out with Nagle off
         tls.handshake(self.request)  # in this connection's thread, not the accept loop
+        self.client_certificate = tls.peer_certificate(self.request)  # one per TLS connection
 
     # ---------------------------------------------------------------- plumbing
     def do_GET(self) -> None:
@@ -182,8 +182,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             if path in ("/healthz", "/readyz", "/livez"):
                 self._send(200, "ok", "text/plain")
                 return
-            request.user = self._authenticate(path)
-            refusal = authz.authorize_request(self.cluster, request, self.headers.items())  # impersonation, RBAC
+            request.user = self._authenticate()
+            if request.user is None:  # 401, as a Status (or a Route host's plain text)
+                refusal = authz.unauthenticated_answer(request.path)
+                self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
+                return
+            # impersonation, RBAC
+            refusal = authz.authorize_request(self.cluster, request, self.headers.items(), self.path)
             if refusal is not None:
                 self._send(refusal.code, refusal.body, refusal.content_type, refusal.headers)
                 return
@@ -207,17 +212,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             traceback.print_exc()
             self._send_error(ApiError(500, "InternalError", f"Internal error occurred: {exc}"))
 
-    def _authenticate(self, path: str) -> Any:
-        """The caller's identity (``authn.UserInfo``); 401 for a token nobody issued."""
+    def _authenticate(self) -> Any:
+        """The caller's identity (``authn.UserInfo``) from the client certificate or the token,
+        ``system:anonymous`` without either; None for a token nobody issued (answer 401)."""
         header = self.headers.get("Authorization")
-        if not header and path in UNAUTHENTICATED_PATHS:
-            from .authn import ANONYMOUS
-
-            return ANONYMOUS
-        user = self.cluster.controller("authentication").authenticate(header)
-        if user is None:
-            raise errors.unauthorized()
-        return user
+        return self.cluster.controller("authentication").authenticate(header, self.client_certificate)
 
     # ---------------------------------------------------------------- faults + logging
     def _apply_faults(self, verb: str, key: str, namespace: str, name: str, subresource: str) -> None:

@@ -21,7 +21,9 @@ The server speaks HTTPS with a certificate from a CA made at start: ``sim.kubeco
 CA (``certificate-authority-data``), ``sim.ca_file`` is the CA as a PEM file and
 ``sim.ssl_context`` an ``ssl.SSLContext`` trusting it, for hand-made requests
 (``sim.connection()`` opens an ``http.client`` connection with it).  ``insecure_http=True``
-serves plain HTTP instead (then ``ssl_context`` is None).
+serves plain HTTP instead (then ``ssl_context`` is None).  The kubeconfig's current context is
+``kube:admin``'s token; its ``admin`` context is ``system:admin``'s client certificate
+(``kubeconfig.py``).
 """
 from __future__ import annotations
 
@@ -97,7 +99,8 @@ class Simulator:
         self._server = SimServer(self.cluster, serving=serving).start()
         self.url, self.port, self.token = self._server.url, self._server.port, self.cluster.token
         self._trust(serving.ca_pem.decode() if serving else None)
-        write_kubeconfig(self.kubeconfig, self.url, self.token, serving.ca_pem if serving else None)
+        write_kubeconfig(self.kubeconfig, self.url, self.token, serving.ca_pem if serving else None,
+                         serving.admin_certificate if serving else None)
 
     def _trust(self, ca_pem: Optional[str]) -> None:
         """Remember the server's CA for hand-made requests."""

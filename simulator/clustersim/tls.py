@@ -8,6 +8,17 @@ same with a fresh CA per start, so a client that verifies certificates (kubectl,
 kubernetes Python client) works with the kubeconfig unchanged.  client-go sends bearer tokens only
 over TLS, which is why plain HTTP is just a debugging option (``--insecure-http``).
 
+Client certificates (mutual TLS), as the installer sets them up (openshift/installer
+``pkg/asset/tls/adminkubeconfig.go``): a second CA, ``admin-kubeconfig-signer`` (OU ``openshift``),
+signs the client certificate of ``auth/kubeconfig``, subject ``CN=system:admin, O=system:masters``,
+key usages digital signature + key encipherment, extended key usages server and client auth.  The
+kube-apiserver trusts that CA through its ``client-ca-file`` (openshift/cluster-kube-apiserver-operator
+``bindata/assets/config/defaultconfig.yaml``) and requests, but does not require, a client certificate;
+which identity a certificate stands for is ``authn.certificate_user``.  One difference: Go's TLS server
+accepts any client certificate in the handshake and the x509 authenticator rejects a bad one later
+(401, or the bearer token is tried), whereas OpenSSL verifies it during the handshake, so a
+certificate from another CA, expired or without the client-auth usage fails the handshake here.
+
 Keys are ECDSA P-256 (what the apiserver also accepts; generating them costs about a millisecond,
 where RSA-2048 costs tens of milliseconds on every simulator start).
 """
@@ -19,7 +30,7 @@ import os
 import ssl
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,22 +38,63 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SIGNER_NAME = "kube-apiserver-localhost-signer"
+CLIENT_SIGNER_NAME = "admin-kubeconfig-signer"
+ADMIN_SUBJECT = ("system:admin", ("system:masters",))  # (CN, O) of the installer's admin certificate
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 VALIDITY = datetime.timedelta(days=365)
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # not-before in the past, so a skewed client still accepts it
 
 
 @dataclass(frozen=True)
+class ClientSigner:
+    """A CA that signs client certificates (the ``admin-kubeconfig-signer``)."""
+
+    ca_pem: bytes
+    key: Any  # the CA's private key
+
+    def issue(self, common_name: str, organizations: Sequence[str] = (), uid: str = "",
+              validity: datetime.timedelta = VALIDITY) -> Tuple[bytes, bytes]:
+        """(certificate PEM, key PEM) of a client certificate for ``CN=common_name, O=organizations``
+        (and the ``UID`` attribute when given), with the installer's key usages."""
+        attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
+        if common_name:
+            attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+        if uid:
+            attributes.append(x509.NameAttribute(NameOID.USER_ID, uid))
+        key = _new_key()
+        issuer = x509.load_pem_x509_certificate(self.ca_pem)
+        cert = _signed(x509.Name(attributes), issuer.subject, key.public_key(), self.key, [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_key_usage(key_encipherment=True), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False),
+        ], validity)
+        return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+@dataclass(frozen=True)
 class ServingMaterial:
-    """PEM bytes of the CA certificate and of the server's certificate and key."""
+    """PEM bytes of the CA certificate and of the server's certificate and key, and the signer of
+    client certificates with the admin's certificate and key."""
 
     ca_pem: bytes
     cert_pem: bytes
     key_pem: bytes
+    client_signer: Optional[ClientSigner] = None
+    admin_cert_pem: bytes = b""
+    admin_key_pem: bytes = b""
+
+    @property
+    def admin_certificate(self) -> Optional[Tuple[bytes, bytes]]:
+        """(certificate PEM, key PEM) of ``system:admin``, or None."""
+        return (self.admin_cert_pem, self.admin_key_pem) if self.admin_cert_pem else None
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.client_signer is not None:  # ask for a client certificate; go on without one
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(cadata=self.client_signer.ca_pem.decode())
         # The ssl module loads a certificate chain only from files.
         with tempfile.TemporaryDirectory(prefix="clustersim-tls-") as directory:
             cert_path, key_path = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
@@ -76,12 +128,24 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def _key_pem(key: Any) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _key_usage(key_encipherment: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=key_encipherment,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=cert_sign, crl_sign=cert_sign,
+                         encipher_only=False, decipher_only=False)
+
+
 def _signed(subject: x509.Name, issuer: x509.Name, public_key: Any, signer_key: Any,
-            extensions: List[Tuple[x509.ExtensionType, bool]]) -> x509.Certificate:
+            extensions: List[Tuple[x509.ExtensionType, bool]],
+            validity: datetime.timedelta = VALIDITY) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
                .serial_number(x509.random_serial_number())
-               .not_valid_before(now - CLOCK_SKEW).not_valid_after(now + VALIDITY))
+               .not_valid_before(now - CLOCK_SKEW).not_valid_after(now + validity))
     for extension, critical in extensions:
         builder = builder.add_extension(extension, critical=critical)
     return builder.sign(signer_key, hashes.SHA256())
@@ -95,32 +159,40 @@ def serving_hosts(bind_host: str) -> List[str]:
     return hosts
 
 
-def generate(hosts: Iterable[str] = LOOPBACK_NAMES) -> ServingMaterial:
-    """A new CA and a serving certificate for ``hosts`` (IP addresses or DNS names)."""
-    ca_key, server_key = _new_key(), _new_key()
-    ca_name = _name(SIGNER_NAME)
-    ca_cert = _signed(ca_name, ca_name, ca_key.public_key(), ca_key, [
+def _new_ca(subject: x509.Name) -> Tuple[x509.Certificate, Any]:
+    key = _new_key()
+    cert = _signed(subject, subject, key.public_key(), key, [
         (x509.BasicConstraints(ca=True, path_length=None), True),
-        (x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                       data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                       encipher_only=False, decipher_only=False), True),
-        (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+        (_key_usage(cert_sign=True), True),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
     ])
-    server_cert = _signed(_name("127.0.0.1"), ca_name, server_key.public_key(), ca_key, [
+    return cert, key
+
+
+def new_client_signer() -> ClientSigner:
+    """A fresh ``admin-kubeconfig-signer`` (``CN=admin-kubeconfig-signer, OU=openshift``)."""
+    cert, key = _new_ca(x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "openshift"),
+                                   x509.NameAttribute(NameOID.COMMON_NAME, CLIENT_SIGNER_NAME)]))
+    return ClientSigner(cert.public_bytes(serialization.Encoding.PEM), key)
+
+
+def generate(hosts: Iterable[str] = LOOPBACK_NAMES) -> ServingMaterial:
+    """A new CA and a serving certificate for ``hosts`` (IP addresses or DNS names), and a new
+    client signer with the admin's client certificate."""
+    ca_cert, ca_key = _new_ca(_name(SIGNER_NAME))
+    server_key = _new_key()
+    server_cert = _signed(_name("127.0.0.1"), ca_cert.subject, server_key.public_key(), ca_key, [
         (x509.BasicConstraints(ca=False, path_length=None), True),
-        (x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=True,
-                       data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                       encipher_only=False, decipher_only=False), True),
+        (_key_usage(key_encipherment=True), True),
         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
         (x509.SubjectAlternativeName(_alt_names(hosts)), False),
         (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
     ])
-    pem = serialization.Encoding.PEM
-    return ServingMaterial(
-        ca_pem=ca_cert.public_bytes(pem),
-        cert_pem=server_cert.public_bytes(pem),
-        key_pem=server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-    )
+    signer = new_client_signer()
+    admin_cert, admin_key = signer.issue(ADMIN_SUBJECT[0], ADMIN_SUBJECT[1])
+    return ServingMaterial(ca_pem=ca_cert.public_bytes(serialization.Encoding.PEM),
+                           cert_pem=server_cert.public_bytes(serialization.Encoding.PEM), key_pem=_key_pem(server_key),
+                           client_signer=signer, admin_cert_pem=admin_cert, admin_key_pem=admin_key)
 
 
 def wrap_listener(httpd: Any, material: ServingMaterial) -> None:
@@ -150,6 +222,16 @@ def handshake(connection: Any) -> None:
             except OSError:
                 pass
         raise
+
+
+def peer_certificate(connection: Any) -> Optional[bytes]:
+    """The DER bytes of the client certificate the TLS handshake verified, or None."""
+    if not isinstance(connection, ssl.SSLSocket):
+        return None
+    try:
+        return connection.getpeercert(binary_form=True)
+    except (ValueError, ssl.SSLError):  # no handshake yet / connection gone
+        return None
 
 
 def is_client_gone(error: BaseException) -> bool:

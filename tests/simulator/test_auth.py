@@ -114,13 +114,38 @@ def test_chunked_request_body_is_read(sim):
 
 # --- the admin identity ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("token", ["wrong-token", "", None])
-@pytest.mark.parametrize("path", ["/api/v1/namespaces", "/apis", "/_sim/requests", "/_sim/state"])
-def test_bad_or_missing_token_is_401_status(sim, path, token):
+@pytest.mark.parametrize("token", ["wrong-token", "a.b.c"])
+@pytest.mark.parametrize("path", ["/api/v1/namespaces", "/apis", "/_sim/requests", "/_sim/state", "/version"])
+def test_a_token_nobody_issued_is_401_status(sim, path, token):
     code, body = call(sim, path, token)
     assert code == 401
     assert body == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                     "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+
+
+# OpenShift runs the kube-apiserver with anonymous-auth true: no credentials is system:anonymous,
+# which RBAC refuses (OpenShift 4.2 answers `forbidden: User "system:anonymous" cannot get path
+# "/apis"`, openshift/openshift-restclient-java#403).
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer "}, {"Authorization": "Bearer  spaced"},
+                                     {"Authorization": "Basic a3ViZTphZG1pbg=="}])
+@pytest.mark.parametrize("path, message", [
+    ("/api/v1/namespaces", 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in '
+                           'API group "" at the cluster scope'),
+    ("/apis", 'forbidden: User "system:anonymous" cannot get path "/apis"'),
+    ("/_sim/state", 'forbidden: User "system:anonymous" cannot get path "/_sim/state"'),
+])
+def test_no_credentials_is_system_anonymous_and_forbidden(sim, headers, path, message):
+    code, body = raw(sim, "GET", path, headers=headers) if headers else call(sim, path, None)
+    assert code == 403 and body["message"] == message
+
+
+def test_anonymous_reads_version_and_reviews_itself_as_unauthenticated(sim):
+    code, body = call(sim, "/version", None)
+    assert code == 200 and body["major"] == "1"
+    code, body = call(sim, "/apis/authentication.k8s.io/v1/selfsubjectreviews", None, "POST",
+                      {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    assert code == 403 and body["message"].startswith('selfsubjectreviews.authentication.k8s.io is forbidden: User '
+                                                      '"system:anonymous" cannot create')
 
 
 def test_kubeconfig_token_is_accepted_and_looks_like_an_openshift_oauth_token(sim):

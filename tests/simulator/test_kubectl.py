@@ -173,6 +173,28 @@ def test_kubeconfig_is_what_oc_login_would_write(cluster):
     assert config["users"][0]["user"]["token"].startswith("sha256~")
 
 
+def test_admin_context_is_the_installers_client_certificate(kubectl):
+    """``--context admin``: the installer's ``auth/kubeconfig`` identity, over mutual TLS."""
+    rows = [line.split(None, 1) for line in kubectl("--context", "admin", "auth", "whoami").stdout.splitlines()]
+    assert rows[1:3] == [["Username", "system:admin"], ["Groups", "[system:masters system:authenticated]"]]
+    assert rows[3][0] == "Extra:" and rows[3][1].split() == [
+        "authentication.kubernetes.io/credential-id", rows[3][1].split()[1]]
+    assert rows[3][1].split()[1].startswith("[X509SHA256=")
+    assert kubectl("--context", "admin", "get", "nodes", "-o", "name").stdout.count("node/") == 5
+    assert kubectl("--context", "admin", "auth", "can-i", "delete", "nodes").stdout == "yes\n"
+    assert kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").stdout == "kube:admin"
+
+
+def test_admin_context_impersonates(kubectl):
+    out = kubectl("--context", "admin", "--as", "system:serviceaccount:default:default", "--as-group", "devs",
+                  "auth", "whoami").stdout.splitlines()
+    assert out[1:] == ["Username    system:serviceaccount:default:default", "Groups      [devs system:authenticated]"]
+    refused = kubectl("--context", "admin", "--as", "bob", "get", "nodes", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ('Error from server (Forbidden): nodes is forbidden: User "bob" cannot list '
+                                      'resource "nodes" in API group "" at the cluster scope')
+
+
 def columns(output):
     """The header words of kubectl's table output (multi-word headers split on two spaces)."""
     import re
