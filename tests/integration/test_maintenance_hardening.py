@@ -383,7 +383,8 @@ def test_sigterm_stops_the_wait_with_a_report_and_the_rerun_says_what_was_left(s
     assert "stopped by SIGTERM; left behind: node worker-1 at step 'entering' of campaign 'c1', cordoned" in stopped.last["msg"]
     assert "maintenance lock Lease kube-system/ocpvirt-portworx-maintenance held by 'c1' until" in stopped.last["msg"]
 
-    # As AAP cancels a job: SIGTERM to ansible-playbook, which passes it on and ends without output.
+    # SIGTERM to ansible-playbook (kill, systemd; not how AAP cancels, see test_aap_cancel.py): it passes it on to
+    # its workers and ends without output.
     run = playbooks.start(stuck)
     eventually("the module process", lambda: module_process(run), timeout=60)
     time.sleep(1)
