@@ -21,8 +21,8 @@ description:
   - Every refusal happens before any write. It first judges read-only; the campaign lock, a C(coordination.k8s.io/v1)
     Lease (O(lock_namespace)/C(ocpvirt-portworx-maintenance), holder O(campaign), annotated with campaign and node),
     is only read then, and while another campaign holds it unexpired the module refuses and names the holder.
-    When that first look passes it takes the lock and judges again under it (the race-safe check: what another
-    campaign or a person changed meanwhile is seen); a refusal there releases the lock this run took and says so
+    When that first look passes it takes the lock and judges again under it (the race-safe check, which sees what another
+    campaign or a person changed meanwhile); a refusal there releases the lock this run took and says so
     (RV(refused_under_lock)). It renews the lock while it waits and releases it at the end unless O(release_lock=false).
     An expired lock (its holder crashed or was killed) is taken over with an update carrying the Lease's
     C(resourceVersion), so of two takers only one wins.
@@ -47,7 +47,7 @@ description:
     interruption on the node and fails with a one-line report of what is left behind (step, cordon, lock and
     until when it is held). When ansible-playbook itself is stopped, its output ends before that report. A
     cancelled AAP job sends the module no signal it could handle (ansible-runner kills ansible-playbook's process
-    group with SIGKILL; the module dies with the job's container): the relaunch with the same O(campaign) reports
+    group with SIGKILL; the module dies with the job's container), so the relaunch with the same O(campaign) reports
     what was left as RV(previous_run) and resumes; the lock of the killed run is renewed by the same campaign,
     or taken over by another one only after it expired.
   - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the

@@ -143,7 +143,7 @@ action_required:
 previous_run:
   description:
     - A resize requested earlier and not finished when this run started (request above the capacity, or a resize
-      condition set): claim, requested, capacity, conditions, since (the oldest resize condition's time), summary.
+      condition set), with claim, requested, capacity, conditions, since (the oldest resize condition time) and summary.
   returned: when there was one
   type: dict
   sample: {"claim": "vms/db01-data", "requested": "40Gi", "capacity": "30Gi", "conditions": ["Resizing"],
