@@ -573,6 +573,7 @@ class NodeMaintenance(OcpVirtModule):
             node, facts, nm, vm_plan = self.judge_under_lock(acquired, lambda node: self.preflight_for_entry(node, self.gather()))
             self.enter(node, method, facts, nm, vm_plan, self.lap("preflight", mark))
         else:
+            # Leaving ends whichever maintenance is in place, so it needs no method (and no operator) to resolve.
             nm = self.judge_leaving(node, warn=False)[1]
             acquired = None
             try:
@@ -597,7 +598,7 @@ class NodeMaintenance(OcpVirtModule):
         try:
             node = self.read_node()
             self.record = read_progress(node)
-            return (node,) + tuple(judge(node) or (None, None, None))
+            return (node,) + tuple(judge(node))
         except Refusal as refusal:
             raise self.refused_under_lock(refusal, acquired)
 
