@@ -51,8 +51,8 @@ def migrations_of(sim, vmi):
 
 
 def vmi_node(sim, name):
-    vmi = resource(sim, "kubevirt.io/v1", "VirtualMachineInstance").get(namespace="vms", name=name).to_dict()
-    return vmi["status"].get("nodeName")
+    vmis = resource(sim, "kubevirt.io/v1", "VirtualMachineInstance").get(namespace="vms").to_dict()["items"]
+    return next(((v.get("status") or {}).get("nodeName") for v in vmis if v["metadata"]["name"] == name), None)
 
 
 def module_processes(remote_tmp):
@@ -102,7 +102,7 @@ def test_a_cancelled_maintenance_job_is_reported_and_converged_by_its_relaunch(s
         if key.startswith("K8S_AUTH_") or key == "ANSIBLE_CONFIG":
             monkeypatch.delenv(key)
     sim.reset()
-    eventually("vm-000 on worker-0", lambda: vmi_node(sim, "vm-000") == "worker-0")
+    eventually("vm-000 on worker-0", lambda: vmi_node(sim, "vm-000") == "worker-0", timeout=60)
     root = private_data_dir(tmp_path, sim, JOB_VARS)
     remote_tmp = str(tmp_path / "remote-tmp")
     envvars = root / "env" / "envvars"
