@@ -199,6 +199,31 @@ def expansion_progress(pvc, size, in_use):
     return grown, state
 
 
+def unfinished_resize(pvc):
+    """A resize asked for earlier and not finished: the request is above the capacity, or a resize condition is
+    still set. ``{claim, requested, capacity, conditions, since, summary}``, or None.
+
+    ``since`` is the ``lastTransitionTime`` of the oldest resize condition (the claim records no time of the
+    request itself).
+    """
+    requested, current = requested_size(pvc), capacity(pvc)
+    conditions = resize_conditions(pvc)
+    try:
+        pending = requested is not None and current is not None and compare_quantities(requested, current) > 0
+    except ValueError:
+        pending = False
+    if not pending and not conditions:
+        return None
+    times = sorted(str(c.get("lastTransitionTime")) for c in ((pvc.get("status") or {}).get("conditions") or [])
+                   if c.get("type") in RESIZE_CONDITIONS and str(c.get("status")) == "True" and c.get("lastTransitionTime"))
+    since = times[0] if times else None
+    summary = "{0}: a resize to {1} was requested earlier and is not finished (capacity {2}, conditions {3}{4})".format(
+        claim_subject(pvc), requested, current, ", ".join(c["type"] for c in conditions) or "none",
+        ", since {0}".format(since) if since else "")
+    return {"claim": "{0}/{1}".format(pvc["metadata"].get("namespace"), claim_name(pvc)), "requested": requested,
+            "capacity": current, "conditions": [c["type"] for c in conditions], "since": since, "summary": summary}
+
+
 def claim_in_use(pods, claim):
     """Whether a running pod mounts ``claim``; the kubelet finishes a filesystem resize only then."""
     for pod in pods:

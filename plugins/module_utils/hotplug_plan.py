@@ -29,6 +29,9 @@ PORTWORX_APP_ANNOTATION = "portworx.io/app"
 PORTWORX_APP_KUBEVIRT = "kubevirt"
 USE_POPULATOR_ANNOTATION = "cdi.kubevirt.io/storage.usePopulator"
 BIND_IMMEDIATE_ANNOTATION = "cdi.kubevirt.io/storage.bind.immediate.requested"
+#: On a DataVolume this module created: ``<vm>/<disk>``, the VM (same namespace) and disk it was created for.
+#: A DataVolume with the mark but no volume in the VM was left by a run stopped between create and addvolume.
+CREATED_FOR_ANNOTATION = "ocpvirt.portworx/hotplug-for"
 READY_PHASE = "Ready"
 
 
@@ -108,9 +111,13 @@ def data_volume_name(vm_name, disk_name):
     return "{0}-{1}".format(vm_name, disk_name)
 
 
-def blank_data_volume(name, namespace, size, storage_class, access_mode, volume_mode):
-    """A blank DataVolume for a new VM disk, annotated as Portworx and CDI want VM disks."""
-    return {
+def created_for(vm_name, disk_name):
+    return "{0}/{1}".format(vm_name, disk_name)
+
+
+def blank_data_volume(name, namespace, size, storage_class, access_mode, volume_mode, owner=None):
+    """A blank DataVolume for a new VM disk, annotated as Portworx and CDI want VM disks (and marked with ``owner``)."""
+    manifest = {
         "apiVersion": CDI_API,
         "kind": "DataVolume",
         "metadata": {
@@ -131,6 +138,9 @@ def blank_data_volume(name, namespace, size, storage_class, access_mode, volume_
             },
         },
     }
+    if owner:
+        manifest["metadata"]["annotations"][CREATED_FOR_ANNOTATION] = owner
+    return manifest
 
 
 def disk_device(name, bus, serial=None, shareable=False, scsi_reservation=False):
@@ -216,13 +226,16 @@ class HotplugRequest(object):
 class HotplugPlan(object):
     """What to do: ``action`` is ``add``, ``remove`` or ``none``; ``create_data_volume`` a manifest or None."""
 
-    def __init__(self, action, claim_name=None, is_data_volume=False, create_data_volume=None, disk=None, warnings=None):
+    def __init__(self, action, claim_name=None, is_data_volume=False, create_data_volume=None, disk=None, warnings=None,
+                 previous_run=None):
         self.action = action
         self.claim_name = claim_name
         self.is_data_volume = is_data_volume
         self.create_data_volume = create_data_volume
         self.disk = disk
         self.warnings = warnings or []
+        #: What an earlier, interrupted run left (see :func:`left_behind`), or None.
+        self.previous_run = previous_run
 
 
 class HotplugFacts(object):
@@ -306,10 +319,26 @@ def plan_hotplug(request, facts):
 
     manifest = None
     if creates_data_volume and facts.data_volume is None and facts.claim is None:
-        manifest = blank_data_volume(claim_name, request.namespace, request.size, class_name, request.access_mode, request.volume_mode)
+        manifest = blank_data_volume(claim_name, request.namespace, request.size, class_name, request.access_mode, request.volume_mode,
+                                     owner=created_for(request.vm, request.name))
     is_dv = facts.data_volume is not None or manifest is not None
     wanted_disk = disk_device(request.name, request.bus, request.serial, request.shareable, request.scsi_reservation)
-    return HotplugPlan("add", claim_name, is_dv, manifest, wanted_disk, warnings)
+    previous = left_behind(request, facts.data_volume) if creates_data_volume else None
+    return HotplugPlan("add", claim_name, is_dv, manifest, wanted_disk, warnings, previous)
+
+
+def left_behind(request, data_volume):
+    """The DataVolume an earlier run created for this VM and disk but did not attach (the caller knows the
+    volume is not in the VM), as ``{data_volume, created, vm, disk, step, summary}``; None when there is none."""
+    if annotations(data_volume).get(CREATED_FOR_ANNOTATION) != created_for(request.vm, request.name):
+        return None
+    name = "{0}/{1}".format(request.namespace, (data_volume.get("metadata") or {}).get("name"))
+    created = (data_volume.get("metadata") or {}).get("creationTimestamp")
+    return {
+        "data_volume": name, "created": created, "vm": request.vm, "disk": request.name, "step": "created, not attached",
+        "summary": "DataVolume {0} created at {1} but not attached to VM {2} as disk {3!r} (an earlier run stopped in "
+                   "between); attaching it, no second DataVolume".format(name, created, request.vm, request.name),
+    }
 
 
 def _plan_removal(subject, request, volume):

@@ -5,8 +5,9 @@
 
 Two campaigns that each read "no other node is down" and then each take a node down would leave
 two workers unschedulable at once; preflight alone reads, then writes, with nothing in between.
-The lock is taken *before* the preflight: the first campaign creates the Lease, a second one meets
-HTTP 409 and is refused, naming the holder. A Lease whose ``renewTime + leaseDurationSeconds`` has
+The module judges read-only first (the Lease only read: held by another campaign, it refuses with
+no write), then takes the lock and judges again under it: the first campaign creates the Lease, a
+second one meets HTTP 409 and is refused, naming the holder. A Lease whose ``renewTime + leaseDurationSeconds`` has
 passed (its holder crashed or was killed) is taken over with an update carrying the
 ``resourceVersion`` it was read at, so of two takers only one wins (the other gets 409 Conflict).
 The fields follow the Lease API (kubernetes/kubernetes staging/src/k8s.io/api/coordination/v1/types.go:

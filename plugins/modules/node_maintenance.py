@@ -18,11 +18,14 @@ description:
     (or finds) the C(NodeMaintenance) for the node; without it, it cordons the node, creates a
     C(VirtualMachineInstanceMigration) for each live-migratable VMI and evicts the remaining pods,
     retrying HTTP 429 as C(kubectl drain) does and skipping DaemonSet and mirror pods.
-  - Before the preflight it takes the campaign lock, a C(coordination.k8s.io/v1) Lease
-    (O(lock_namespace)/C(ocpvirt-portworx-maintenance), holder O(campaign), annotated with campaign and node),
-    renews it while it waits and releases it at the end unless O(release_lock=false). While another campaign
-    holds an unexpired lock it refuses and names the holder; an expired lock (its holder crashed) is taken
-    over with an update carrying the Lease's C(resourceVersion), so of two takers only one wins.
+  - Every refusal happens before any write. It first judges read-only; the campaign lock, a C(coordination.k8s.io/v1)
+    Lease (O(lock_namespace)/C(ocpvirt-portworx-maintenance), holder O(campaign), annotated with campaign and node),
+    is only read then, and while another campaign holds it unexpired the module refuses and names the holder.
+    When that first look passes it takes the lock and judges again under it (the race-safe check, which sees what another
+    campaign or a person changed meanwhile); a refusal there releases the lock this run took and says so
+    (RV(refused_under_lock)). It renews the lock while it waits and releases it at the end unless O(release_lock=false).
+    An expired lock (its holder crashed or was killed) is taken over with an update carrying the Lease's
+    C(resourceVersion), so of two takers only one wins.
   - The preflight reports every finding and refuses when a VMI on the node would be shut down
     (override O(allow_vm_shutdown)) or would block the drain (O(allow_drain_blockers)), when the remaining
     workers lack memory or CPU for the VMs (O(allow_insufficient_room)), when the node is a control-plane
@@ -40,10 +43,13 @@ description:
     in the same patch as the cordon. O(state=absent) undoes only its own; someone else's NodeMaintenance or
     cordon is refused unless O(adopt=true), and reported in RV(adopted) when adopted.
   - Each run first reports what the previous run left on the node (RV(previous_run) with campaign, step, since,
-    and the signal if one stopped it). SIGTERM (how AAP cancels a job) or SIGINT during a wait stops it,
-    records the interruption on the node and fails with a one-line report of what is left behind (step,
-    cordon, lock and until when it is held). When ansible-playbook itself is stopped, its output ends before
-    that report; the next run reports it as RV(previous_run).
+    and the signal if one stopped it). SIGTERM or SIGINT to the module during a wait stops it, records the
+    interruption on the node and fails with a one-line report of what is left behind (step, cordon, lock and
+    until when it is held). When ansible-playbook itself is stopped, its output ends before that report. A
+    cancelled AAP job sends the module no signal it could handle (ansible-runner kills ansible-playbook's process
+    group with SIGKILL; the module dies with the job's container), so the relaunch with the same O(campaign) reports
+    what was left as RV(previous_run) and resumes; the lock of the killed run is renewed by the same campaign,
+    or taken over by another one only after it expired.
   - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the
     eviction of its launcher pod, sets C(status.evacuationNodeName) and leaves the move to an external
     controller; the module waits for it within O(wait_timeout).
@@ -245,6 +251,12 @@ failed_migrations:
   returned: when live migration kept failing
   type: list
   elements: dict
+refused_under_lock:
+  description:
+    - True when the first, read-only look passed but the look under the campaign lock refused (the cluster changed
+      in between); the message says whether the lock was released.
+  returned: when that refusal happened
+  type: bool
 left_behind:
   description: After a stop signal, what the run leaves behind (step, cordon, lock).
   returned: when SIGTERM or SIGINT stopped the run
@@ -274,6 +286,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_lock 
     LOCK_API,
     LOCK_KIND,
     LOCK_NAME,
+    RENEW,
     TAKE,
     LockHeld,
     describe_holder,
@@ -324,7 +337,9 @@ POLICY_API = "policy/v1"
 #: KubeVirt labels each VMI with the node it runs on, so a poll lists only this node's VMIs.
 VMI_NODE_LABEL = "kubevirt.io/nodeName"
 NM_CSV_PREFIX = "node-maintenance-operator"
-#: How AAP cancels a job (SIGTERM to ansible-playbook, which forwards it) and Ctrl-C (SIGINT).
+#: SIGTERM (kill, systemd, a shell's job control) and Ctrl-C (SIGINT). Not how AAP cancels a job: ansible-runner
+#: kills ansible-playbook's process group with SIGKILL (ansible_runner/runner.py handle_termination, 2.4.3), which
+#: nothing can catch; the relaunch reports what the killed run left (previous_run). See docs/aap.md.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -547,28 +562,78 @@ class NodeMaintenance(OcpVirtModule):
             self.result["durations"] = self.durations
 
     def run_under_lock(self, node):
-        acquired = None
-        try:
-            acquired = self.take_lock()
-        except LockHeld as held:
-            if self.params["state"] == "present":
-                raise self.lock_refusal(held)
-            # Leaving only gives a node back: it needs no lock, and must not take one from its holder.
-            self.warn("not holding the maintenance lock: {0}".format(held))
-        try:
-            if self.params["state"] == "present":
-                method = self.resolve_method()
-                self.result["method"] = method
-                self.enter(node, method)
+        """Judge read-only first (a refusal then writes nothing), then take the lock and judge again under it."""
+        if self.params["state"] == "present":
+            self.refuse_if_lock_held()
+            method = self.resolve_method()
+            self.result["method"] = method
+            mark = time.monotonic()
+            self.preflight_for_entry(node, self.gather(), warn=False)
+            acquired = self.take_lock_or_refuse()
+            node, facts, nm, vm_plan = self.judge_under_lock(acquired, lambda node: self.preflight_for_entry(node, self.gather()))
+            self.enter(node, method, facts, nm, vm_plan, self.lap("preflight", mark))
+        else:
+            # Leaving ends whichever maintenance is in place, so it needs no method (and no operator) to resolve.
+            nm = self.judge_leaving(node, warn=False)[1]
+            acquired = None
+            try:
+                acquired = self.take_lock()
+            except LockHeld as held:
+                # Leaving only gives a node back: it needs no lock, and must not take one from its holder.
+                self.warn("not holding the maintenance lock: {0}".format(held))
+            if acquired is not None:
+                node, dummy, nm, dummy = self.judge_under_lock(acquired, self.judge_leaving)
             else:
-                # Leaving ends whichever maintenance is in place, so it needs no method (and no operator) to resolve.
-                self.leave(node)
-        except Refusal:
-            if acquired is not None and acquired != "renew":
-                self.release_lock()  # refused before any write: do not keep others waiting
-            raise
+                self.judge(self.result["findings"], [])  # the warnings of the one look there was
+            self.leave(node, nm)
         if self.params["release_lock"] and acquired is not None:
             self.release_lock()
+
+    def judge_under_lock(self, acquired, judge):
+        """The race-safe check: read the node and judge again now that no other campaign can act.
+
+        ``judge(node)`` returns ``(facts, nm, vm_plan)`` or raises Refusal; a refusal here releases a lock this
+        run took (one held from before stays with its campaign) and says so.
+        """
+        try:
+            node = self.read_node()
+            self.record = read_progress(node)
+            return (node,) + tuple(judge(node))
+        except Refusal as refusal:
+            raise self.refused_under_lock(refusal, acquired)
+
+    def refused_under_lock(self, refusal, acquired):
+        lease = "{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME)
+        if acquired == RENEW:
+            note = "the maintenance lock Lease {0} stays with campaign '{1}', which held it before this run".format(lease, self.campaign)
+        else:
+            try:
+                self.release_lock()
+                note = "the maintenance lock Lease {0} this run took was released".format(lease)
+            except ModuleFailure as failure:
+                note = "the maintenance lock Lease {0} could not be released ({1}); it expires by itself at {2}".format(
+                    lease, failure.msg, (self.result.get("lock") or {}).get("expires"))
+        refusal.msg = "{0} (found under the maintenance lock after the first check had passed: the cluster changed meanwhile; {1})".format(
+            refusal.msg.rstrip("."), note)
+        refusal.details["refused_under_lock"] = True
+        refusal.details["lock"] = self.result.get("lock")
+        return refusal
+
+    def refuse_if_lock_held(self):
+        """Read-only: refuse, naming the holder, when another campaign holds an unexpired lock."""
+        lease = self.read_lock()
+        self.result["lock"] = dict(holder_of(lease), action="read", lease="{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME))
+        try:
+            plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"])
+        except LockHeld as held:
+            raise self.lock_refusal(held)
+
+    def take_lock_or_refuse(self):
+        try:
+            return self.take_lock()
+        except LockHeld as held:
+            # Another campaign took the lock between our read-only check and our write: its Lease answered 409.
+            raise self.lock_refusal(held)
 
     def note_previous_run(self, node):
         self.record = read_progress(node)
@@ -621,8 +686,8 @@ class NodeMaintenance(OcpVirtModule):
         self.record = {"campaign": self.campaign, "step": step, "method": self.result.get("method")}
         self.changed()
 
-    def judge(self, findings, vm_plan):
-        """Refuse on every refusal no set override lifts; report and warn about the overrides used."""
+    def judge(self, findings, vm_plan, warn=True):
+        """Refuse on every refusal no set override lifts; report (and with ``warn``, warn about) the overrides used."""
         blocking, used = apply_overrides(findings, self.params)
         self.result["overrides_used"] = used
         if blocking:
@@ -631,6 +696,8 @@ class NodeMaintenance(OcpVirtModule):
                 "Fix them (each finding has a fix; some name the override that accepts the risk).",
                 findings=findings, vms=vm_plan, overrides_used=used,
             )
+        if not warn:
+            return  # the read-only first look: the look under the lock warns
         for name in used:
             self.warn("override {0}=true used on node {1}".format(name, self.node_name))
         for entry in findings:
@@ -638,7 +705,7 @@ class NodeMaintenance(OcpVirtModule):
                 self.warn("{0}: {1}".format(entry["subject"], entry["rule"]))
 
     # present ---------------------------------------------------------------------------------
-    def preflight_for_entry(self, node, facts):
+    def preflight_for_entry(self, node, facts, warn=True):
         findings, vm_plan = preflight(facts, self.params["max_unavailable"])
         nm = self.own_node_maintenance()
         findings = (ownership_findings(node, nm, self.record, self.campaign)
@@ -648,14 +715,19 @@ class NodeMaintenance(OcpVirtModule):
         # Every run judges again, also on a node already cordoned or in maintenance (by a previous run
         # or by hand): VMIs that already left are no longer findings, and this node is excluded from
         # the unavailable count and from the room check.
-        self.judge(findings, vm_plan)
-        return nm, vm_plan
+        self.judge(findings, vm_plan, warn)
+        return facts, nm, vm_plan
 
-    def enter(self, node, method):
-        mark = time.monotonic()
-        facts = self.gather()
-        nm, vm_plan = self.preflight_for_entry(node, facts)
-        mark = self.lap("preflight", mark)
+    def judge_leaving(self, node, warn=True):
+        """Refuse to end someone else's NodeMaintenance or cordon (override ``adopt``); reads only."""
+        nm = self.own_node_maintenance()
+        findings = ownership_findings(node, nm, self.record, self.campaign)
+        self.result["findings"] = findings
+        self.judge(findings, [], warn)
+        return None, nm, []
+
+    def enter(self, node, method, facts, nm, vm_plan, mark):
+        """Take the node out of service; ``facts``, ``nm`` and ``vm_plan`` come from the preflight under the lock."""
         starting_vmis = dict((vmi_key(v), (vmi_node(v), v["metadata"].get("uid"))) for v in facts.vmis_on_node())
         outcomes = dict(("{0}/{1}".format(e["namespace"], e["vm"]), e["outcome"]) for e in vm_plan)
 
@@ -819,13 +891,10 @@ class NodeMaintenance(OcpVirtModule):
                 self.result["vms_migrated"].append({"vm": name, "namespace": namespace, "from": origin, "to": target})
 
     # absent ----------------------------------------------------------------------------------
-    def leave(self, node):
-        """End the maintenance this campaign put in place: delete its NodeMaintenance, else uncordon."""
+    def leave(self, node, nm):
+        """End the maintenance this campaign put in place (judged by ``judge_leaving``): delete its NodeMaintenance, else uncordon."""
         mark = time.monotonic()
-        nm = self.own_node_maintenance()
-        findings = ownership_findings(node, nm, self.record, self.campaign)
-        self.result["findings"] = findings
-        self.judge(findings, [])
+        findings = self.result["findings"]
         self.result["method"] = "node_maintenance" if nm is not None else "drain"
         if findings:
             self.result["adopted"].append(findings[0]["subject"])

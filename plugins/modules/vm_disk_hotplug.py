@@ -19,7 +19,10 @@ description:
     it survives a restart. A stopped VM gets the disk in its spec only.
   - The disk is an existing claim (O(claim_name), a PVC or a DataVolume) or a new blank DataVolume
     of O(size). New DataVolumes carry C(portworx.io/app=kubevirt) and
-    C(cdi.kubevirt.io/storage.usePopulator=false), never C(cdi.kubevirt.io/storage.bind.immediate.requested).
+    C(cdi.kubevirt.io/storage.usePopulator=false), never C(cdi.kubevirt.io/storage.bind.immediate.requested),
+    and the mark C(ocpvirt.portworx/hotplug-for=<vm>/<name>).
+  - A run stopped between creating the DataVolume and attaching it leaves the DataVolume unattached; the next run
+    says so first (a warning and RV(previous_run)) and then attaches it, without creating a second one.
   - Refuses, before writing anything, a SATA disk (it cannot be hot-plugged), a claim that is not
     ReadWriteMany (the VM could no longer live-migrate) unless O(allow_rwo=true), a claim whose
     Portworx replication factor differs from the VM's other volumes unless
@@ -157,6 +160,14 @@ running:
       only added to the VM spec.
   returned: always
   type: bool
+previous_run:
+  description:
+    - What an earlier run that was stopped (for example killed) between creating the DataVolume and attaching it
+      left behind; this run attaches that DataVolume and creates no second one.
+  returned: when such a DataVolume exists
+  type: dict
+  sample: {"data_volume": "vms/db01-data", "created": "2026-12-02T09:00:00Z", "vm": "db01", "disk": "data",
+           "step": "created, not attached", "summary": "DataVolume vms/db01-data created at 2026-12-02T09:00:00Z but not attached ..."}
 warnings_found:
   description: Things worth fixing that did not stop the change (for example a claim without C(portworx.io/app)).
   returned: always
@@ -276,6 +287,9 @@ class VmDiskHotplug(OcpVirtModule):
             self.result["claim_name"] = plan.claim_name
         for warning in plan.warnings:
             self.warn(warning)
+        if plan.previous_run is not None:
+            self.result["previous_run"] = plan.previous_run
+            self.warn("previous run: " + plan.previous_run["summary"])
 
         before = {"disks": describe_disks(vm)}
         after_vm = vm

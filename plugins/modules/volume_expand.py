@@ -19,7 +19,8 @@ description:
   - Refuses, before writing anything, to shrink a claim, to grow a claim whose StorageClass does
     not set C(allowVolumeExpansion), and to grow a claim that is not Bound.
   - A size equal to the current request is no change; a resize started earlier is then only
-    waited for.
+    waited for. A resize requested earlier and not finished (for example by a run that was killed while waiting)
+    is reported first, as a warning and in RV(previous_run).
   - The guest filesystem of a VM disk is not grown by this module; RV(action_required) says so.
   - When the resize fails, the failure names the claim's C(ControllerResizeError) or C(NodeResizeError)
     condition message (the driver's reason, for example a full storage pool) and its most recent Warning
@@ -139,6 +140,14 @@ action_required:
   returned: success
   type: str
   sample: Grow the partition and filesystem inside the guest operating system to use the new space.
+previous_run:
+  description:
+    - A resize requested earlier and not finished when this run started (request above the capacity, or a resize
+      condition set), with claim, requested, capacity, conditions, since (the oldest resize condition time) and summary.
+  returned: when there was one
+  type: dict
+  sample: {"claim": "vms/db01-data", "requested": "40Gi", "capacity": "30Gi", "conditions": ["Resizing"],
+           "since": "2026-12-02T09:00:00Z", "summary": "PersistentVolumeClaim vms/db01-data: a resize to 40Gi was requested earlier ..."}
 warning_events:
   description: The claim's most recent Warning events, each as C(reason) and message, newest first.
   returned: when the resize failed or timed out
@@ -166,6 +175,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     follow_up,
     plan_expansion,
     storage_class_name,
+    unfinished_resize,
     warning_events,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound
@@ -223,6 +233,11 @@ class VolumeExpandModule(OcpVirtModule):
         class_name = storage_class_name(pvc)
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", class_name) if class_name else None
         plan = plan_expansion(pvc, storage_class, size)
+        previous = unfinished_resize(pvc)
+        if previous is not None:
+            self.result["previous_run"] = previous
+            self.warn("previous run: {0}; {1}".format(
+                previous["summary"], "waiting for it" if not plan.needs_patch else "asking for {0} now".format(size)))
 
         current = pvc
         if plan.needs_patch:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from clustersim.testing import eventually
 
-from conftest import ANSIBLE_PLAYBOOK, REPO_ROOT, PlaybookRun
+from conftest import ANSIBLE_PLAYBOOK, REPO_ROOT, PlaybookRun, run_playbook_file
 
 SIMULATOR_OPTIONS = {"workers": 4, "vms": 4}
 FAST = {"wait_sleep": 0.2}
@@ -192,6 +192,99 @@ def test_a_hand_set_cordon_is_not_undone_unless_adopted(sim, playbooks):
     assert adopted.ok and adopted.last["adopted"] == ["Node worker-2"] and adopted.last["cordoned"] is False, adopted
 
 
+# --- a refusal writes nothing -----------------------------------------------------------------
+
+def lock_requests(requests):
+    """The request log's calls on Leases, by verb (the lock is the one Lease the module reads and writes)."""
+    return dict((key.split(" ", 1)[0], n) for key, n in requests["by_verb_resource"].items()
+                if key.endswith("coordination.k8s.io/leases"))
+
+
+def hold_lock_by_hand(sim, holder, node_name):
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    api(sim, "coordination.k8s.io/v1", "Lease").create(namespace=LOCK[0], body={
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": LOCK[1], "namespace": LOCK[0],
+                     "annotations": {"ocpvirt.portworx/campaign": holder, "ocpvirt.portworx/node": node_name}},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 600, "acquireTime": stamp, "renewTime": stamp}})
+
+
+REFUSED_AT_PREFLIGHT = [
+    # (task args, words of the refusal)
+    (dict(node="master-0", method="drain"), "master-0: is a control-plane node"),
+    (dict(node="master-0", method="drain", allow_control_plane=True), "below the etcd quorum of 2"),
+    (dict(node="worker-2", method="drain"), "already cordoned by someone else"),
+    (dict(node="worker-0", method="drain"), "other node(s) already cordoned or in maintenance (master-1, worker-2)"),
+    (dict(node="worker-3", method="drain", allow_insufficient_room=True), "would be shut down"),
+    (dict(node="worker-2", state="absent"), "already cordoned by someone else"),
+]
+
+
+def test_every_refusal_at_preflight_writes_nothing_not_even_the_lock(sim, playbooks):
+    cordon_by_hand(sim, "worker-2")
+    cordon_by_hand(sim, "master-1")
+    sim.reset_requests()
+    tasks = [dict(module(**args), ignore_errors=True) for args, _words in REFUSED_AT_PREFLIGHT]
+    run = playbooks.run(tasks)
+    requests = sim.requests()
+    assert len(run.results) == len(REFUSED_AT_PREFLIGHT), run
+    for result, (args, words) in zip(run.results, REFUSED_AT_PREFLIGHT):
+        assert result.get("failed") and result["reason"] == "Refused" and words in result["msg"], (args, result.get("msg"))
+    # The Lease is read (to refuse while another campaign holds it), never created, updated or released.
+    assert requests["writes"] == 0 and requests["dry_run_writes"] == 0, requests["by_verb_resource"]
+    assert lock_requests(requests) == {"get": len(REFUSED_AT_PREFLIGHT) - 1}, lock_requests(requests)
+    assert node(sim, "master-0")["spec"].get("unschedulable") is None
+
+
+def test_a_lock_held_by_another_campaign_refuses_naming_it_without_a_write(sim, playbooks):
+    hold_lock_by_hand(sim, "2026-12-bios", "worker-3")
+    sim.reset_requests()
+    run = playbooks.run([module(node="worker-0", campaign="fw", method="drain")])
+    requests = sim.requests()
+    assert not run.ok and run.last["reason"] == "Refused", run
+    assert "one maintenance campaign at a time: campaign '2026-12-bios' (node worker-3) holds the maintenance lock" in run.last["msg"]
+    assert run.last["lock_holder"]["campaign"] == "2026-12-bios"
+    assert requests["writes"] == 0 and lock_requests(requests) == {"get": 1}, requests["by_verb_resource"]
+    assert lease(sim)["spec"]["holderIdentity"] == "2026-12-bios" and unschedulable_workers(sim) == []
+
+
+def test_a_campaign_refused_at_preflight_by_the_playbook_writes_nothing(sim, tmp_path):
+    cordon_by_hand(sim, "worker-2")
+    extra = {"node_maintenance_nodes": ["worker-0", "worker-1"], "node_maintenance_campaign": "fw",
+             "node_maintenance_method": "drain", "node_maintenance_wait_timeout": 60}
+    run = run_playbook_file(sim, tmp_path, "playbooks/day2_node_maintenance.yml",
+                            ["-e", "ocpvirt_target=localhost", "-e", json.dumps(extra)])
+    requests = sim.requests()
+    assert not run.ok, run
+    failed = failed_result(run)
+    assert "Rolling maintenance stopped at node worker-0, step 'enter maintenance" in failed["msg"], failed
+    assert "1 other node(s) already cordoned or in maintenance (worker-2)" in failed["msg"], failed
+    assert run.writes == 0 and requests["dry_run_writes"] == 0, requests["by_verb_resource"]
+    assert unschedulable_workers(sim) == ["worker-2"] and progress(sim, "worker-0") is None
+
+
+def test_a_change_between_the_first_look_and_the_lock_is_refused_under_the_lock(sim, playbooks):
+    # The first (read-only) look lists the nodes, then waits 4 s on the PodDisruptionBudgets; meanwhile
+    # worker-2 is cordoned. The look under the lock sees it, refuses, and releases the lock it took.
+    sim.add_fault(verb="list", resource="poddisruptionbudgets", latency_ms=4000, count=1)
+    sim.reset_requests()
+    run = playbooks.start([module(node="worker-0", campaign="fw", method="drain")])
+    eventually("the first look to list the nodes", lambda: sim.requests()["by_verb_resource"].get("list nodes", 0) >= 1,
+               timeout=60, interval=0.05)
+    cordon_by_hand(sim, "worker-2")
+    refused = playbooks.finish(run)
+    requests = sim.requests()
+    assert not refused.ok and refused.last["reason"] == "Refused", refused
+    assert "1 other node(s) already cordoned or in maintenance (worker-2)" in refused.last["msg"]
+    assert "found under the maintenance lock after the first check had passed" in refused.last["msg"]
+    assert "the maintenance lock Lease kube-system/ocpvirt-portworx-maintenance this run took was released" in refused.last["msg"]
+    assert refused.last["refused_under_lock"] is True and refused.last["lock"]["action"] == "released"
+    # Writes: the Lease (create, release) and the test's own cordon; nothing on worker-0.
+    assert lock_requests(requests) == {"get": 3, "create": 1, "update": 1}, lock_requests(requests)
+    assert requests["by_verb_resource"].get("patch nodes") == 1 and requests["writes"] == 3, requests["by_verb_resource"]
+    assert not lease(sim)["spec"].get("holderIdentity") and progress(sim, "worker-0") is None
+
+
 # --- two campaigns at once --------------------------------------------------------------------
 
 def test_two_campaigns_started_together_never_take_two_workers_down(sim, playbooks, tmp_path):
@@ -290,7 +383,8 @@ def test_sigterm_stops_the_wait_with_a_report_and_the_rerun_says_what_was_left(s
     assert "stopped by SIGTERM; left behind: node worker-1 at step 'entering' of campaign 'c1', cordoned" in stopped.last["msg"]
     assert "maintenance lock Lease kube-system/ocpvirt-portworx-maintenance held by 'c1' until" in stopped.last["msg"]
 
-    # As AAP cancels a job: SIGTERM to ansible-playbook, which passes it on and ends without output.
+    # SIGTERM to ansible-playbook (kill, systemd; not how AAP cancels, see test_aap_cancel.py): it passes it on to
+    # its workers and ends without output.
     run = playbooks.start(stuck)
     eventually("the module process", lambda: module_process(run), timeout=60)
     time.sleep(1)

@@ -129,3 +129,19 @@ def test_warning_events_newest_first_normal_events_left_out():
     assert expansion.warning_events(events) == ["VolumeResizeFailed: new line", "VolumeResizeFailed: old"]
     assert expansion.warning_events(events, limit=1) == ["VolumeResizeFailed: new line"]
     assert expansion.warning_events([]) == []
+
+
+def test_an_unfinished_resize_is_reported_with_its_oldest_condition_time():
+    assert expansion.unfinished_resize(pvc()) is None
+    assert expansion.unfinished_resize(pvc(request="20Gi", capacity="20480Mi")) is None
+    resizing = [{"type": "Resizing", "status": "True", "lastTransitionTime": "2026-12-02T09:00:05Z"},
+                {"type": "FileSystemResizePending", "status": "False", "lastTransitionTime": "2026-12-02T08:00:00Z"}]
+    left = expansion.unfinished_resize(pvc(request="20Gi", capacity="10Gi", conditions=resizing))
+    assert left["claim"] == "vms/data" and left["requested"] == "20Gi" and left["capacity"] == "10Gi"
+    assert left["conditions"] == ["Resizing"] and left["since"] == "2026-12-02T09:00:05Z"
+    assert "a resize to 20Gi was requested earlier and is not finished (capacity 10Gi, conditions Resizing, since" in left["summary"]
+    # Request above capacity without any condition yet (the resizer has not picked it up): still unfinished.
+    assert expansion.unfinished_resize(pvc(request="20Gi", capacity="10Gi"))["since"] is None
+    # A condition alone (capacity already reached, filesystem half pending) counts too.
+    pending = [{"type": "FileSystemResizePending", "status": "True"}]
+    assert expansion.unfinished_resize(pvc(request="20Gi", capacity="20Gi", conditions=pending))["conditions"] == ["FileSystemResizePending"]

@@ -38,7 +38,9 @@ def test_new_blank_disk_uses_default_virt_class_and_annotations():
     assert plan.action == "add" and plan.is_data_volume
     dv = plan.create_data_volume
     assert dv["metadata"]["name"] == "db-data"
-    assert dv["metadata"]["annotations"] == {"portworx.io/app": "kubevirt", "cdi.kubevirt.io/storage.usePopulator": "false"}
+    assert dv["metadata"]["annotations"] == {"portworx.io/app": "kubevirt", "cdi.kubevirt.io/storage.usePopulator": "false",
+                                             hp.CREATED_FOR_ANNOTATION: "db/data"}
+    assert plan.previous_run is None
     assert hp.BIND_IMMEDIATE_ANNOTATION not in dv["metadata"]["annotations"]
     assert dv["spec"]["storage"]["storageClassName"] == "px-rwx"
     assert dv["spec"]["storage"]["accessModes"] == ["ReadWriteMany"] and dv["spec"]["storage"]["volumeMode"] == "Block"
@@ -135,3 +137,25 @@ def test_volume_attached_and_detached_read_the_vm_spec():
     assert not hp.volume_attached(vm, "root", "other-claim")
     assert not hp.volume_attached(vm, "data", "db-root")
     assert hp.volume_detached(vm, "data") and not hp.volume_detached(vm, "root")
+
+
+def test_a_data_volume_created_but_not_attached_by_an_earlier_run_is_reported_and_attached():
+    left = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/data")
+    left["metadata"]["creationTimestamp"] = "2026-12-02T09:00:00Z"
+    plan = hp.plan_hotplug(request(size="10Gi"), facts(data_volume=left))
+    assert plan.action == "add" and plan.create_data_volume is None and plan.claim_name == "db-data" and plan.is_data_volume
+    assert plan.previous_run["data_volume"] == "vms/db-data" and plan.previous_run["created"] == "2026-12-02T09:00:00Z"
+    assert "DataVolume vms/db-data created at 2026-12-02T09:00:00Z but not attached to VM db" in plan.previous_run["summary"]
+
+
+def test_a_data_volume_without_the_mark_or_for_another_disk_is_no_leftover():
+    foreign = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block")
+    assert hp.plan_hotplug(request(size="10Gi"), facts(data_volume=foreign)).previous_run is None
+    other = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/logs")
+    assert hp.plan_hotplug(request(size="10Gi"), facts(data_volume=other)).previous_run is None
+    # Attached: the volume is in the VM, nothing was left behind.
+    ours = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/data")
+    vm_with_disk = vm(volumes=[{"name": "data", "dataVolume": {"name": "db-data", "hotpluggable": True}}],
+                      disks=[{"name": "data", "disk": {"bus": "scsi"}}])
+    plan = hp.plan_hotplug(request(size="10Gi"), facts(data_volume=ours, the_vm=vm_with_disk))
+    assert plan.action == "none" and plan.previous_run is None
