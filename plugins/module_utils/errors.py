@@ -77,6 +77,17 @@ class WaitTimeout(ModuleFailure):
         super(WaitTimeout, self).__init__(msg, reason="Timeout", **details)
 
 
+class Interrupted(ModuleFailure):
+    """A wait stopped before its end: a stop signal, or the ansible-playbook that ran the module is gone.
+
+    ``cause`` is the short why (``SIGTERM``, "the job that ran this module ended ..."), for records.
+    """
+
+    def __init__(self, msg, cause, **details):
+        super(Interrupted, self).__init__(msg, reason="Interrupted", **details)
+        self.cause = cause
+
+
 class ApiFailure(ModuleFailure):
     """An error answer of the Kubernetes API server."""
 

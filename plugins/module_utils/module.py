@@ -20,6 +20,7 @@ import traceback
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.controller_watch import ControllerWatch
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.secrets import redact
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_options, count
@@ -84,6 +85,8 @@ class OcpVirtModule(AnsibleK8SModule):
         kwargs.setdefault("supports_check_mode", True)
         super(OcpVirtModule, self).__init__(argument_spec=spec, **kwargs)
         self.result = {"changed": False}
+        # Found now, while the worker is still the child of the ansible-playbook that ran it (see controller_watch).
+        self.controller_watch = ControllerWatch.start()
         if self.has_wait_options:
             self._check_wait_options()
         self._before = None
@@ -138,11 +141,14 @@ class OcpVirtModule(AnsibleK8SModule):
         return bool(self.params.get("wait", True)) and not self.check_mode
 
     def waiter(self):
+        """A Waiter that also stops, with ``Interrupted``, once the ansible-playbook that ran this module is gone."""
         timeout, sleep = self.params.get("wait_timeout"), self.params.get("wait_sleep")
-        return Waiter(
+        waiter = Waiter(
             timeout=WAIT_ARG_SPEC["wait_timeout"]["default"] if timeout is None else timeout,
             sleep=WAIT_ARG_SPEC["wait_sleep"]["default"] if sleep is None else sleep,
         )
+        waiter.interrupted = self.controller_watch.gone
+        return waiter
 
     # the one entry point ---------------------------------------------------------------------
     def execute_module(self):

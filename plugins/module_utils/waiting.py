@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Interrupted, WaitTimeout
 
 
 class Waiter(object):
@@ -18,6 +18,10 @@ class Waiter(object):
     ``probe`` returns ``(done, state)``; ``state`` is what a timeout reports as "last seen", so the
     user learns what the cluster was doing when we gave up.
     """
+
+    #: Asked before each poll when set (``module.py`` sets it to ``ControllerWatch.gone``): it returns None
+    #: to go on, or why the wait must stop, which ends the wait with :class:`Interrupted` before the probe.
+    interrupted = None
 
     def __init__(self, timeout, sleep, clock=time.monotonic, pause=time.sleep):
         self.timeout = timeout
@@ -28,12 +32,18 @@ class Waiter(object):
     def until(self, what, probe, **details):
         deadline = self.clock() + self.timeout
         while True:
+            self.stop_if_interrupted(what)
             done, state = probe()
             if done:
                 return state
             if self.clock() >= deadline:
                 raise WaitTimeout(what, self.timeout, last_state=state, **details)
             self.pause(min(self.sleep, max(deadline - self.clock(), 0)))
+
+    def stop_if_interrupted(self, what):
+        cause = self.interrupted() if self.interrupted is not None else None
+        if cause:
+            raise Interrupted("Stopped waiting for {0}: {1}".format(what, cause), cause=cause)
 
 
 def condition(obj, condition_type):

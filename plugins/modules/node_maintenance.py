@@ -43,13 +43,16 @@ description:
     in the same patch as the cordon. O(state=absent) undoes only its own; someone else's NodeMaintenance or
     cordon is refused unless O(adopt=true), and reported in RV(adopted) when adopted.
   - Each run first reports what the previous run left on the node (RV(previous_run) with campaign, step, since,
-    and the signal if one stopped it). SIGTERM or SIGINT to the module during a wait stops it, records the
-    interruption on the node and fails with a one-line report of what is left behind (step, cordon, lock and
-    until when it is held). When ansible-playbook itself is stopped, its output ends before that report. A
+    and what stopped it if something did: a signal, or its job ending). SIGTERM or SIGINT to the module during
+    a wait stops it, records the interruption on the node and fails with a one-line report of what is left
+    behind (step, cordon, lock and until when it is held). When ansible-playbook itself is stopped, its output ends before that report. A
     cancelled AAP job sends the module no signal it could handle (ansible-runner kills ansible-playbook's process
-    group with SIGKILL; the module dies with the job's container), so the relaunch with the same O(campaign) reports
-    what was left as RV(previous_run) and resumes; the lock of the killed run is renewed by the same campaign,
-    or taken over by another one only after it expired.
+    group with SIGKILL; the module runs in its worker's own session and is not in that group). Instead, before
+    each poll the module checks (on Linux, through C(/proc)) that the ansible-playbook process that ran it is
+    still there; once it is gone, the wait stops as on SIGTERM, with no further eviction, migration or lock
+    renewal, and the interruption is recorded on the node ("the job that ran this module ended"). The relaunch
+    with the same O(campaign) reports what was left as RV(previous_run) and resumes; the lock of the
+    cancelled run is renewed by the same campaign, or taken over by another one only after it expired.
   - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the
     eviction of its launcher pod, sets C(status.evacuationNodeName) and leaves the move to an external
     controller; the module waits for it within O(wait_timeout).
@@ -281,7 +284,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.drain import (
     next_drain_step,
     pod_key,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, Refusal, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Interrupted, ModuleFailure, NotFound, Refusal, WaitTimeout
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_lock import (
     LOCK_API,
     LOCK_KIND,
@@ -339,16 +342,17 @@ VMI_NODE_LABEL = "kubevirt.io/nodeName"
 NM_CSV_PREFIX = "node-maintenance-operator"
 #: SIGTERM (kill, systemd, a shell's job control) and Ctrl-C (SIGINT). Not how AAP cancels a job: ansible-runner
 #: kills ansible-playbook's process group with SIGKILL (ansible_runner/runner.py handle_termination, 2.4.3), which
-#: nothing can catch; the relaunch reports what the killed run left (previous_run). See docs/aap.md.
+#: the module (in its worker's own session) never receives; its waits stop instead when they find that
+#: ansible-playbook gone (module_utils/controller_watch.py, through the Waiter). See docs/aap.md.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Interrupted(ModuleFailure):
+class StopSignal(Interrupted):
     """A stop signal arrived; raised from the signal handler, so it ends whatever wait was running."""
 
     def __init__(self, signum):
-        super(Interrupted, self).__init__("stopped by {0}".format(signal.Signals(signum).name), reason="Interrupted")
-        self.signal_name = signal.Signals(signum).name
+        name = signal.Signals(signum).name
+        super(StopSignal, self).__init__("stopped by {0}".format(name), cause=name)
 
 
 def utc_now():
@@ -646,7 +650,7 @@ class NodeMaintenance(OcpVirtModule):
     def on_stop_signal(self, signum, frame):
         for stop_signal in STOP_SIGNALS:
             signal.signal(stop_signal, signal.SIG_IGN)  # one report, however many signals follow
-        raise Interrupted(signum)
+        raise StopSignal(signum)
 
     def interrupted(self, stop):
         """The one-line report of what this run leaves behind, also written to the node for the next run."""
@@ -657,7 +661,7 @@ class NodeMaintenance(OcpVirtModule):
             try:
                 self.cluster.patch("v1", "Node", self.node_name, progress_patch(
                     self.campaign, self.step, (self.record or {}).get("since") or stamp, self.result.get("method"),
-                    interrupted="{0} at {1}".format(stop.signal_name, stamp)))
+                    interrupted="{0} at {1}".format(stop.cause, stamp)))
             except ModuleFailure as failure:
                 left.append("(could not record the interruption on the node: {0})".format(failure.msg))
             if self.step in (ENTERING, ENTERED):
