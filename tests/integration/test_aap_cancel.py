@@ -6,14 +6,18 @@ it) makes ``runner.py`` call ``Runner.handle_termination``, which sends SIGKILL 
 process group. Nothing there can catch it or print a report. ansible-core (2.19) runs each task in a
 worker that calls ``os.setsid()`` (``ansible/executor/process/worker.py`` ``_detach``), so the worker
 and the module it started are *not* in that process group and outlive the kill; in AAP the job's
-execution-environment container ends with the job and takes them along. The test checks the first
-fact, then ends the leftover session with SIGKILL as the container's end would.
+execution-environment container ends with the job and takes them along. Outside a container nothing
+would, so the module watches the ansible-playbook that ran it (``module_utils/controller_watch.py``):
+once it is gone, the module's wait stops before its next poll, as on SIGTERM, and records the
+interruption on the node. The test checks that the kill cannot reach the module, then that the module
+ends by itself.
 
 The job: ``playbooks/day2_node_maintenance.yml`` through ``ansible_runner.run_async`` with a private
 data directory (inventory, extra vars, the K8S_AUTH_* environment of a Bearer Token credential).
 The live migration of vm-000 (4 GiB of guest memory) takes about 20 s; the job is cancelled while it
 runs. A second campaign is then refused by the cancelled job's lock, and the relaunch of the same
-campaign names what the cancelled job left (node, step, campaign, since), renews its lock and converges.
+campaign names what the cancelled job left (node, step, campaign, since, the interruption), renews its
+lock and converges.
 """
 
 import json
@@ -69,6 +73,11 @@ def module_processes(remote_tmp):
     return found
 
 
+def parent_of(pid):
+    with open("/proc/{0}/stat".format(pid)) as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[1])
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -116,18 +125,27 @@ def test_a_cancelled_maintenance_job_is_reported_and_converged_by_its_relaunch(s
 
     eventually("the migration of vm-000 running", migrating, timeout=90, interval=0.2)
     modules = eventually("the module process", lambda: module_processes(remote_tmp), timeout=30)
+    # ansible-runner's SIGKILL goes to ansible-playbook's process group; the module is in its worker's own session.
+    sessions = set(os.getsid(pid) for pid in modules)
+    playbook_groups = set(os.getpgid(parent_of(session)) for session in sessions)
+    assert not sessions & playbook_groups and all(os.getpgid(pid) in sessions for pid in modules), (sessions, playbook_groups)
     cancel.set()
     thread.join(timeout=120)
     assert cancelled.status == "canceled" and cancelled.rc == 254, (cancelled.status, cancelled.rc)
-    # Killed, not stopped: the module printed no result, so the job's output cannot say what it left.
+    # Killed, not stopped: the job's output has no result of the module, so it cannot say what was left.
     assert task_results(root, "cancelled", "Put the node into maintenance") == []
-    # ansible-runner's SIGKILL went to ansible-playbook's process group; the module's worker has a session of its own.
-    assert [pid for pid in modules if alive(pid)] == modules, modules
-    for pid in modules:
-        os.killpg(os.getsid(pid), signal.SIGKILL)  # as the end of the job's container does
-    eventually("the module processes gone", lambda: not any(alive(pid) for pid in modules), timeout=30)
+    try:
+        # No signal reached the module: it found its ansible-playbook gone before its next poll (2 s apart) and stopped.
+        eventually("the module processes ending by themselves", lambda: not any(alive(pid) for pid in modules), timeout=30)
+    finally:
+        for session in sessions:  # whatever is left of the job (its worker), as the end of the job's container would
+            try:
+                os.killpg(session, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     left = progress(sim, "worker-0")
-    assert left["campaign"] == CAMPAIGN and left["step"] == "entering" and "interrupted" not in left, left
+    assert left["campaign"] == CAMPAIGN and left["step"] == "entering", left
+    assert left["interrupted"].startswith("the job that ran this module ended (its ansible-playbook, pid "), left
 
     # Another campaign meanwhile: the cancelled job's lock is still valid, so it is refused and writes nothing.
     other = run_playbook([{"name": "other", "ocpvirt.portworx.node_maintenance": {
@@ -138,12 +156,12 @@ def test_a_cancelled_maintenance_job_is_reported_and_converged_by_its_relaunch(s
     relaunch = ansible_runner.run(**job(root, "relaunch"))
     assert relaunch.status == "successful" and relaunch.rc == 0, stdout_of(root, "relaunch")[-3000:]
     told = stdout_of(root, "relaunch")
-    said = "Previous run left node worker-0 at step 'entering' since {0} (campaign '{1}'); this campaign resumes there".format(
-        left["since"], CAMPAIGN)
+    said = "Previous run left node worker-0 at step 'entering' since {0} (campaign '{1}', interrupted: {2}); this campaign resumes there".format(
+        left["since"], CAMPAIGN, left["interrupted"])
     assert said in " ".join(told.split()), told[-3000:]
     entered = task_results(root, "relaunch", "Put the node into maintenance")[0]
     assert entered["previous_run"] == {"node": "worker-0", "campaign": CAMPAIGN, "step": "entering", "since": left["since"],
-                                       "method": "drain"}, entered["previous_run"]
+                                       "method": "drain", "interrupted": left["interrupted"]}, entered["previous_run"]
     assert entered["lock"]["action"] == "renew" and entered["lock"]["holder"] == CAMPAIGN, entered["lock"]
     # Converged: vm-000 moved by the one migration the cancelled job created, the node back, the lock released.
     assert vmi_node(sim, "vm-000") != "worker-0" and len(migrations_of(sim, "vm-000")) == 1
