@@ -19,7 +19,7 @@ options:
       - Never waits in check mode, where nothing is written.
       - A wait also stops, failing with reason C(Interrupted), once the ansible-playbook process that ran the
         task is gone (a cancelled AAP job kills it, but not the task's worker and module, which run in a
-        session of their own): nobody is left to read the result, so no further poll is made. It is checked
+        session of their own), as nobody is left to read the result; no further poll is made. It is checked
         through C(/proc) before each poll, on Linux only; elsewhere a wait runs on to its end.
     type: bool
     default: true

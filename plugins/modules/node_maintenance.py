@@ -43,7 +43,7 @@ description:
     in the same patch as the cordon. O(state=absent) undoes only its own; someone else's NodeMaintenance or
     cordon is refused unless O(adopt=true), and reported in RV(adopted) when adopted.
   - Each run first reports what the previous run left on the node (RV(previous_run) with campaign, step, since,
-    and what stopped it if something did: a signal, or its job ending). SIGTERM or SIGINT to the module during
+    and what stopped it if something did, a signal or its job ending). SIGTERM or SIGINT to the module during
     a wait stops it, records the interruption on the node and fails with a one-line report of what is left
     behind (step, cordon, lock and until when it is held). When ansible-playbook itself is stopped, its output ends before that report. A
     cancelled AAP job sends the module no signal it could handle (ansible-runner kills ansible-playbook's process
