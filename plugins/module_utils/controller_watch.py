@@ -58,8 +58,7 @@ def find_controller(pid, read=read_stat, max_depth=MAX_DEPTH):
             return None
         stat = read(stat.ppid)
         if stat is not None and stat.session == stat.pid:
-            controller = read(stat.ppid) if stat.ppid > 1 else None
-            return controller
+            return read(stat.ppid) if stat.ppid > 1 else None
     return None
 
 

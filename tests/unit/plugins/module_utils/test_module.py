@@ -130,3 +130,13 @@ def test_unusable_client_configuration_is_a_one_line_failure(tmp_path):
     dummy, ended = run(connect, kubeconfig=missing)
     assert isinstance(ended, Failed)
     assert ended.result["reason"] == "ClientConfig" and "\n" not in ended.result["msg"]
+
+
+def test_a_wait_ends_interrupted_once_the_controller_found_at_start_is_gone():
+    def wait(module):
+        module.controller_watch.gone = lambda: "the job that ran this module ended"  # as ControllerWatch says it
+        module.waiter().until("claim to bind", lambda: (False, "Pending"))
+
+    module, ended = run(wait)
+    assert isinstance(ended, Failed) and ended.result["reason"] == "Interrupted", ended.result
+    assert ended.result["msg"] == "Stopped waiting for claim to bind: the job that ran this module ended"
