@@ -19,15 +19,14 @@ class Waiter(object):
     user learns what the cluster was doing when we gave up.
     """
 
-    #: Asked before each poll when set (``module.py`` sets it to ``ControllerWatch.gone``): it returns None
-    #: to go on, or why the wait must stop, which ends the wait with :class:`Interrupted` before the probe.
-    interrupted = None
-
     def __init__(self, timeout, sleep, clock=time.monotonic, pause=time.sleep):
         self.timeout = timeout
         self.sleep = sleep
         self.clock = clock
         self.pause = pause
+        #: Asked before each poll when set (``module.py`` sets it to ``ControllerWatch.gone``): it returns None
+        #: to go on, or why the wait must stop, which ends the wait with :class:`Interrupted` before the probe.
+        self.interrupted = None
 
     def until(self, what, probe, **details):
         deadline = self.clock() + self.timeout

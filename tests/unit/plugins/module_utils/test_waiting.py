@@ -48,7 +48,7 @@ def test_until_asks_interrupted_before_each_poll_and_stops_without_probing():
     waiter.interrupted = lambda: next(answers)
     with pytest.raises(Interrupted) as info:
         waiter.until("claim to bind", lambda: probes.append(clock.now) or (False, "Pending"))
-    assert probes == [0, 1]  # the third poll never ran
+    assert len(probes) == 2  # the third poll never ran
     assert info.value.reason == "Interrupted" and info.value.cause == "the job that ran this module ended"
     assert info.value.msg == "Stopped waiting for claim to bind: the job that ran this module ended"
 
