@@ -184,7 +184,7 @@ retries:
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     capacity,
     claim_in_use,
@@ -263,7 +263,14 @@ class ImageRegistryModule(OcpVirtModule):
             claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
             expanded = True
         if patch:
-            config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+            try:
+                config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+            except ModuleFailure as failure:
+                done = ["PersistentVolumeClaim {0}/{1} {2}, the registry Config not changed yet".format(
+                    REGISTRY_NAMESPACE, pvc_name, "created" if created else "expanded")] if created or expanded else []
+                if done:
+                    self.changed()
+                raise half_done(failure, done, "Run the task again to point the registry at the claim")
         if created or expanded or patch:
             self.changed()
             self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})

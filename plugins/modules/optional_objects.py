@@ -69,7 +69,7 @@ retries:
   type: int
 """
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.merge_patch import merge_patch
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_subdomain, non_empty_list
@@ -92,7 +92,12 @@ class OptionalObjectsModule(OcpVirtModule):
         definitions = [_identify(index, definition) for index, definition in enumerate(self.params["objects"])]
         reports, before, after = [], {}, {}
         for definition in definitions:
-            report = self._ensure(definition, before, after)
+            try:
+                report = self._ensure(definition, before, after)
+            except ModuleFailure as failure:
+                self.result["objects"] = reports
+                done = ["{kind} {name} {outcome}".format(**r) for r in reports if r["outcome"] in ("created", "patched")]
+                raise half_done(failure, done, "The later objects were not applied; run the task again to finish")
             reports.append(report)
         self.result["objects"] = reports
         self.result["not_served"] = ["{kind} {name}".format(**r) for r in reports if not r["served"]]

@@ -82,6 +82,7 @@ remaining:
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.fleet_plan import plan_fleet
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.fleet_report import fleet_report
@@ -113,8 +114,13 @@ class VmPolicyModule(OcpVirtModule):
         facts = gather(self.cluster, vm_namespaces=self.params["namespaces"], label_selector=self.params["label_selector"], keys=keys)
         policy = fleet_policy(facts)
         actions = plan_fleet(facts, FleetIndex(facts), policy, rules, self.params["include_templates"])
-        for action in actions:
-            self._apply(action, rules, policy)
+        for index, action in enumerate(actions):
+            try:
+                self._apply(action, rules, policy)
+            except ModuleFailure as failure:
+                self.changed(index > 0)
+                raise half_done(failure, ["fixed " + ", ".join(_label(a) for a in actions[:index])] if index else [],
+                                "Not fixed yet: {0}; run the task again to finish".format(", ".join(_label(a) for a in actions[index:])))
         self.changed(bool(actions))
         self.result["changes"] = [dict((k, v) for k, v in a.items() if k != "patch") for a in actions]
         self.result["restart_required"] = ["{0}/{1}".format(a["namespace"], a["name"]) for a in actions if a.get("restart_required")]

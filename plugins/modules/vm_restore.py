@@ -111,6 +111,7 @@ started:
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_label, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_restore_plan import (
@@ -181,8 +182,13 @@ class VmRestoreModule(OcpVirtModule):
         vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", target, namespace)
         if vm is None or not needs_start(vm):
             return
-        self.cluster.subresource("put", START_PATH.format(namespace, target), body={},
-                                 subject=describe("VirtualMachine", target, namespace), action="start")
+        try:
+            self.cluster.subresource("put", START_PATH.format(namespace, target), body={},
+                                     subject=describe("VirtualMachine", target, namespace), action="start")
+        except ModuleFailure as failure:
+            restored = "{0} complete, {1} restored and not started".format(
+                describe("VirtualMachineRestore", self.params["name"], namespace), describe("VirtualMachine", target, namespace))
+            raise half_done(failure, [restored], "Run the task again (or start the VM) to start it")
         self.changed()
         self.result["started"] = True
 
