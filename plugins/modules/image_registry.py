@@ -35,6 +35,8 @@ description:
     Progressing and not Degraded, the registry pods to be Ready and the route to have a host.
   - With O(state=removed), sets C(managementState=Removed) and waits for the registry to be gone.
     The claim and its data are kept.
+  - When the Config patch fails after the claim was created or expanded, the failure says so, with RV(half_done)
+    and RV(done); running the task again finishes.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -181,6 +183,16 @@ retries:
   returned: when there were any
   type: int
   sample: 1
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The claim created (or expanded) when the registry Config patch that should point at it failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["PersistentVolumeClaim openshift-image-registry/registry-storage-pvc created, the registry Config not changed yet"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API

@@ -38,6 +38,9 @@ description:
     then the first by name. RV(adopted) and RV(adoption_reason) say what was found and why. Mutable differences
     of the adopted class (O(allow_volume_expansion), O(annotations)) are merge-patched as usual.
   - When no class qualifies, the class is created (or managed) under the preset's name.
+  - When a later write fails after earlier ones succeeded (another class of O(classes), or the create after a
+    O(recreate) delete), the failure names what was already done, with RV(half_done) and RV(done); running the
+    task again finishes.
 options:
   preset:
     description:
@@ -249,6 +252,17 @@ retries:
   description: How many transient API errors were retried.
   returned: when there were any
   type: int
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The classes already created, patched or recreated (C(StorageClass fm-a created)), or the
+    class deleted for re-creation and not created again.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["StorageClass px-cdi-scratch created"]
 """
 
 import copy

@@ -28,6 +28,9 @@ description:
     checkup that is still running is only waited for.
   - Refuses, before writing anything, a namespace or StorageClass that does not exist and timeouts that are not
     durations such as V(10m).
+  - When a write fails after earlier ones succeeded (setting the checkup up, or cleaning up after it), the failure
+    names what is left in place, with RV(half_done) and RV(done); running the task again re-uses it, or reports
+    the result and cleans up.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -133,6 +136,17 @@ cleaned_up:
   returned: success
   type: list
   elements: str
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: What the checkup had left in place when a later write failed (objects created before the
+    checkup could start, or objects not cleaned up after it finished).
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["the checkup was not started; left in place: ServiceAccount ns/storage-checkup-sa (created)"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API, STORAGE_API

@@ -26,6 +26,8 @@ description:
   - The other rules (RWO disks, bridge binding, shared disks, mixed replication, BIOS on 4096-byte disks) need a
     decision or a data move and are only reported in RV(remaining).
   - Supports check mode (server-side dry run, nothing is written) and diff.
+  - When a later fix fails after earlier ones were written, the failure names the objects already fixed and those
+    not fixed yet, with RV(half_done) and RV(done); running the task again fixes the rest.
 options:
   namespaces:
     description: Only fix VMs in these namespaces (DNS-1123 labels, checked before any request). Default all namespaces.
@@ -79,6 +81,16 @@ remaining:
   returned: always
   type: dict
   sample: {"R8": 1}
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The objects already fixed when a later fix failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["fixed VirtualMachine vms/vm-003"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API

@@ -23,6 +23,8 @@ description:
     meantime fails the restore instead of being stopped.
   - With O(start) the restored VM is started afterwards.
   - An existing restore of the same snapshot onto the same target is no change; it is only waited for.
+  - When starting the restored VM fails after the restore completed, the failure says so, with RV(half_done) and
+    RV(done).
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -107,6 +109,16 @@ started:
   description: Whether the module started the target VM.
   returned: success
   type: bool
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The restore that completed when starting the restored VM failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["VirtualMachineRestore vms/rollback complete, VirtualMachine vms/vm-1 restored and not started"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
