@@ -459,10 +459,9 @@ def test_migration_toolkit_tasks_retry_transient_faults_and_converge(mtv):
     assert again.ok and again.changed == 0, again
 
 
-@pytest.mark.parametrize("rule", [MTV_READ, dict(verb="create", resource=MTV_MAP)], ids=["read", "write"])
-def test_migration_toolkit_stops_in_one_line_after_its_retries_and_the_rerun_converges(mtv, rule):
+def test_migration_toolkit_stops_in_one_line_after_its_retries_and_the_rerun_converges(mtv):
     sim, run = mtv
-    sim.add_fault(code=500, count=MTV_ATTEMPTS, **rule)
+    sim.add_fault(code=500, count=MTV_ATTEMPTS, **MTV_READ)
     failed = run(MTV_ROLE)
     sim.clear_faults()
     assert not failed.ok, failed
