@@ -1,8 +1,8 @@
 """The fault matrix: every module that writes, against injected API faults, through ansible-playbook.
 
 For each module the simulator's HTTP fault rules hit named requests of one representative task
-(its first read, its first write, a later write of the same step, or — for a one-write step — a
-read after the write, and a read-modify-write PUT where the module does one):
+(its first read, its first write, a later write of the same step when it has one, another read,
+and a read-modify-write PUT where the module does one):
 
 * two "transient" runs: 500 / 429 with Retry-After / 429 without it on first read / first write /
   later write (each position a different code per run, rotating over the modules, see
@@ -20,15 +20,10 @@ One simulator serves every module (its state is reloaded from a per-module snaps
 case); ``vm_policy`` needs the ``misconfigured`` profile and has its own.
 """
 
-import time
-
 import pytest
-
-from clustersim.testing import Simulator, eventually
-
-from conftest import run_playbook_file
-
 import yaml
+from clustersim.testing import Simulator, eventually
+from conftest import run_playbook_file
 
 SIMULATOR_OPTIONS = {"vms": 4, "time_scale": 0.25, "durations": {
     "hco_progressing": 0.1, "registry_rollout": 0.05, "pvc_resize": 0.1, "pvc_fs_resize": 0.1,
@@ -65,8 +60,8 @@ class Module(object):
     """One row of the matrix.
 
     ``first_read``/``first_write``/``later``/``rmw``/``slow`` are fault rules without a code
-    (``later`` is a later write, or a read after the write for a one-write step; ``slow`` a read
-    no other rule matches, which gets the reset and the latency). ``half_done`` are the words the
+    (``later`` is a later write of the step, None for a one-write step; ``slow`` a read no other
+    rule matches, which gets the reset and the latency). ``half_done`` are the words the
     exhausted run's message must contain (the leftover state), or ``()`` when the failed write is
     the step's only one and nothing is left half-done.
     """
@@ -403,9 +398,7 @@ def test_exhausted_last_write_fails_in_one_line_naming_what_is_left_and_the_reru
     if module.known_gap:
         request.node.add_marker(pytest.mark.xfail(reason=module.known_gap, strict=True))
     fresh()
-    last = module.rules["later"] if module.rules["later"] and module.rules["later"]["verb"] not in ("get", "list") \
-        else module.rules["first_write"]
-    sim.add_fault(code=500, count=EXHAUSTING, **last)
+    sim.add_fault(code=500, count=EXHAUSTING, **(module.rules["later"] or module.rules["first_write"]))
     failed = run([module.task()])
     sim.clear_faults()
     assert not failed.ok, failed
@@ -413,6 +406,7 @@ def test_exhausted_last_write_fails_in_one_line_naming_what_is_left_and_the_reru
     assert "HTTP 500" in failed.last["msg"], failed.last["msg"]
     for words in module.half_done:
         assert words in failed.last["msg"], (words, failed.last["msg"])
+    assert failed.last.get("half_done", False) is bool(module.half_done), failed.last
     if not module.half_done:  # the failed write was the step's only one: nothing changed
         assert sim.changing_writes() == 0, sim.requests(entries=True)
     rerun = run([module.task()])
