@@ -140,3 +140,16 @@ def api_failure(exc, action, subject):
     else:
         msg = "{0} {1} failed with HTTP {2} {3}: {4}".format(action, subject, status, reason, one_line(message))
     return ApiFailure(msg, status=status, reason=reason)
+
+
+def half_done(failure, done, fix="Run the task again to finish"):
+    """``failure`` of a later write, saying what the step had already changed (``done``: one phrase per change).
+
+    A run that stops between two writes leaves the cluster between two states; the message names
+    that state so the reader knows what a re-run (which plans from the current state) will finish.
+    """
+    if not done:
+        return failure
+    failure.msg = "{0}. Half done: {1}. {2}".format(failure.msg.rstrip("."), "; ".join(done), fix.rstrip(".") + ".")
+    failure.details.update(half_done=True, done=list(done))
+    return failure

@@ -24,6 +24,8 @@ import re
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import is_portworx
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.versions import image_tag
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.versions import version_tuple as shared_version_tuple
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
 
 EVICT_VMS_ANNOTATION = "operator.libopenstorage.org/evict-vms-during-update"
@@ -44,14 +46,13 @@ def _dig(obj, *path):
 
 
 def image_version(image):
-    """The tag of ``portworx/oci-monitor:3.6.1``; None without one."""
-    last = (image or "").rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else None
+    """The tag of ``portworx/oci-monitor:3.6.1`` (a digest after it is not part of it); None without one."""
+    return image_tag(image)
 
 
 def version_tuple(version):
-    numbers = re.findall(r"\d+", version or "")
-    return tuple(int(n) for n in numbers[:3]) if numbers else None
+    """Any digits count: two image tags are compared, not a version against a minimum."""
+    return shared_version_tuple(version, require_minor=False)
 
 
 def vm_key(namespace, name):

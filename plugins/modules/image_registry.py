@@ -35,6 +35,8 @@ description:
     Progressing and not Degraded, the registry pods to be Ready and the route to have a host.
   - With O(state=removed), sets C(managementState=Removed) and waits for the registry to be gone.
     The claim and its data are kept.
+  - When the Config patch fails after the claim was created or expanded, the failure says so, with RV(half_done)
+    and RV(done); running the task again finishes.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -181,10 +183,20 @@ retries:
   returned: when there were any
   type: int
   sample: 1
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The claim created (or expanded) when the registry Config patch that should point at it failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["PersistentVolumeClaim openshift-image-registry/registry-storage-pvc created, the registry Config not changed yet"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import NotFound
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     capacity,
     claim_in_use,
@@ -263,7 +275,14 @@ class ImageRegistryModule(OcpVirtModule):
             claim = self.cluster.patch("v1", "PersistentVolumeClaim", pvc_name, expansion_patch(self.params["pvc_size"]), REGISTRY_NAMESPACE) or existing
             expanded = True
         if patch:
-            config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+            try:
+                config = self.cluster.patch(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME, patch) or config
+            except ModuleFailure as failure:
+                done = ["PersistentVolumeClaim {0}/{1} {2}, the registry Config not changed yet".format(
+                    REGISTRY_NAMESPACE, pvc_name, "created" if created else "expanded")] if created or expanded else []
+                if done:
+                    self.changed()
+                raise half_done(failure, done, "Run the task again to point the registry at the claim")
         if created or expanded or patch:
             self.changed()
             self.set_diff(before, {"claim": _claim_view(claim), "config": owned_view(config.get("spec"), wanted)})

@@ -20,6 +20,8 @@ description:
     RV(not_served) instead of failing, for components that are optional on OpenShift such as the CSI snapshot API
     (the CSISnapshot capability) or Portworx Autopilot's C(AutopilotRule).
   - All objects in one module process, each with one read and at most one write.
+  - When a later object's write fails after an earlier one succeeded, the failure names the objects already
+    written, with RV(half_done) and RV(done); running the task again finishes.
 options:
   objects:
     description:
@@ -67,9 +69,19 @@ retries:
   description: How many transient API errors were retried.
   returned: when there were any
   type: int
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The objects already created or patched when a later one failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["VolumeSnapshotClass px-csi-snapclass created"]
 """
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.merge_patch import merge_patch
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_subdomain, non_empty_list
@@ -92,7 +104,12 @@ class OptionalObjectsModule(OcpVirtModule):
         definitions = [_identify(index, definition) for index, definition in enumerate(self.params["objects"])]
         reports, before, after = [], {}, {}
         for definition in definitions:
-            report = self._ensure(definition, before, after)
+            try:
+                report = self._ensure(definition, before, after)
+            except ModuleFailure as failure:
+                self.result["objects"] = reports
+                done = ["{kind} {name} {outcome}".format(**r) for r in reports if r["outcome"] in ("created", "patched")]
+                raise half_done(failure, done, "The later objects were not applied; run the task again to finish")
             reports.append(report)
         self.result["objects"] = reports
         self.result["not_served"] = ["{kind} {name}".format(**r) for r in reports if not r["served"]]

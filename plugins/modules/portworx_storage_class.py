@@ -38,6 +38,9 @@ description:
     then the first by name. RV(adopted) and RV(adoption_reason) say what was found and why. Mutable differences
     of the adopted class (O(allow_volume_expansion), O(annotations)) are merge-patched as usual.
   - When no class qualifies, the class is created (or managed) under the preset's name.
+  - When a later write fails after earlier ones succeeded (another class of O(classes), or the create after a
+    O(recreate) delete), the failure names what was already done, with RV(half_done) and RV(done); running the
+    task again finishes.
 options:
   preset:
     description:
@@ -249,13 +252,24 @@ retries:
   description: How many transient API errors were retried.
   returned: when there were any
   type: int
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The classes already created, patched or recreated (C(StorageClass fm-a created)), or the
+    class deleted for re-creation and not created again.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["StorageClass px-cdi-scratch created"]
 """
 
 import copy
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
     PRESETS,
@@ -336,7 +350,14 @@ class PortworxStorageClassModule(OcpVirtModule):
         items = [self._class_options(index, item) for index, item in enumerate(self.params["classes"])]
         # Every item is planned (and may be refused) before the first write.
         plans = [self._plan(options) for options in items]
-        results = [self._apply(plan) for plan in plans]
+        results = []
+        for plan in plans:
+            try:
+                results.append(self._apply(plan))
+            except ModuleFailure as failure:
+                done = ["StorageClass {0} {1}".format(r["name"], r["outcome"]) for r in results if r["outcome"] != "unchanged"]
+                self.result["classes"] = results
+                raise half_done(failure, done, "The other classes were not applied; run the task again to finish")
         self.result["classes"] = results
         self.set_diff(dict((r["name"], comparable(plan["existing"])) for plan, r in zip(plans, results)),
                       dict((r["name"], comparable(r["storage_class"])) for r in results))
@@ -443,16 +464,21 @@ class PortworxStorageClassModule(OcpVirtModule):
     def _recreate(self, existing, wanted):
         name = wanted["metadata"]["name"]
         self.cluster.delete(STORAGE_API, "StorageClass", name)
+        self.changed()
         if self.check_mode:
             # The dry-run delete left the class in place, so a dry-run create would only answer AlreadyExists.
             preview = copy.deepcopy(wanted)
             preview["metadata"] = dict(existing.get("metadata") or {}, **wanted["metadata"])
             return preview
-        self.waiter().until(
-            "StorageClass {0} to be deleted".format(name),
-            lambda: (self.cluster.get(STORAGE_API, "StorageClass", name) is None, "still present"),
-        )
-        return self.cluster.create(wanted)
+        try:
+            self.waiter().until(
+                "StorageClass {0} to be deleted".format(name),
+                lambda: (self.cluster.get(STORAGE_API, "StorageClass", name) is None, "still present"),
+            )
+            return self.cluster.create(wanted)
+        except ModuleFailure as failure:
+            raise half_done(failure, ["StorageClass {0} deleted for re-creation and not created again".format(name)],
+                            "Run the task again to create it")
 
     def _storage_profile(self, storage_class):
         name = storage_class["metadata"]["name"]

@@ -28,6 +28,9 @@ description:
     checkup that is still running is only waited for.
   - Refuses, before writing anything, a namespace or StorageClass that does not exist and timeouts that are not
     durations such as V(10m).
+  - When a write fails after earlier ones succeeded (setting the checkup up, or cleaning up after it), the failure
+    names what is left in place, with RV(half_done) and RV(done); running the task again re-uses it, or reports
+    the result and cleans up.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -133,11 +136,22 @@ cleaned_up:
   returned: success
   type: list
   elements: str
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: What the checkup had left in place when a later write failed (objects created before the
+    checkup could start, or objects not cleaned up after it finished).
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["the checkup was not started; left in place: ServiceAccount ns/storage-checkup-sa (created)"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_checkup import (
     CLUSTER_READER_BINDING,
@@ -228,20 +242,33 @@ class StorageCheckupModule(OcpVirtModule):
 
     def _start(self, namespace):
         self.changed()
+        done = []
         for definition in checkup_objects(namespace, self.params):
-            kind, name = definition["kind"], definition["metadata"]["name"]
-            existing = self.cluster.get(definition["apiVersion"], kind, name, definition["metadata"].get("namespace"))
-            if kind == "Job" and existing is not None:
-                self.cluster.delete("batch/v1", "Job", JOB, namespace, propagation="Background")
-                if not self.check_mode:
-                    self.waiter().until("the old checkup Job to go", lambda: (self.cluster.get("batch/v1", "Job", JOB, namespace) is None, "still there"))
-                existing = None
-            if existing is None:
-                self.cluster.create(definition)
-            elif kind == "ConfigMap":
-                self.cluster.update("v1", "ConfigMap", CONFIG_MAP, lambda cm: cm.__setitem__("data", config_data(self.params)) or True, namespace)
-            elif kind == "Role" and existing.get("rules") != definition["rules"]:
-                self.cluster.update(RBAC_API, "Role", ROLE, lambda role: role.__setitem__("rules", definition["rules"]) or True, namespace)
+            try:
+                self._ensure(definition, namespace, done)
+            except ModuleFailure as failure:
+                raise half_done(failure, ["the checkup was not started; left in place: " + ", ".join(done)] if done else [],
+                                "Run the task again: it re-uses them, starts the checkup and cleans up after it")
+
+    def _ensure(self, definition, namespace, done):
+        """Create (or bring up to date) one object the checkup needs; ``done`` gets what was written."""
+        kind, name = definition["kind"], definition["metadata"]["name"]
+        subject = describe(kind, name, definition["metadata"].get("namespace"))
+        existing = self.cluster.get(definition["apiVersion"], kind, name, definition["metadata"].get("namespace"))
+        if kind == "Job" and existing is not None:
+            self.cluster.delete("batch/v1", "Job", JOB, namespace, propagation="Background")
+            if not self.check_mode:
+                self.waiter().until("the old checkup Job to go", lambda: (self.cluster.get("batch/v1", "Job", JOB, namespace) is None, "still there"))
+            existing = None
+        if existing is None:
+            self.cluster.create(definition)
+            done.append(subject + " (created)")
+        elif kind == "ConfigMap":
+            self.cluster.update("v1", "ConfigMap", CONFIG_MAP, lambda cm: cm.__setitem__("data", config_data(self.params)) or True, namespace)
+            done.append(subject + " (reset)")
+        elif kind == "Role" and existing.get("rules") != definition["rules"]:
+            self.cluster.update(RBAC_API, "Role", ROLE, lambda role: role.__setitem__("rules", definition["rules"]) or True, namespace)
+            done.append(subject + " (updated)")
 
     def _finished(self, namespace):
         config_map = self.cluster.get("v1", "ConfigMap", CONFIG_MAP, namespace)
@@ -261,10 +288,15 @@ class StorageCheckupModule(OcpVirtModule):
                       ("v1", "ServiceAccount", SERVICE_ACCOUNT, namespace), (RBAC_API, "ClusterRoleBinding", CLUSTER_READER_BINDING, None)]
         if not self.params["keep_result"]:
             doomed.append(("v1", "ConfigMap", CONFIG_MAP, namespace))
-        for api_version, kind, name, ns in doomed:
-            if self.cluster.get(api_version, kind, name, ns) is None:
-                continue
-            self.cluster.delete(api_version, kind, name, ns, propagation="Background")
+        for index, (api_version, kind, name, ns) in enumerate(doomed):
+            try:
+                if self.cluster.get(api_version, kind, name, ns) is None:
+                    continue
+                self.cluster.delete(api_version, kind, name, ns, propagation="Background")
+            except ModuleFailure as failure:
+                left = ", ".join(describe(k, n, other_ns) for dummy, k, n, other_ns in doomed[index:])
+                raise half_done(failure, ["the checkup finished; not cleaned up yet: " + left],
+                                "Run the task again: it reports the result and removes them")
             self.changed()
             self.result["cleaned_up"].append(describe(kind, name, ns))
 

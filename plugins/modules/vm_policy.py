@@ -26,6 +26,8 @@ description:
   - The other rules (RWO disks, bridge binding, shared disks, mixed replication, BIOS on 4096-byte disks) need a
     decision or a data move and are only reported in RV(remaining).
   - Supports check mode (server-side dry run, nothing is written) and diff.
+  - When a later fix fails after earlier ones were written, the failure names the objects already fixed and those
+    not fixed yet, with RV(half_done) and RV(done); running the task again fixes the rest.
 options:
   namespaces:
     description: Only fix VMs in these namespaces (DNS-1123 labels, checked before any request). Default all namespaces.
@@ -79,9 +81,20 @@ remaining:
   returned: always
   type: dict
   sample: {"R8": 1}
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The objects already fixed when a later fix failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["fixed VirtualMachine vms/vm-003"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.fleet_plan import plan_fleet
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.fleet_report import fleet_report
@@ -113,8 +126,13 @@ class VmPolicyModule(OcpVirtModule):
         facts = gather(self.cluster, vm_namespaces=self.params["namespaces"], label_selector=self.params["label_selector"], keys=keys)
         policy = fleet_policy(facts)
         actions = plan_fleet(facts, FleetIndex(facts), policy, rules, self.params["include_templates"])
-        for action in actions:
-            self._apply(action, rules, policy)
+        for index, action in enumerate(actions):
+            try:
+                self._apply(action, rules, policy)
+            except ModuleFailure as failure:
+                self.changed(index > 0)
+                raise half_done(failure, ["fixed " + ", ".join(_label(a) for a in actions[:index])] if index else [],
+                                "Not fixed yet: {0}; run the task again to finish".format(", ".join(_label(a) for a in actions[index:])))
         self.changed(bool(actions))
         self.result["changes"] = [dict((k, v) for k, v in a.items() if k != "patch") for a in actions]
         self.result["restart_required"] = ["{0}/{1}".format(a["namespace"], a["name"]) for a in actions if a.get("restart_required")]

@@ -23,6 +23,8 @@ description:
     meantime fails the restore instead of being stopped.
   - With O(start) the restored VM is started afterwards.
   - An existing restore of the same snapshot onto the same target is no change; it is only waited for.
+  - When starting the restored VM fails after the restore completed, the failure says so, with RV(half_done) and
+    RV(done).
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ocpvirt.portworx.common.WAIT
@@ -107,10 +109,21 @@ started:
   description: Whether the module started the target VM.
   returned: success
   type: bool
+half_done:
+  description: True when a write failed after earlier writes of the same task had succeeded.
+  returned: when a later write failed
+  type: bool
+done:
+  description: The restore that completed when starting the restored VM failed.
+  returned: when a later write failed
+  type: list
+  elements: str
+  sample: ["VirtualMachineRestore vms/rollback complete, VirtualMachine vms/vm-1 restored and not started"]
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import KUBEVIRT_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.cluster import describe
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name, dns_label, dns_subdomain
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_restore_plan import (
@@ -181,8 +194,13 @@ class VmRestoreModule(OcpVirtModule):
         vm = self.cluster.get(KUBEVIRT_API, "VirtualMachine", target, namespace)
         if vm is None or not needs_start(vm):
             return
-        self.cluster.subresource("put", START_PATH.format(namespace, target), body={},
-                                 subject=describe("VirtualMachine", target, namespace), action="start")
+        try:
+            self.cluster.subresource("put", START_PATH.format(namespace, target), body={},
+                                     subject=describe("VirtualMachine", target, namespace), action="start")
+        except ModuleFailure as failure:
+            restored = "{0} complete, {1} restored and not started".format(
+                describe("VirtualMachineRestore", self.params["name"], namespace), describe("VirtualMachine", target, namespace))
+            raise half_done(failure, [restored], "Run the task again (or start the VM) to start it")
         self.changed()
         self.result["started"] = True
 

@@ -13,19 +13,18 @@ or dropped connections, timeouts), never on other 4xx answers, which a retry can
     until: result is not ocpvirt.portworx.transient_api_error
 
 kubernetes.core reports an API error either with ``status`` (``k8s`` apply errors) or only in
-``msg``, as the kubernetes client's exception text (``Exception '500\\nReason: ...'``).
+``msg``, as the kubernetes client's exception text (``Exception '500\\nReason: ...'``) or the API's
+``Status`` as JSON (``Failed to retrieve requested object: {"kind":"Status",...,"code":500}``, which
+``k8s`` says when its read before the write fails); ``module_utils/task_errors.py`` reads them.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.retry import TRANSIENT_STATUSES
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.task_errors import task_status
 
-# The status line of a kubernetes-client ApiException as kubernetes.core quotes it in msg.
-_STATUS_IN_MESSAGE = re.compile(r"(?:^|Exception ')\(?(\d{3})\)?\s*\n?\s*Reason:", re.MULTILINE)
 # What urllib3 / http.client say when the connection itself failed.
 _TRANSPORT_MARKERS = (
     "MaxRetryError",
@@ -41,20 +40,11 @@ _TRANSPORT_MARKERS = (
 )
 
 
-def _status(result):
-    for key in ("status", "error"):
-        value = result.get(key)
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            return int(value)
-    match = _STATUS_IN_MESSAGE.search(str(result.get("msg") or ""))
-    return int(match.group(1)) if match else None
-
-
 def transient_api_error(result):
     """True when ``result`` (a registered task result) failed with a 429, a 5xx or a transport error."""
     if not isinstance(result, dict) or not result.get("failed"):
         return False
-    status = _status(result)
+    status = task_status(result)
     if status is not None:
         return status in TRANSIENT_STATUSES
     message = str(result.get("msg") or "") + str(result.get("exception") or "")

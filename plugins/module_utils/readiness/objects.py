@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.versions import version_tuple as shared_version_tuple
 
 
 def dig(obj, *path):
@@ -45,11 +45,8 @@ def condition_status(obj, condition_type):
 
 
 def version_tuple(text):
-    """``"3.5.2"`` / ``"v4.20.3-rc.1"`` -> ``(3, 5, 2)``; None when no version is found."""
-    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", str(text or ""))
-    if not match:
-        return None
-    return tuple(int(part or 0) for part in match.groups())
+    """``"3.5.2"`` / ``"v4.20.3-rc.1"`` -> ``(3, 5, 2)``; None when no ``X.Y`` version is found."""
+    return shared_version_tuple(text, require_minor=True)
 
 
 def by_name(items):

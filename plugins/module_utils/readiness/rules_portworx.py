@@ -13,6 +13,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.objects
     namespace_of,
     version_tuple,
 )
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.versions import image_tag
 
 MINIMUM_VERSION = (3, 5, 2)
 STORAGE_CLUSTER = "StorageCluster"
@@ -46,8 +47,7 @@ def portworx_version(cluster):
     status_version = dig(cluster, "status", "version")
     if status_version:
         return str(status_version), "status.version"
-    image = str(dig(cluster, "spec", "image") or "").split("@", maxsplit=1)[0]
-    tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
+    tag = image_tag(dig(cluster, "spec", "image")) or ""
     if tag[:1].isdigit():
         return tag, "spec.image"
     return None, "none"

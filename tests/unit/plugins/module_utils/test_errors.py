@@ -61,3 +61,16 @@ def test_wait_timeout_reports_last_state_and_details():
     result = timeout.result()
     assert result["msg"] == "Timed out after 30s waiting for PVC vms/data to be Bound; last seen: phase Pending"
     assert result["pending"] == ["x"]
+
+
+def test_half_done_names_what_was_changed_and_the_fix_in_one_line():
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ApiFailure, half_done
+
+    failure = half_done(ApiFailure("patch StorageClass b failed with HTTP 500 InternalError: boom.", status=500),
+                        ["StorageClass a created", "StorageClass c patched"], "Run the task again to finish")
+    assert failure.msg == ("patch StorageClass b failed with HTTP 500 InternalError: boom. Half done: StorageClass a created; "
+                           "StorageClass c patched. Run the task again to finish.")
+    assert failure.result()["half_done"] is True and failure.result()["done"] == ["StorageClass a created", "StorageClass c patched"]
+    assert failure.status == 500
+    untouched = ApiFailure("create X failed")
+    assert half_done(untouched, []) is untouched and untouched.msg == "create X failed" and "half_done" not in untouched.result()
