@@ -161,7 +161,7 @@ day0_steps:
            "options": {"name": "kubevirt-hyperconverged"}, "result": {"changed": false, "observed": {}}}}
 """
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.day0_steps.steps import judge_day0
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.day0_steps.steps import DAY0_STEPS_RULES, judge_day0
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.audit import run_audit
@@ -183,7 +183,7 @@ OPTION_RULES = (
     ("capacity.pool_usage_limit_percent", count(minimum=1, maximum=100)),
     ("skip_rules[]", check_text(lambda rule: rule in RULES, "is not a rule id of the catalogue",
                                 "Use the ids the audit reports, for example STORAGE-CHECKUP.")),
-)
+) + DAY0_STEPS_RULES
 
 
 class ReadinessInfoModule(OcpVirtModule):

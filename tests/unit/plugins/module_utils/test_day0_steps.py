@@ -183,3 +183,15 @@ def test_a_settled_hyperconverged_with_the_wanted_spec_and_cdi_reflecting_it_is_
 def test_a_hyperconverged_the_module_would_touch_wait_for_or_refuse_is_not_converged(cluster, options, reason):
     verdict = judge_day0(cluster, {"hyperconverged": options})["hyperconverged"]
     assert verdict["converged"] is False and reason in verdict["reason"], verdict["reason"]
+
+
+def test_the_day0_steps_option_takes_known_steps_with_a_map_each():
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.day0_steps.steps import DAY0_STEPS_RULES
+    from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import check_options
+
+    check_options({"day0_steps": {"hyperconverged": {}, "image_registry": {"replicas": 2}}}, DAY0_STEPS_RULES, "audit")
+    check_options({"day0_steps": None}, DAY0_STEPS_RULES, "audit")
+    with pytest.raises(Refusal, match="must be one of"):
+        check_options({"day0_steps": {"storage": {}}}, DAY0_STEPS_RULES, "audit")
+    with pytest.raises(Refusal, match="is not a map of options"):
+        check_options({"day0_steps": {"hyperconverged": ["name"]}}, DAY0_STEPS_RULES, "audit")
