@@ -121,7 +121,6 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_profile_o
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name
 
 
-
 class StorageProfileModule(OcpVirtModule):
     option_rules = OPTION_RULES
 

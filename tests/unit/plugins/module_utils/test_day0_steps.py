@@ -144,8 +144,8 @@ def test_a_profile_whose_status_lags_its_spec_is_not_converged():
 
 
 # HyperConverged -----------------------------------------------------------------------------
-SETTLED = [{"type": t, "status": s} for t, s in (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"),
-                                                    ("ReconcileComplete", "True"))]
+SETTLED_PAIRS = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"), ("ReconcileComplete", "True"))
+SETTLED = [{"type": t, "status": s} for t, s in SETTLED_PAIRS]
 HCO_OPTIONS = {"name": "kubevirt-hyperconverged", "namespace": "openshift-cnv", "scratch_space_storage_class": "scratch",
                "filesystem_overhead": {"global": "0.08", "storage_class": {}},
                "live_migration": {"parallel_migrations_per_cluster": 5, "parallel_outbound_migrations_per_node": 2}}
@@ -153,8 +153,8 @@ FILESYSTEM = [{"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}]
 
 
 def hco_cluster(conditions=SETTLED, parallel=5, reported_overhead="0.08"):
-    hco = {"apiVersion": HCO_API, "kind": "HyperConverged", "metadata": {"name": "kubevirt-hyperconverged", "namespace": "openshift-cnv",
-                                                                          "generation": 2},
+    metadata = {"name": "kubevirt-hyperconverged", "namespace": "openshift-cnv", "generation": 2}
+    hco = {"apiVersion": HCO_API, "kind": "HyperConverged", "metadata": metadata,
            "spec": {"scratchSpaceStorageClass": "scratch", "filesystemOverhead": {"global": "0.08"},
                     "liveMigrationConfig": {"parallelMigrationsPerCluster": parallel, "parallelOutboundMigrationsPerNode": 2}},
            "status": {"observedGeneration": 2, "conditions": conditions}}
