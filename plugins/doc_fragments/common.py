@@ -31,7 +31,10 @@ options:
     default: 300
   wait_sleep:
     description:
-      - Seconds between two polls of the cluster while waiting; more than 0.
+      - The longest pause, in seconds, between two polls of the cluster while waiting; more than 0.
+      - The first poll follows the change at once, the next after 0.2 seconds; the pause then doubles until it
+        reaches O(wait_sleep), so a change the cluster reflects within a second ends the wait within a second,
+        and a long wait polls every O(wait_sleep) seconds.
     type: float
     default: 2.0
 """

@@ -12,16 +12,33 @@ import time
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Interrupted, WaitTimeout
 
 
-class Waiter(object):
-    """Polls ``probe()`` every ``sleep`` seconds for at most ``timeout`` seconds.
+# The first pause after a write. Most of what day 0 waits for (an operator reconciling a patched
+# CR, CDI updating a StorageProfile) follows the write within a second, so the first polls come
+# early and the pause doubles up to ``sleep``: a wait that lasts minutes still polls only every
+# ``sleep`` seconds, a wait of 50 ms ends after 0.2 s instead of after ``sleep``.
+FIRST_PAUSE = 0.2
 
-    ``probe`` returns ``(done, state)``; ``state`` is what a timeout reports as "last seen", so the
-    user learns what the cluster was doing when we gave up.
+
+def pauses(longest, first=FIRST_PAUSE):
+    """The pauses between polls: ``first``, doubling, never more than ``longest`` (nor less than 0)."""
+    pause = min(first, longest)
+    while True:
+        yield max(pause, 0)
+        pause = min(pause * 2, longest)
+
+
+class Waiter(object):
+    """Polls ``probe()`` for at most ``timeout`` seconds, pausing at most ``sleep`` seconds between polls.
+
+    The first poll comes at once, the next after ``FIRST_PAUSE`` seconds, then the pause doubles up
+    to ``sleep`` (see ``pauses``). ``probe`` returns ``(done, state)``; ``state`` is what a timeout
+    reports as "last seen", so the user learns what the cluster was doing when we gave up.
     """
 
-    def __init__(self, timeout, sleep, clock=time.monotonic, pause=time.sleep):
+    def __init__(self, timeout, sleep, clock=time.monotonic, pause=time.sleep, first=FIRST_PAUSE):
         self.timeout = timeout
         self.sleep = sleep
+        self.first = first
         self.clock = clock
         self.pause = pause
         #: Asked before each poll when set (``module.py`` sets it to ``ControllerWatch.gone``): it returns None
@@ -30,6 +47,7 @@ class Waiter(object):
 
     def until(self, what, probe, **details):
         deadline = self.clock() + self.timeout
+        intervals = pauses(self.sleep, self.first)
         while True:
             self.stop_if_interrupted(what)
             done, state = probe()
@@ -37,7 +55,7 @@ class Waiter(object):
                 return state
             if self.clock() >= deadline:
                 raise WaitTimeout(what, self.timeout, last_state=state, **details)
-            self.pause(min(self.sleep, max(deadline - self.clock(), 0)))
+            self.pause(min(next(intervals), max(deadline - self.clock(), 0)))
 
     def stop_if_interrupted(self, what):
         cause = self.interrupted() if self.interrupted is not None else None

@@ -195,6 +195,8 @@ done:
   sample: ["PersistentVolumeClaim openshift-image-registry/registry-storage-pvc created, the registry Config not changed yet"]
 """
 
+import copy
+
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import APPS_API, CDI_API, CONFIG_API, IMAGE_REGISTRY_API, ROUTE_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
@@ -219,17 +221,15 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_plan imp
     owned_view,
     plan_claim,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import condition
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, count, dns_subdomain, quantity
-
-SETTLED = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"))
-
-
-OPTION_RULES = (
-    ("storage_class", dns_subdomain("StorageClass")),
-    ("pvc_name", dns_subdomain("PersistentVolumeClaim")),
-    ("pvc_size", quantity(example="300Gi", at_least=MEBIBYTE)),
-    ("replicas", count(minimum=1)),
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.registry_state import (
+    ARGUMENT_SPEC,
+    OPTION_RULES,
+    claim_bound,
+    conditions,
+    operator_settled,
+    pods_ready,
+    route_admitted,
+    route_host,
 )
 
 
@@ -240,18 +240,7 @@ class ImageRegistryModule(OcpVirtModule):
         return "configs.imageregistry.operator.openshift.io/cluster"
 
     def __init__(self):
-        super(ImageRegistryModule, self).__init__(
-            argument_spec=dict(
-                state=dict(type="str", choices=["managed", "removed"], default="managed"),
-                storage_class=dict(type="str"),
-                pvc_name=dict(type="str", default="registry-storage-pvc"),
-                pvc_size=dict(type="str", default="300Gi"),
-                access_mode=dict(type="str", choices=["ReadWriteMany", "ReadWriteOnce"], default="ReadWriteMany"),
-                replicas=dict(type="int", default=2),
-                default_route=dict(type="bool", default=True),
-                allow_single_replica=dict(type="bool", default=False),
-            ),
-        )
+        super(ImageRegistryModule, self).__init__(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
 
     def execute_module(self):
         config = self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
@@ -332,12 +321,7 @@ class ImageRegistryModule(OcpVirtModule):
         return self.cluster.get(IMAGE_REGISTRY_API, "Config", REGISTRY_CONFIG_NAME)
 
     def _claim_bound(self, pvc_name):
-        claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
-        if claim is None:
-            return False, "the claim does not exist"
-        if phase(claim) != "Bound":
-            return False, "phase {0}".format(phase(claim))
-        return True, claim
+        return claim_bound(self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE))
 
     def _claim_grown(self, pvc_name):
         claim = self.cluster.get("v1", "PersistentVolumeClaim", pvc_name, REGISTRY_NAMESPACE)
@@ -345,30 +329,13 @@ class ImageRegistryModule(OcpVirtModule):
         return expansion_progress(claim, self.params["pvc_size"], claim_in_use(pods, pvc_name))
 
     def _operator_settled(self):
-        operator = self.cluster.get(CONFIG_API, "ClusterOperator", REGISTRY_OPERATOR)
-        conditions = _conditions(operator)
-        settled = all(conditions.get(kind) == wanted for kind, wanted in SETTLED)
-        degraded = condition(operator, "Degraded")
-        state = "conditions {0}".format(conditions)
-        if degraded.get("status") == "True":
-            state = "{0}; Degraded: {1}".format(state, degraded.get("message"))
-        return settled, state
+        return operator_settled(self.cluster.get(CONFIG_API, "ClusterOperator", REGISTRY_OPERATOR))
 
     def _pods_ready(self):
-        deployment = self.cluster.get(APPS_API, "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
-        if deployment is None:
-            return False, "the deployment does not exist yet"
-        wanted = self.params["replicas"]
-        status = deployment.get("status") or {}
-        ready = status.get("readyReplicas") or 0
-        spec_replicas = (deployment.get("spec") or {}).get("replicas")
-        done = spec_replicas == wanted and ready == wanted and (status.get("updatedReplicas") or 0) >= wanted
-        return done, "{0}/{1} ready".format(ready, wanted)
+        return pods_ready(self.cluster.get(APPS_API, "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE), self.params["replicas"])
 
     def _route_admitted(self):
-        route = self.cluster.get(ROUTE_API, "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE)
-        host = _route_host(route)
-        return host is not None, (host or "no route yet")
+        return route_admitted(self.cluster.get(ROUTE_API, "Route", DEFAULT_ROUTE, REGISTRY_NAMESPACE))
 
     def _deployment_gone(self):
         deployment = self.cluster.get(APPS_API, "Deployment", REGISTRY_DEPLOYMENT, REGISTRY_NAMESPACE)
@@ -386,9 +353,9 @@ class ImageRegistryModule(OcpVirtModule):
         self.result.update(
             config={"spec": (config or {}).get("spec") or {}, "status": (config or {}).get("status") or {}},
             claim=claim_facts,
-            route_host=_route_host(route),
+            route_host=route_host(route),
             storage_class=(claim_facts or {}).get("storage_class") or (claim_plan.storage_class if claim_plan else None),
-            cluster_operator=_conditions(operator),
+            cluster_operator=conditions(operator),
         )
 
 
@@ -405,19 +372,6 @@ def _claim_view(claim):
         "capacity": capacity(claim),
         "phase": phase(claim),
     }
-
-
-def _conditions(obj):
-    return dict((c.get("type"), c.get("status")) for c in ((obj or {}).get("status") or {}).get("conditions") or [])
-
-
-def _route_host(route):
-    if not route:
-        return None
-    for ingress in (route.get("status") or {}).get("ingress") or []:
-        if ingress.get("host"):
-            return ingress["host"]
-    return None
 
 
 def main():

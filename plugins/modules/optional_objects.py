@@ -81,16 +81,9 @@ done:
   sample: ["VolumeSnapshotClass px-csi-snapclass created"]
 """
 
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.merge_patch import merge_patch
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import dns_subdomain, non_empty_list
-
-ARGUMENT_SPEC = dict(objects=dict(type="list", elements="dict", required=True))
-OPTION_RULES = (
-    ("objects", non_empty_list("objects needs at least one definition")),
-    ("objects[].metadata.name", dns_subdomain("object")),
-)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.optional_object_plan import ARGUMENT_SPEC, OPTION_RULES, identify, object_write
 
 
 class OptionalObjectsModule(OcpVirtModule):
@@ -101,7 +94,7 @@ class OptionalObjectsModule(OcpVirtModule):
         return "optional objects"
 
     def execute_module(self):
-        definitions = [_identify(index, definition) for index, definition in enumerate(self.params["objects"])]
+        definitions = [identify(index, definition) for index, definition in enumerate(self.params["objects"])]
         reports, before, after = [], {}, {}
         for definition in definitions:
             try:
@@ -124,26 +117,17 @@ class OptionalObjectsModule(OcpVirtModule):
             return report
         key = "{0} {1}".format(kind, name)
         existing = self.cluster.get(api_version, kind, name, namespace)
-        if existing is None:
-            result, report["outcome"] = self.cluster.create(definition), "created"
+        action, payload = object_write(existing, definition)
+        if action == "none":
+            report["outcome"] = "unchanged"
+            return report
+        if action == "create":
+            result, report["outcome"] = self.cluster.create(payload), "created"
         else:
-            patch = merge_patch(existing, definition)
-            if not patch:
-                report["outcome"] = "unchanged"
-                return report
-            result, report["outcome"] = self.cluster.patch(api_version, kind, name, patch, namespace), "patched"
+            result, report["outcome"] = self.cluster.patch(api_version, kind, name, payload, namespace), "patched"
         self.changed()
         before[key], after[key] = existing or {}, result
         return report
-
-
-def _identify(index, definition):
-    """The definition, refused before any write when it cannot name its object."""
-    metadata = definition.get("metadata") or {}
-    if not (definition.get("apiVersion") and definition.get("kind") and metadata.get("name")):
-        raise Refusal("objects[{0}]".format(index), "a definition needs apiVersion, kind and metadata.name",
-                      "Give the definition all three.")
-    return definition
 
 
 def main():

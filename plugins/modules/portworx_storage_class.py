@@ -271,65 +271,19 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, STORAGE_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, Refusal, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import (
-    PRESETS,
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_plan import (
+    ARGUMENT_SPEC,
+    CLASS_ARGUMENT_SPEC,
+    OPTION_RULES,
+    PER_CLASS_OPTIONS,
     REQUIRED_PROFILE_MODES,
-    adopt,
-    adoption_candidates,
-    check,
-    choose_adoption,
-    comparable,
-    compare,
-    desired_class,
-    in_tree_lookalikes,
-    in_tree_warning,
+    class_plan,
+    needs_discovery,
+    profile_ready,
+    wanted_class,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
-    count,
-    describe_name,
-    dns_subdomain,
-    non_empty_list,
-    string_values,
-)
-
-ARGUMENT_SPEC = dict(
-    preset=dict(type="str", choices=sorted(PRESETS)),
-    name=dict(type="str"),
-    discover=dict(type="bool", default=True),
-    repl=dict(type="int"),
-    parameters=dict(type="dict", default={}),
-    volume_binding_mode=dict(type="str", choices=["Immediate", "WaitForFirstConsumer"]),
-    reclaim_policy=dict(type="str", choices=["Delete", "Retain"]),
-    allow_volume_expansion=dict(type="bool"),
-    annotations=dict(type="dict", default={}),
-    recreate=dict(type="bool", default=False),
-)
-
-# The options one class takes: each item of ``classes`` is validated against these (the single-class
-# options, with ``preset`` required), so both forms share one set of rules.
-CLASS_ARGUMENT_SPEC = dict(
-    (key, dict(spec, required=True) if key == "preset" else copy.deepcopy(spec))
-    for key, spec in ARGUMENT_SPEC.items() if key != "recreate"
-)
-# classes is added after CLASS_ARGUMENT_SPEC is taken from the single-class options (a new dict,
-# not an item assignment: ansible-doc reads module-level assignments and cannot name a subscript).
-ARGUMENT_SPEC = dict(ARGUMENT_SPEC, classes=dict(type="list", elements="dict"))
-PER_CLASS_OPTIONS = ["preset", "name", "repl", "volume_binding_mode", "reclaim_policy", "allow_volume_expansion"]
-
-
-OPTION_RULES = (
-    ("name", dns_subdomain("StorageClass")),
-    # Portworx keeps 1, 2 or 3 replicas of a volume.
-    ("repl", count(minimum=1, maximum=3)),
-    ("parameters", string_values("StorageClass parameter")),
-    ("annotations", string_values("annotation")),
-    # The same rules for every item of classes, before any request.
-    ("classes", non_empty_list("classes needs at least one preset")),
-    ("classes[].name", dns_subdomain("StorageClass")),
-    ("classes[].repl", count(minimum=1, maximum=3)),
-    ("classes[].parameters", string_values("StorageClass parameter")),
-    ("classes[].annotations", string_values("annotation")),
-)
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage_class_presets import comparable
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import describe_name
 
 
 class PortworxStorageClassModule(OcpVirtModule):
@@ -375,46 +329,16 @@ class PortworxStorageClassModule(OcpVirtModule):
 
     def _plan(self, params):
         """What to do for one class: its wanted state, the existing class and the action; raises a Refusal."""
-        preset = params["preset"]
-        wanted = desired_class(
-            preset,
-            name=params["name"],
-            repl=params["repl"],
-            parameters=params["parameters"],
-            volume_binding_mode=params["volume_binding_mode"],
-            reclaim_policy=params["reclaim_policy"],
-            allow_volume_expansion=params["allow_volume_expansion"],
-            annotations=params["annotations"],
-        )
-        report = {"preset": preset, "adopted": False}
-        if params["name"] is None and params["discover"]:
-            wanted = self._discover(preset, wanted, report)
-        name = wanted["metadata"]["name"]
-        report["name"] = name
-        subject = "StorageClass {0}".format(name)
-        errors, warnings = check(preset, wanted)
-        if errors:
-            raise Refusal(subject, "; ".join(errors), "Change the options so that the {0} preset's rules hold.".format(preset))
-        for warning in warnings:
+        storage_classes = profiles = None
+        if needs_discovery(params):
+            if params["preset"] in REQUIRED_PROFILE_MODES and self.cluster.served(CDI_API, "StorageProfile"):
+                profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
+            storage_classes = self.cluster.list(STORAGE_API, "StorageClass")
+        wanted, report, warnings = wanted_class(params, storage_classes, profiles)
+        existing = self.cluster.get(STORAGE_API, "StorageClass", wanted["metadata"]["name"])
+        plan, more_warnings = class_plan(params, wanted, report, existing)
+        for warning in warnings + more_warnings:
             self.warn(warning)
-        existing = self.cluster.get(STORAGE_API, "StorageClass", name)
-        plan = {"report": report, "wanted": wanted, "existing": existing, "action": "create", "patch": None}
-        if existing is None:
-            return plan
-        immutable, patch = compare(existing, wanted)
-        if immutable:
-            report["immutable_differences"] = immutable
-            if not params["recreate"]:
-                raise Refusal(
-                    subject,
-                    "it exists and differs in immutable fields ({0})".format(_describe(immutable)),
-                    "Set recreate: true to delete and re-create it (existing PersistentVolumes keep their settings), "
-                    "or set the options to the existing values.",
-                    immutable_differences=immutable,
-                )
-            plan["action"] = "recreate"
-        else:
-            plan["action"], plan["patch"] = ("patch", patch) if patch else ("none", None)
         return plan
 
     def _apply(self, plan):
@@ -438,28 +362,6 @@ class PortworxStorageClassModule(OcpVirtModule):
         report["storage_profile"] = profile or {}
         report["claim_property_sets"] = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
         return report
-
-    def _discover(self, preset, wanted, report):
-        """``wanted`` renamed to an existing class that already is the preset, if there is one."""
-        profiles = None
-        if preset in REQUIRED_PROFILE_MODES:
-            if self.cluster.served(CDI_API, "StorageProfile"):
-                profiles = dict((p["metadata"]["name"], p) for p in self.cluster.list(CDI_API, "StorageProfile"))
-            else:
-                self.warn("The cluster does not serve CDI StorageProfiles, so no existing class can be shown to offer "
-                          "ReadWriteMany Block; not adopting one for the {0} preset.".format(preset))
-        storage_classes = self.cluster.list(STORAGE_API, "StorageClass")
-        candidates = adoption_candidates(preset, wanted, storage_classes, profiles)
-        in_tree = in_tree_lookalikes(preset, wanted, storage_classes, profiles)
-        if in_tree:
-            self.warn(in_tree_warning(preset, in_tree))
-        chosen, reason = choose_adoption(preset, candidates)
-        report["adoption_candidates"] = [sc["metadata"]["name"] for sc in candidates]
-        report["adoption_reason"] = reason
-        if chosen is None:
-            return wanted
-        report["adopted"] = True
-        return adopt(wanted, chosen)
 
     def _recreate(self, existing, wanted):
         name = wanted["metadata"]["name"]
@@ -489,17 +391,8 @@ class PortworxStorageClassModule(OcpVirtModule):
         if not self.wait_enabled:
             return self.cluster.get(CDI_API, "StorageProfile", name)
 
-        def probe():
-            profile = self.cluster.get(CDI_API, "StorageProfile", name)
-            status = (profile or {}).get("status") or {}
-            ready = bool(status.get("claimPropertySets")) and status.get("provisioner") == storage_class.get("provisioner")
-            return ready, profile if ready else (status or "no StorageProfile yet")
-
-        return self.waiter().until("CDI to report the claim property sets of StorageProfile {0}".format(name), probe)
-
-
-def _describe(immutable):
-    return "; ".join("{0}: {1!r} -> {2!r}".format(field, diff["current"], diff["wanted"]) for field, diff in sorted(immutable.items()))
+        return self.waiter().until("CDI to report the claim property sets of StorageProfile {0}".format(name),
+                                   lambda: profile_ready(self.cluster.get(CDI_API, "StorageProfile", name), storage_class))
 
 
 def main():

@@ -81,6 +81,19 @@ options:
     type: str
     choices: [critical, warning, never]
     default: never
+  day0_steps:
+    description:
+      - Also judge, in this same process, which day-0 steps are already converged, keyed by step
+        (C(storage_classes), C(storage_profiles), C(optional_objects), C(hyperconverged), C(image_registry)),
+        each with the options the day-0 role passes to that step's module (for C(storage_profiles)
+        C(profiles), the role's items, and C(wait_timeout)).
+      - A step is converged when its module, given those options on the objects read now, would plan no write,
+        refuse nothing, warn about nothing and find every condition it waits for met; the judgement calls the
+        module's own planners. Any doubt (options that do not validate, an API not served, an object missing or
+        unreadable, an unmet condition) and every step after a step that is not converged is not converged.
+      - The day-0 roles skip the module of a step judged converged for exactly the options they would pass; see
+        RV(day0_steps).
+    type: dict
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 notes:
@@ -138,8 +151,17 @@ reports:
   description: The rendered reports requested with O(reports), keyed by format.
   returned: when O(reports) is not empty
   type: dict
+day0_steps:
+  description:
+    - One verdict per step of O(day0_steps) with C(converged) (bool), C(reason), C(options) (as given) and
+      C(result) (the results of the step's module a role uses, when converged).
+  returned: when O(day0_steps) is given
+  type: dict
+  sample: {"hyperconverged": {"converged": true, "reason": "no write planned and every wait condition met",
+           "options": {"name": "kubevirt-hyperconverged"}, "result": {"changed": false, "observed": {}}}}
 """
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.day0_steps.steps import DAY0_STEPS_RULES, judge_day0
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.readiness.audit import run_audit
@@ -161,7 +183,7 @@ OPTION_RULES = (
     ("capacity.pool_usage_limit_percent", count(minimum=1, maximum=100)),
     ("skip_rules[]", check_text(lambda rule: rule in RULES, "is not a rule id of the catalogue",
                                 "Use the ids the audit reports, for example STORAGE-CHECKUP.")),
-)
+) + DAY0_STEPS_RULES
 
 
 class ReadinessInfoModule(OcpVirtModule):
@@ -177,6 +199,8 @@ class ReadinessInfoModule(OcpVirtModule):
         self.result.update(report)
         if self.params["reports"]:
             self.result["reports"] = self._render(report)
+        if self.params["day0_steps"] is not None:
+            self.result["day0_steps"] = judge_day0(self.cluster, self.params["day0_steps"])
         if fails(report["summary"], self.params["fail_on"]):
             raise ModuleFailure("Readiness audit found {0} critical and {1} warning findings (fail_on: {2}): rules {3}".format(
                 report["summary"]["critical"], report["summary"]["warning"], self.params["fail_on"],
@@ -205,6 +229,7 @@ def main():
             report_title=dict(type="str", default="Readiness audit"),
             cluster_name=dict(type="str", default="cluster"),
             fail_on=dict(type="str", choices=["critical", "warning", "never"], default="never"),
+            day0_steps=dict(type="dict"),
         )
     ).run()
 

@@ -20,6 +20,10 @@ def ansible_playbook(sim, tmp_path, playbook, extra_vars=None):
     return run_playbook_file(sim, tmp_path, playbook, arguments)
 
 
+def ansible_playbook_args(sim, tmp_path, arguments):
+    return run_playbook_file(sim, tmp_path, "playbooks/day0.yml", ["-e", "ocpvirt_target=localhost"] + list(arguments))
+
+
 def preflight(sim, tmp_path, **extra_vars):
     playbook = tmp_path / "preflight.yml"
     playbook.write_text(json.dumps([{"name": "preflight", "hosts": "localhost", "gather_facts": False,
@@ -115,14 +119,86 @@ def test_day0_converges_and_a_second_run_changes_nothing(sim, tmp_path):
               if e["verb"] in ("create", "update", "patch", "delete") and not e["dry_run"]]
     # Not even a no-op patch: every object is read once and written only when it differs.
     assert again.changed == 0 and writes == [], writes
-    assert [o["outcome"] for o in task_result(again, OPTIONAL_OBJECTS_TASK)["objects"]] == ["unchanged", "unchanged"]
+    # The preflight judged every judged step converged, so their modules did not run again ...
+    assert skipped_as_converged(again) == ALL_JUDGED_STEPS
+    assert task_result(again, OPTIONAL_OBJECTS_TASK).get("skipped") is True
+    # ... and the facts the later tasks and the summary use came from the verdicts.
+    assert summary(again)["portworx_storage"]["vm_class"] == summary(run)["portworx_storage"]["vm_class"] == "px-rwx-block-kubvirt"
+    assert summary(again)["portworx_storage"]["storage_classes"] == summary(run)["portworx_storage"]["storage_classes"]
+    assert summary(again)["portworx_storage"]["changed_storage_classes"] == []
+    assert summary(again)["image_registry"]["route_host"] == summary(run)["image_registry"]["route_host"] != "none"
+    # The default-class step is not judged (it reads the CDI alerts): it ran, and wrote nothing.
+    assert task_result(again, "Make the VM disk class the one default class for virtual machines")["changed"] is False
 
 
-def test_day0_converges_through_15_percent_server_errors(sim, tmp_path):
-    # Roles' own kubernetes.core tasks retry 5xx like the modules do, so a flaky API server does not stop day 0.
-    sim.add_fault(verb=["get", "list", "create", "patch", "update"], resource="*", code=500, rate=0.15, seed=7)
-    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
-    sim.clear_faults()
+ALL_JUDGED_STEPS = ["storage_classes", "storage_profiles", "optional_objects", "hyperconverged", "image_registry"]
+HCO = "/apis/hco.kubevirt.io/v1beta1/namespaces/openshift-cnv/hyperconvergeds/kubevirt-hyperconverged"
+AUTOPILOT_RULE = "/apis/autopilot.libopenstorage.org/v1alpha1/autopilotrules/pool-rebalance"
+
+
+def summary(run):
+    return task_result(run, "Show what day 0 configured")["msg"]
+
+
+def skipped_as_converged(run):
+    return summary(run)["skipped_as_converged"]
+
+
+def real_writes(sim):
+    return [(e["verb"], e["resource"].rsplit("/", 1)[-1], e["name"]) for e in sim.requests(entries=True).get("entries", [])
+            if e["verb"] in ("create", "update", "patch", "delete") and not e["dry_run"]]
+
+
+def test_a_drifted_object_on_a_re_run_is_fixed_not_skipped(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    # Someone edits the HyperConverged live migration limit and the Autopilot rule's range.
+    merge_patch(sim, HCO, {"spec": {"liveMigrationConfig": {"parallelMigrationsPerCluster": 9}}})
+    merge_patch(sim, AUTOPILOT_RULE, {"spec": {"conditions": {"requiredMatches": 2}}})
+    sim.settle()
+    # --check still previews the fix, and writes nothing.
+    preview = ansible_playbook_args(sim, tmp_path, ["--check", "--diff"])
+    assert preview.ok, preview
+    assert real_writes(sim) == [] and preview.writes == 0
+    assert skipped_as_converged(preview) == ["storage_classes", "storage_profiles"]
+    assert task_result(preview, OPTIONAL_OBJECTS_TASK)["changed"] is True
+    hco_preview = task_result(preview, "Tune the HyperConverged CR for Portworx")
+    assert hco_preview["changed"] is True and hco_preview["diff"]["after"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 5
+    # The real re-run fixes both: the steps before the first drifted one are skipped, the rest run.
+    fixed = ansible_playbook(sim, tmp_path, "playbooks/day0.yml")
+    assert fixed.ok, fixed
+    assert skipped_as_converged(fixed) == ["storage_classes", "storage_profiles"]
+    reasons = task_result(fixed, "Audit the cluster before day 0 and judge which day-0 steps are converged")["day0_steps"]
+    assert "would patch" in reasons["optional_objects"]["reason"] and "comes first" in reasons["hyperconverged"]["reason"]
+    assert ("patch", "autopilotrules", "pool-rebalance") in real_writes(sim)
+    assert ("patch", "hyperconvergeds", "kubevirt-hyperconverged") in real_writes(sim)
+    hco = sim.client().request("get", HCO)
+    assert hco["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 5
+    # And the run after that is converged again.
+    assert skipped_as_converged(ansible_playbook(sim, tmp_path, "playbooks/day0.yml")) == ALL_JUDGED_STEPS
+
+
+def test_options_the_preflight_did_not_judge_run_the_step(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    # A role var given to the role only is not seen by the preflight: the role's options differ from the judged ones.
+    playbook = tmp_path / "day0-role-vars.yml"
+    playbook.write_text(json.dumps([{
+        "name": "role vars", "hosts": "localhost", "gather_facts": False,
+        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
+        "roles": [{"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_live_migration_parallel_per_cluster": 7}}],
+    }]))
+    run = ansible_playbook(sim, tmp_path, str(playbook))
     assert run.ok, run
-    retried = [r["_task"] for r in run.results if r.get("attempts", 1) > 1 or r.get("retries")]
-    assert retried, "the fault rate should have hit at least one task"
+    verdicts = task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")["day0_steps"]
+    assert verdicts["hyperconverged"]["converged"] is True
+    hco = task_result(run, "Tune the HyperConverged CR for Portworx")
+    assert hco.get("skipped") is not True and hco["changed"] is True
+    assert sim.client().request("get", HCO)["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 7
+
+
+def test_day0_fast_path_false_runs_every_step(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml", {"day0_fast_path": False})
+    assert run.ok, run
+    assert skipped_as_converged(run) == [] and run.changed == 0
+    assert "day0_steps" not in task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")
+    assert task_result(run, OPTIONAL_OBJECTS_TASK)["changed"] is False

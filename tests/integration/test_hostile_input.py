@@ -196,6 +196,8 @@ MODULES = {
         ("capacity", {"pool_usage_limit_percent": 101}, "must be between 1 and 100"),
         ("capacity", {"bogus": 1}, "Unsupported parameters"),
         ("skip_rules", ["NO-SUCH-RULE"], "is not a rule id"),
+        ("day0_steps", {"storage": {}}, "must be one of"),
+        ("day0_steps", {"hyperconverged": ["name"]}, "is not a map of options"),
         ("skip_rules", [""], "is not a rule id"),
         ("reports", ["pdf"], "must be one or more of"),
         ("fail_on", "always", NOT_CHOICE),

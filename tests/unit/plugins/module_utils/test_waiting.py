@@ -1,7 +1,9 @@
 import pytest
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import WaitTimeout
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import Waiter, condition, condition_is
+import itertools
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import FIRST_PAUSE, Waiter, condition, condition_is, pauses
 
 
 class FakeClock(object):
@@ -15,12 +17,47 @@ class FakeClock(object):
         self.now += seconds
 
 
+class Recorder(FakeClock):
+    def __init__(self):
+        super(Recorder, self).__init__()
+        self.pauses = []
+
+    def pause(self, seconds):
+        self.pauses.append(round(seconds, 6))
+        super(Recorder, self).pause(seconds)
+
+
 def test_until_returns_the_state_once_done():
-    clock = FakeClock()
+    clock = Recorder()
     states = iter([(False, "Pending"), (False, "Pending"), (True, "Bound")])
     waiter = Waiter(timeout=10, sleep=1, clock=clock, pause=clock.pause)
     assert waiter.until("claim to bind", lambda: next(states)) == "Bound"
-    assert clock.now == 2
+    assert clock.pauses == [0.2, 0.4]
+
+
+def test_a_state_reached_at_once_needs_no_pause():
+    clock = Recorder()
+    assert Waiter(timeout=10, sleep=2, clock=clock, pause=clock.pause).until("x", lambda: (True, "ok")) == "ok"
+    assert clock.pauses == []
+
+
+def test_pauses_start_short_and_double_up_to_sleep():
+    assert list(itertools.islice(pauses(2.0), 7)) == [0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0]
+    assert FIRST_PAUSE == 0.2
+
+
+def test_pauses_never_exceed_a_sleep_shorter_than_the_first_pause():
+    assert list(itertools.islice(pauses(0.05), 3)) == [0.05, 0.05, 0.05]
+
+
+def test_a_long_wait_polls_every_sleep_seconds():
+    clock = Recorder()
+    with pytest.raises(WaitTimeout):
+        Waiter(timeout=60, sleep=10, clock=clock, pause=clock.pause).until("x", lambda: (False, "pending"))
+    # 0.2 + 0.4 + ... + 6.4 = 12.6 s of short pauses, then every 10 s until the deadline
+    assert clock.pauses[:7] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10]
+    assert max(clock.pauses) == 10 and clock.now == 60
+    assert len(clock.pauses) == 11
 
 
 def test_until_times_out_with_the_last_state():
@@ -29,7 +66,7 @@ def test_until_times_out_with_the_last_state():
     with pytest.raises(WaitTimeout) as info:
         waiter.until("claim to bind", lambda: (False, "phase Pending"))
     assert "last seen: phase Pending" in info.value.msg
-    assert clock.now == 3
+    assert clock.now == 3  # the last pause is cut to the deadline
 
 
 def test_condition_helpers():
