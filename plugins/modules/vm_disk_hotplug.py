@@ -178,12 +178,22 @@ retries:
   returned: when there were any
   type: int
   sample: 1
+half_done:
+  description: True when the C(addvolume) call failed after this run had created the DataVolume.
+  returned: when that happened
+  type: bool
+done:
+  description: The DataVolume created and not attached when the C(addvolume) call failed.
+  returned: when that happened
+  type: list
+  elements: str
+  sample: ["DataVolume vms/db01-data created but not attached to VM db01"]
 """
 
 import copy
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API, KUBEVIRT_API, STORAGE_API
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, half_done
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.hotplug_plan import (
     HotplugFacts,
     HotplugRequest,
@@ -298,9 +308,15 @@ class VmDiskHotplug(OcpVirtModule):
                 self.cluster.create(plan.create_data_volume)
                 self.result["data_volume_created"] = True
             options = add_volume_options(request.name, plan.claim_name, plan.is_data_volume, plan.disk, dry_run=self.check_mode)
-            self.call_volume_subresource(
-                request, "addvolume", options, lambda current: volume_attached(current, request.name, plan.claim_name)
-            )
+            try:
+                self.call_volume_subresource(
+                    request, "addvolume", options, lambda current: volume_attached(current, request.name, plan.claim_name)
+                )
+            except ModuleFailure as failure:
+                if not self.result["data_volume_created"] or self.check_mode:
+                    raise
+                raise half_done(failure, ["DataVolume {0}/{1} created but not attached to VM {2}".format(
+                    request.namespace, plan.claim_name, request.vm)], "Run the task again to attach it (no second DataVolume is created)")
             self.changed()
             after_vm = self.expected_after_add(vm, options)
         elif plan.action == "remove":

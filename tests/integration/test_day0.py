@@ -61,8 +61,11 @@ def test_preflight_refuses_an_unknown_portworx_version_unless_overridden(sim, tm
 
 
 def test_preflight_reads_the_version_from_the_image_tag_when_status_has_none(sim, tmp_path):
-    merge_patch(sim, PX_STATUS, {"status": {"version": None}})
+    # The operator rolls the new image out and then reports its version; only after that rollout
+    # does a status without a version stay so (otherwise the test races the operator).
     merge_patch(sim, PX_OBJECT, {"spec": {"image": "portworx/oci-monitor:3.4.0"}})
+    sim.settle()
+    merge_patch(sim, PX_STATUS, {"status": {"version": None}})
     run = preflight(sim, tmp_path)
     assert not run.ok
     assert "Portworx 3.4.0 (read from spec.image)" in run.last["msg"]
