@@ -69,6 +69,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serving = None if config.insecure_http else tls.generate(tls.serving_hosts(args.host))
     server = SimServer(cluster, args.host, args.port, serving)
     ca_pem = serving.ca_pem if serving else None
+    if ca_pem and cluster.has_controller("root-ca-cert-publisher"):
+        cluster.controller("root-ca-cert-publisher").set_ca_bundle(ca_pem.decode())
     if args.kubeconfig:
         write_kubeconfig(args.kubeconfig, server.url, cluster.token, ca_pem)
     info = {"url": server.url, "port": server.port, "pid": os.getpid(), "kubeconfig": args.kubeconfig,

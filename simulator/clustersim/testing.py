@@ -97,6 +97,8 @@ class Simulator:
         self._server = SimServer(self.cluster, serving=serving).start()
         self.url, self.port, self.token = self._server.url, self._server.port, self.cluster.token
         self._trust(serving.ca_pem.decode() if serving else None)
+        if serving and self.cluster.has_controller("root-ca-cert-publisher"):
+            self.cluster.controller("root-ca-cert-publisher").set_ca_bundle(serving.ca_pem.decode())
         write_kubeconfig(self.kubeconfig, self.url, self.token, serving.ca_pem if serving else None)
 
     def _trust(self, ca_pem: Optional[str]) -> None:

@@ -166,6 +166,19 @@ def test_deployment_conditions():
     assert rollout.available_condition(d, {"availableReplicas": 2})[1] == "MinimumReplicasAvailable"
 
 
+def test_deployment_unavailable_replicas_count_replicaset_specs_not_pods():
+    """calculateStatus: a new ReplicaSet scaled to 1 whose pod cannot be created (a refused
+    ServiceAccount) leaves one replica unavailable although the old pod is still available."""
+    d = deployment(1)
+    old, new = rs("old", 1, 1), rs("new", 1, 0)
+    old["status"]["replicas"] = 1
+    status = rollout.counts(d, new, [old, new])
+    assert status["availableReplicas"] == 1 and status["replicas"] == 1
+    assert status["unavailableReplicas"] == 1
+    scaled_down = rollout.counts(deployment(0), None, [rs("old", 0, 2)])
+    assert "unavailableReplicas" not in scaled_down  # more available than wanted: 0, omitted
+
+
 def job(**spec):
     spec.setdefault("template", {"spec": {"restartPolicy": "Never"}})
     return {"metadata": {"name": "j"}, "spec": spec, "status": {}}
