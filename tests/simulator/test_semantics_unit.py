@@ -199,10 +199,12 @@ def test_scheduled_pods_terminate_for_their_grace_period(cluster):
     assert store.get("pods", "q", "default") is None  # never scheduled: deleted at once
 
 
-def test_a_pod_naming_a_missing_service_account_is_forbidden(cluster):
+@pytest.mark.parametrize("field", ["serviceAccountName", "serviceAccount"])
+def test_a_pod_naming_a_missing_service_account_is_forbidden(cluster, field):
+    """The deprecated ``serviceAccount`` is the same field (conversion.go), so admission sees it."""
     with pytest.raises(ApiError) as info:
         cluster.store.create("pods", {"metadata": {"name": "p"}, "spec": {
-            "serviceAccountName": "ghost", "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
+            field: "ghost", "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
     assert (info.value.code, info.value.message) == (
         403, 'pods "p" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found')
     pod = cluster.store.create("pods", {"metadata": {"name": "p"}, "spec": {

@@ -12,7 +12,9 @@
   ``spec.replicas`` minus the available pods, at least 0) and ``util`` ``DeploymentComplete`` / ``DeploymentProgressing``;
   the condition reasons and messages of ``util/deployment_util.go`` (``NewReplicaSetCreated``,
   ``FoundNewReplicaSet``, ``ReplicaSetUpdated``, ``NewReplicaSetAvailable``,
-  ``MinimumReplicasAvailable`` / ``MinimumReplicasUnavailable``, ``DeploymentPaused``).
+  ``MinimumReplicasAvailable`` / ``MinimumReplicasUnavailable``, ``DeploymentPaused``);
+* ``progress.go`` ``getReplicaFailures``: the ``ReplicaFailure`` condition of the new ReplicaSet
+  (else of any other) is copied onto the Deployment, and removed when none has one.
 """
 from __future__ import annotations
 
@@ -139,4 +141,17 @@ def progressing_condition(deployment: Dict[str, Any], status: Dict[str, Any], ne
         return "True", "FoundNewReplicaSet", f'Found new replica set "{name}"'
     if new_rs is not None:
         return "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'
+    return None
+
+
+def replica_failure_condition(new_rs: Optional[Dict[str, Any]], all_rs: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The ReplicaSet failure a Deployment reports (``ReplicaSetToDeploymentCondition``), or None."""
+    for candidates in ([new_rs] if new_rs is not None else [], all_rs):
+        for rs in candidates:
+            for condition in dig(rs, "status", "conditions") or []:
+                if condition.get("type") == "ReplicaFailure":
+                    stamp = condition.get("lastTransitionTime")
+                    return {"type": "ReplicaFailure", "status": condition.get("status"), "lastUpdateTime": stamp,
+                            "lastTransitionTime": stamp, "reason": condition.get("reason"),
+                            "message": condition.get("message")}
     return None
