@@ -240,3 +240,25 @@ def test_a_refused_pod_create_fails_the_replicaset_and_keeps_the_rollout_unavail
     eventually("rolled out", lambda: not condition(read(client, "apps/v1", "Deployment", "sa-web", NS),
                                                    "ReplicaFailure")
                and read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get("updatedReplicas") == 1)
+
+
+def test_an_unparsable_image_waits_as_invalid_image_name(client):
+    create(client, "v1", "Pod", {"metadata": {"name": "bad-image"}, "spec": {
+        "containers": [{"name": "main", "image": "Registry.Example.com/Web:1"},
+                       {"name": "side", "image": "registry.example.com/web:1"}]}})
+
+    def waiting():
+        statuses = read(client, "v1", "Pod", "bad-image", NS).get("status", {}).get("containerStatuses") or []
+        return len(statuses) == 2 and statuses
+    main, side = sorted(eventually("container statuses", waiting), key=lambda s: s["name"])
+    assert main["state"]["waiting"]["reason"] == "InvalidImageName"
+    assert main["state"]["waiting"]["message"] == (
+        'Failed to apply default image tag "Registry.Example.com/Web:1": couldn\'t parse image name '
+        '"Registry.Example.com/Web:1": invalid reference format: repository name (Web) must be lowercase')
+    assert main["image"] == "Registry.Example.com/Web:1" and main["imageID"] == "" and "containerID" not in main
+    assert "running" in side["state"]  # the other container starts
+    pod = read(client, "v1", "Pod", "bad-image", NS)
+    assert pod["status"]["phase"] == "Pending" and condition(pod, "Ready")["status"] == "False"
+    reasons = {e["reason"] for e in items(client, "v1", "Event", NS)
+               if e["involvedObject"].get("name") == "bad-image"}
+    assert {"InspectFailed", "Failed"} <= reasons

@@ -1,7 +1,10 @@
 """Pure decisions of the scheduler, kubelet and workload controllers (no server)."""
+import pytest
+
 from clustersim.operators import _container_script as script
 from clustersim.operators import _pod_status as pod_status
 from clustersim.operators import _rollout as rollout
+from clustersim.operators._image_reference import invalid_image_message, reference_error
 from clustersim.operators._scheduling import choose_node, filter_node, tolerates
 from clustersim.operators._workloads import compute_hash, safe_encode
 from clustersim.operators.job import completed_indexes, outcome, pods_to_start
@@ -213,3 +216,23 @@ def test_template_hash_is_stable_and_safe():
     assert compute_hash(template) == compute_hash({"spec": template["spec"], "metadata": template["metadata"]})
     assert compute_hash(template) != compute_hash(template, collision_count=1)
     assert set(safe_encode("0123456789")) <= set("bcdfghjklmnpqrstvwxz2456789")
+
+
+@pytest.mark.parametrize("image, error", [
+    ("busybox", None), ("registry.example.com:5000/team/app:1.2@sha256:" + "a" * 64, None),
+    ("nginx:1.0.23449928384992872784", None), ("i_made_this_up:and_this_too", None),
+    ("localhost/app", None), ("quay.io/Org/app:1", "invalid reference format: repository name (Org/app) must be lowercase"),
+    ("busyBOX", "invalid reference format: repository name (library/busyBOX) must be lowercase"),
+    ("registry.example.com/library//nginx:latest", "invalid reference format"),
+    ("app:bad tag", "invalid reference format"), ("-app", "invalid reference format"),
+    ("a" * 64, "invalid repository name (" + "a" * 64 + "), cannot specify 64-byte hexadecimal strings"),
+])
+def test_image_references_parse_as_the_kubelet_parses_them(image, error):
+    assert reference_error(image) == error
+
+
+def test_invalid_image_message_is_the_kubelets():
+    assert invalid_image_message("busybox:1") is None
+    assert invalid_image_message("Bad") == ('Failed to apply default image tag "Bad": couldn\'t parse image name '
+                                            '"Bad": invalid reference format: repository name (library/Bad) must be '
+                                            'lowercase')
