@@ -77,6 +77,19 @@ def test_container_script_convention():
     assert script.container_run({}, "Never", {script.RUN_SECONDS_ANNOTATION: "inf"}, 0.05).runs_for is None
 
 
+def test_container_script_for_loops_over_seq_and_words():
+    counted = script.container_run({"command": ["sh"], "args": ["-c", "for i in $(seq 0 9); do echo $i; done"]},
+                                   "Never", {}, 0.05)
+    assert counted.output == [str(n) for n in range(10)] and counted.runs_for == 0
+    words = script.container_run({"command": ["sh", "-c", 'for x in a b; do echo "v=${x}"; sleep 1; done; echo end']},
+                                 "Never", {}, 0.05)
+    assert words.output == ["v=a", "v=b", "end"] and words.runs_for == 2
+    assert script.container_run({"command": ["sh", "-c", "for i in $(seq 5 -2 1); do echo $i; done"]},
+                                "Never", {}, 0.05).output == ["5", "3", "1"]
+    assert script.container_run({"command": ["sh", "-c", "for i in $(seq 2); do echo $ii; done"]},
+                                "Never", {}, 0.05).output == ["$ii", "$ii"]  # only $i itself is replaced
+
+
 def test_pid_1_shells_and_sleeps_ignore_sigterm_entrypoints_do_not():
     assert script.container_run({"command": ["sleep", "600"]}, "Never", {}, 0.05).ignores_sigterm
     assert script.container_run({"command": ["/bin/sh", "-c", "while true; do date; sleep 5; done"]}, "Always", {},
