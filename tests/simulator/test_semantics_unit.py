@@ -246,3 +246,13 @@ def test_pod_only_defaults_stay_out_of_templates_and_resource_lists_round_to_mil
     out = round_trip(pod, kind.schema, kind.kind, kind.version)
     assert out["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1m"
     assert out["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "1n"  # a plain Quantity: nano
+
+
+def test_secret_string_data_is_written_into_data_and_dropped(cluster):
+    """pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret: stringData overwrites data."""
+    secret = cluster.store.create("secrets", {"metadata": {"name": "s"}, "stringData": {"foo": "bar", "k": "ü"},
+                                              "data": {"foo": "eA==", "kept": "dg=="}}, "default", internal=False)
+    assert "stringData" not in secret and secret["type"] == "Opaque"
+    assert secret["data"] == {"foo": "YmFy", "k": "w7w=", "kept": "dg=="}
+    updated = cluster.store.update("secrets", dict(secret, stringData={"kept": "new"}), "default")
+    assert updated["data"]["kept"] == "bmV3" and "stringData" not in updated
