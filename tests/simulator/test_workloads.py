@@ -236,10 +236,11 @@ def test_a_refused_pod_create_fails_the_replicaset_and_keeps_the_rollout_unavail
     assert 'error looking up service account default/robot: serviceaccount "robot" not found' in failure["message"]
     events = [e for e in items(client, "v1", "Event", NS) if e["reason"] == "FailedCreate"]
     assert events and events[0]["type"] == "Warning" and events[0]["message"].startswith("Error creating: pods ")
-    accounts.create(body={"metadata": {"name": "robot"}}, namespace=NS)  # the retry then succeeds
+    accounts.create(body={"metadata": {"name": "robot"}}, namespace=NS)  # the next (backed-off) retry succeeds
     eventually("rolled out", lambda: not condition(read(client, "apps/v1", "Deployment", "sa-web", NS),
                                                    "ReplicaFailure")
-               and read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get("updatedReplicas") == 1)
+               and read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get("updatedReplicas") == 1,
+               timeout=40)
 
 
 def test_an_unparsable_image_waits_as_invalid_image_name(client):

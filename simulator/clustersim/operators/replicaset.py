@@ -12,7 +12,8 @@ ServiceAccount, quota, a terminating namespace) is the Warning event ``FailedCre
 creating: <the API error>" (``controller_utils.go`` ``CreatePods``) and the condition
 ``ReplicaFailure`` True, reason ``FailedCreate``, message the error, which ``calculateStatus``
 removes once a sync succeeds; the controller retries after ``replicaset_retry`` seconds (default
-1, times ``--time-scale``; upstream a rate-limited requeue). Not modelled: adoption and release
+1, times ``--time-scale``), doubling per failure up to 300 s (upstream the work queue's
+per-item exponential rate limiter). Not modelled: adoption and release
 of pods by label, slow-start batches, expectations.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._workloads import (POD_KEY, delete_quietly, is_active, is_ready, managed_e
                          record_event, set_conditions)
 
 KEY = "apps/replicasets"
+MAX_RETRY = 300.0
 COMPONENT = "replicaset-controller"
 
 
@@ -176,6 +178,14 @@ class ReplicaSetController(PodSetController):
     owner_kind = "ReplicaSet"
     component = COMPONENT
 
+    def __init__(self, cluster: Any) -> None:
+        super().__init__(cluster)
+        self.failures: Dict[Tuple[str, str], int] = {}  # consecutive failed syncs per ReplicaSet
+
+    def reset(self) -> None:
+        super().reset()
+        self.failures = {}
+
     @watches(KEY)
     def on_replicaset(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         self.on_owner(event, new, old)
@@ -200,9 +210,13 @@ class ReplicaSetController(PodSetController):
         status = replica_status(rs, pods, now)
         replica_failure(status, error)
         self.write_status(rs, status)
-        if error is not None:
-            self.enqueue(rs["metadata"]["namespace"], rs["metadata"]["name"],
-                         delay=self.cluster.duration("replicaset_retry", 1.0))
+        key = (rs["metadata"]["namespace"], rs["metadata"]["name"])
+        if error is None:
+            self.failures.pop(key, None)
+        else:
+            self.failures[key] = self.failures.get(key, 0) + 1
+            delay = min(self.cluster.duration("replicaset_retry", 1.0) * 2 ** (self.failures[key] - 1), MAX_RETRY)
+            self.enqueue(*key, delay=delay)
         min_ready = int(dig(rs, "spec", "minReadySeconds") or 0)
         if min_ready and status.get("readyReplicas", 0) > status.get("availableReplicas", 0):
             self.enqueue(rs["metadata"]["namespace"], rs["metadata"]["name"], delay=1.0)
