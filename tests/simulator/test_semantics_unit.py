@@ -256,3 +256,15 @@ def test_secret_string_data_is_written_into_data_and_dropped(cluster):
     assert secret["data"] == {"foo": "YmFy", "k": "w7w=", "kept": "dg=="}
     updated = cluster.store.update("secrets", dict(secret, stringData={"kept": "new"}), "default")
     assert updated["data"]["kept"] == "bmV3" and "stringData" not in updated
+
+
+def test_network_policies_are_served_with_generation_and_empty_rules_kept(cluster):
+    """networking.k8s.io/v1 NetworkPolicy (swagger release-1.33; networkpolicy/strategy.go keeps a
+    generation); an empty egress rule (allow all) is a struct, so it survives the round trip."""
+    body = {"metadata": {"name": "n"}, "spec": {"podSelector": {"matchLabels": {"app": "x"}},
+                                                "policyTypes": ["Ingress", "Egress"], "egress": [{}]}}
+    created = cluster.store.create("networking.k8s.io/networkpolicies", body, "default", internal=False)
+    assert created["spec"]["egress"] == [{}] and created["metadata"]["generation"] == 1
+    changed = cluster.store.update("networking.k8s.io/networkpolicies",
+                                   dict(created, spec=dict(created["spec"], egress=[])), "default")
+    assert "egress" not in changed["spec"] and changed["metadata"]["generation"] == 2
