@@ -74,8 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config_from_args(args)
     cluster = build_cluster(config)
     serving = None if config.insecure_http else tls.generate(tls.serving_hosts(args.host))
-    server = SimServer(cluster, args.host, args.port, serving)
     ca_pem = serving.ca_pem if serving else None
+    if ca_pem and cluster.has_controller("root-ca-cert-publisher"):  # before the first request
+        cluster.controller("root-ca-cert-publisher").set_ca_bundle(ca_pem.decode())
+    server = SimServer(cluster, args.host, args.port, serving)
     if args.kubeconfig:
         write_kubeconfig(args.kubeconfig, server.url, cluster.token, ca_pem,
                          serving.admin_certificate if serving else None, args.current_context or CONTEXTS[0])

@@ -14,7 +14,9 @@ Sources, kubernetes/kubernetes release-1.33:
   from ``capacity``), probes (``timeoutSeconds 1``, ``periodSeconds
   10``, ``successThreshold 1``, ``failureThreshold 3``, ``httpGet.scheme HTTP``), ports
   (``protocol: TCP``), volume sources (``defaultMode: 420`` for secret/configMap/downwardAPI/
-  projected), env ``fieldRef.apiVersion: v1``, ``SetDefaults_Secret`` (``type: Opaque``),
+  projected), env ``fieldRef.apiVersion: v1``, ``SetDefaults_Secret`` (``type: Opaque``; and
+  ``conversion.go`` ``Convert_v1_Secret_To_core_Secret``: ``stringData`` is written into ``data``
+  base64-encoded, overwriting, and dropped),
   ``SetDefaults_PersistentVolumeClaimSpec`` (``volumeMode: Filesystem``), ``SetDefaults_
   PersistentVolume`` (``persistentVolumeReclaimPolicy: Retain``, ``volumeMode: Filesystem``),
   ``SetDefaults_Service`` (``type: ClusterIP``, ``sessionAffinity: None``, port ``protocol`` and
@@ -42,6 +44,7 @@ Every function is idempotent and edits the object in place.
 """
 from __future__ import annotations
 
+import base64
 from typing import Any, Callable, Dict, List
 
 Obj = Dict[str, Any]
@@ -179,6 +182,14 @@ def default_pv(obj: Obj) -> None:
 
 def default_secret(obj: Obj) -> None:
     obj.setdefault("type", "Opaque")
+    # Convert_v1_Secret_To_core_Secret: stringData overwrites data and, having no internal
+    # field, never comes back.
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj["data"] if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 def default_service(obj: Obj) -> None:

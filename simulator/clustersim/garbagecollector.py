@@ -14,7 +14,10 @@ Mirrors kubernetes/kubernetes release-1.33 ``pkg/controller/garbagecollector``:
   the finalizer (``orphanDependents``, ``attemptToOrphanWorker``);
 * **foreground**: an owner deleted with ``propagationPolicy: Foreground`` carries
   ``foregroundDeletion``; the collector deletes its dependents and removes the finalizer once no
-  dependent with ``blockOwnerDeletion: true`` is left (``processDeletingDependentsItem``).
+  dependent with ``blockOwnerDeletion: true`` is left (``processDeletingDependentsItem``);
+* deletes go through the API as a client's do (``operations.go`` ``deleteObject``: only the uid
+  precondition and the propagation policy), so a pod dependent is deleted gracefully with its
+  ``terminationGracePeriodSeconds``.
 
 Not simulated: dependents whose owner never existed ("virtual" nodes), the cycle breaker that
 unblocks ownerReferences, and owner lookup by apiVersion/kind/name (owners are found by uid).
@@ -125,7 +128,10 @@ class GarbageCollector(Controller):
             return
         policy = deletion_policy(obj, bool(waiting), self.tracker.has_dependents(meta.get("uid")))
         try:
-            self.store.delete(key, name, ns or None, propagation=policy, preconditions={"uid": meta.get("uid")})
+            # operations.go deleteObject: DeleteOptions with the uid precondition and the policy,
+            # no gracePeriodSeconds, so a pod gets its own terminationGracePeriodSeconds.
+            self.store.delete(key, name, ns or None, propagation=policy, preconditions={"uid": meta.get("uid")},
+                              internal=False)
         except ApiError:
             pass  # gone or replaced meanwhile: the next event brings it back if needed
 

@@ -334,8 +334,10 @@ def _storage_kinds() -> List[Kind]:
 
 
 def _policy_and_rbac_kinds() -> List[Kind]:
-    """policy/v1, rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1."""
+    """policy/v1, networking.k8s.io/v1 (NetworkPolicy), rbac.authorization.k8s.io/v1 and
+    authorization.k8s.io/v1."""
     return [
+        Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",), builtin=True),
         Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), builtin=True,
              subresources=_status()),
         Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", builtin=True),

@@ -32,7 +32,8 @@ Sources (kubernetes/kubernetes release-1.33 unless noted):
 
 ``generation`` only where the apiserver keeps one: custom resources
 (``customresource/strategy.go``), Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs,
-CronJobs, PodDisruptionBudgets, CustomResourceDefinitions (apiextensions-apiserver
+CronJobs, PodDisruptionBudgets, NetworkPolicies (``pkg/registry/networking/networkpolicy/strategy.go``),
+CustomResourceDefinitions (apiextensions-apiserver
 ``pkg/registry/customresourcedefinition/strategy.go``) (their ``strategy.go`` ``PrepareForCreate`` sets 1 and
 ``PrepareForUpdate`` bumps it on a spec change) and, since 1.33, Pods (``pod/strategy.go``
 ``PrepareForCreate``/``updatePodGeneration``, KEP-5067).  ConfigMaps, Secrets, Namespaces, Nodes,
@@ -62,7 +63,8 @@ PROPAGATION_POLICIES = ("Orphan", "Background", "Foreground")
 # Built-in kinds whose strategy keeps metadata.generation (see the module docstring).
 GENERATION_KINDS = frozenset({
     "apps/deployments", "apps/replicasets", "apps/statefulsets", "apps/daemonsets", "batch/jobs",
-    "batch/cronjobs", "policy/poddisruptionbudgets", "pods", "apiextensions.k8s.io/customresourcedefinitions"})
+    "batch/cronjobs", "policy/poddisruptionbudgets", "networking.k8s.io/networkpolicies", "pods",
+    "apiextensions.k8s.io/customresourcedefinitions"})
 
 
 def rfc3339_after(seconds: int) -> str:

@@ -96,6 +96,8 @@ class Simulator:
                                  hidden_apis=opts["hidden_apis"])
         self.cluster = build_cluster(config)
         serving = None if self.insecure_http else tls.generate()
+        if serving and self.cluster.has_controller("root-ca-cert-publisher"):  # before the first request
+            self.cluster.controller("root-ca-cert-publisher").set_ca_bundle(serving.ca_pem.decode())
         self._server = SimServer(self.cluster, serving=serving).start()
         self.url, self.port, self.token = self._server.url, self._server.port, self.cluster.token
         self._trust(serving.ca_pem.decode() if serving else None)

@@ -36,8 +36,11 @@ def make(cluster, name, owners=(), finalizers=(), block=False, namespace="defaul
     return cluster.store.create("configmaps", {"metadata": meta}, namespace)
 
 
+PUBLISHED = {"kube-root-ca.crt", "openshift-service-ca.crt"}  # every namespace holds them (cacertpublishers.py)
+
+
 def names(cluster, namespace="default"):
-    return {o["metadata"]["name"] for o in cluster.store.list("configmaps", namespace)}
+    return {o["metadata"]["name"] for o in cluster.store.list("configmaps", namespace)} - PUBLISHED
 
 
 def get(cluster, name):
@@ -153,3 +156,52 @@ def test_jobs_orphan_their_pods_by_default(cluster):
     assert cluster.settle()
     assert store.get("batch/jobs", "j", "default") is None
     assert "ownerReferences" not in store.get("pods", "j-pod", "default")["metadata"]
+
+
+@pytest.fixture()
+def slow_kubelet_cluster():
+    """Pods end their graceful deletion only when their grace period is over."""
+    built = Cluster(Config(durations={"pod_termination": 1e9}))
+    install_controllers(built, CONTROLLERS)
+    built.start()
+    built.store.create("namespaces", {"metadata": {"name": "default"}})
+    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
+    yield built
+    built.stop()
+
+
+def scheduled_pod(cluster, name, owner=None, namespace="default"):
+    meta = {"name": name}
+    if owner is not None:
+        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": owner["metadata"]["name"],
+                                    "uid": owner["metadata"]["uid"]}]
+    spec = {"nodeName": "worker-0", "terminationGracePeriodSeconds": 45,
+            "containers": [{"name": "c", "image": "busybox:1.36"}]}
+    cluster.store.create("pods", {"metadata": meta, "spec": spec}, namespace, internal=False)
+    cluster.store.mutate("pods", name, lambda p: p["status"].update(phase="Running"), namespace)
+
+
+def test_the_collector_deletes_a_pod_dependent_with_its_grace_period(slow_kubelet_cluster):
+    """operations.go deleteObject sends no gracePeriodSeconds: the pod's own period applies."""
+    cluster = slow_kubelet_cluster
+    owner = make(cluster, "owner")
+    scheduled_pod(cluster, "worker", owner)
+    cluster.store.delete("configmaps", "owner", "default")
+    assert cluster.settle()
+    pod = cluster.store.get("pods", "worker", "default")
+    assert pod is not None and pod["metadata"]["deletionGracePeriodSeconds"] == 45
+
+
+def test_the_namespace_controller_deletes_pods_with_their_grace_period(slow_kubelet_cluster):
+    cluster = slow_kubelet_cluster
+    cluster.store.create("namespaces", {"metadata": {"name": "doomed"}})
+    cluster.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "doomed")
+    scheduled_pod(cluster, "worker", namespace="doomed")
+    cluster.store.delete("namespaces", "doomed")
+    assert cluster.settle()
+    pod = cluster.store.get("pods", "worker", "doomed")
+    assert pod is not None and pod["metadata"]["deletionGracePeriodSeconds"] == 45
+    assert cluster.store.get("namespaces", "doomed")["status"]["phase"] == "Terminating"
+    cluster.store.delete("pods", "worker", "doomed", grace_period_seconds=0)
+    assert cluster.settle()
+    assert cluster.store.get("namespaces", "doomed") is None

@@ -7,19 +7,20 @@ from clustersim.testing import simulator_fixture
 sim = simulator_fixture(scope="module", env={"SIM_WATCH_HISTORY": "5"})
 
 PATH = "/api/v1/namespaces/default/configmaps"
+PAGES = PATH + "?labelSelector=page"  # not the CA bundle ConfigMaps every namespace holds
 
 
 def test_continue_token_older_than_history_is_expired(sim):
     for n in range(3):
-        raw(sim, "POST", PATH, {"metadata": {"name": f"page-{n}"}})
-    code, first = raw(sim, "GET", PATH + "?limit=1")
+        raw(sim, "POST", PATH, {"metadata": {"name": f"page-{n}", "labels": {"page": str(n)}}})
+    code, first = raw(sim, "GET", PAGES + "&limit=1")
     assert code == 200 and first["metadata"]["continue"]
     token = first["metadata"]["continue"]
-    code, second = raw(sim, "GET", PATH + "?limit=1&continue=" + token)
+    code, second = raw(sim, "GET", PAGES + "&limit=1&continue=" + token)
     assert code == 200 and second["items"][0]["metadata"]["name"] == "page-1"
     for n in range(10):
         raw(sim, "POST", PATH, {"metadata": {"name": f"later-{n}"}})
-    code, expired = raw(sim, "GET", PATH + "?limit=1&continue=" + token)
+    code, expired = raw(sim, "GET", PAGES + "&limit=1&continue=" + token)
     assert code == 410 and expired["reason"] == "Expired", expired
     assert expired["message"].startswith("The provided continue parameter is too old to display a consistent list "
                                          "result. You can start a new list without the continue parameter")

@@ -18,19 +18,24 @@ def cms(client):
     return cms
 
 
-@pytest.mark.parametrize("selector,expected", [
-    ("tier=web", "ac"), ("tier==web", "ac"), ("tier!=web", "bde"), ("tier in (web,db)", "abc"),
-    ("tier notin (web)", "bde"), ("tier", "abc"), ("!tier", "de"), ("tier=web,env=prod", "a"),
-    ("env in (dev),!tier", "d"),
+# Every namespace also holds the CA bundle ConfigMaps (cacertpublishers.py); they carry no labels,
+# so they match exactly the selectors that unlabelled objects match.
+PUBLISHED = ["kube-root-ca.crt", "openshift-service-ca.crt"]
+
+
+@pytest.mark.parametrize("selector,expected,unlabelled", [
+    ("tier=web", "ac", False), ("tier==web", "ac", False), ("tier!=web", "bde", True),
+    ("tier in (web,db)", "abc", False), ("tier notin (web)", "bde", True), ("tier", "abc", False),
+    ("!tier", "de", True), ("tier=web,env=prod", "a", False), ("env in (dev),!tier", "d", False),
 ])
-def test_label_selectors(cms, selector, expected):
+def test_label_selectors(cms, selector, expected, unlabelled):
     items = cms.get(namespace="sel", label_selector=selector).items
-    assert "".join(i.metadata.name for i in items) == expected
+    assert [i.metadata.name for i in items] == list(expected) + (PUBLISHED if unlabelled else [])
 
 
 def test_field_selectors(client, cms):
     assert [i.metadata.name for i in cms.get(namespace="sel", field_selector="metadata.name=b").items] == ["b"]
-    assert len(cms.get(namespace="sel", field_selector="metadata.name!=b").items) == 4
+    assert len(cms.get(namespace="sel", field_selector="metadata.name!=b").items) == 4 + len(PUBLISHED)
     everywhere = cms.get(field_selector="metadata.namespace=sel").items
     assert {i.metadata.namespace for i in everywhere} == {"sel"}
     namespaces = resource(client, "v1", "Namespace")
@@ -67,12 +72,14 @@ def test_invalid_label_selector_is_400(cms):
 def test_limit_and_continue(cms):
     first = cms.get(namespace="sel", limit=2)
     assert [i.metadata.name for i in first.items] == ["a", "b"]
-    assert first.metadata["continue"] and first.metadata.remainingItemCount == 3
+    assert first.metadata["continue"] and first.metadata.remainingItemCount == 3 + len(PUBLISHED)
     second = cms.get(namespace="sel", limit=2, _continue=first.metadata["continue"])
     assert [i.metadata.name for i in second.items] == ["c", "d"]
     third = cms.get(namespace="sel", limit=2, _continue=second.metadata["continue"])
-    assert [i.metadata.name for i in third.items] == ["e"]
-    assert not third.metadata.get("continue")
+    assert [i.metadata.name for i in third.items] == ["e", PUBLISHED[0]]
+    fourth = cms.get(namespace="sel", limit=2, _continue=third.metadata["continue"])
+    assert [i.metadata.name for i in fourth.items] == PUBLISHED[1:]
+    assert not fourth.metadata.get("continue")
 
 
 def test_list_kind_and_resource_version(client):

@@ -199,10 +199,12 @@ def test_scheduled_pods_terminate_for_their_grace_period(cluster):
     assert store.get("pods", "q", "default") is None  # never scheduled: deleted at once
 
 
-def test_a_pod_naming_a_missing_service_account_is_forbidden(cluster):
+@pytest.mark.parametrize("field", ["serviceAccountName", "serviceAccount"])
+def test_a_pod_naming_a_missing_service_account_is_forbidden(cluster, field):
+    """The deprecated ``serviceAccount`` is the same field (conversion.go), so admission sees it."""
     with pytest.raises(ApiError) as info:
         cluster.store.create("pods", {"metadata": {"name": "p"}, "spec": {
-            "serviceAccountName": "ghost", "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
+            field: "ghost", "containers": [{"name": "c", "image": "a:1"}]}}, "default", internal=False)
     assert (info.value.code, info.value.message) == (
         403, 'pods "p" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found')
     pod = cluster.store.create("pods", {"metadata": {"name": "p"}, "spec": {
@@ -244,3 +246,25 @@ def test_pod_only_defaults_stay_out_of_templates_and_resource_lists_round_to_mil
     out = round_trip(pod, kind.schema, kind.kind, kind.version)
     assert out["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1m"
     assert out["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "1n"  # a plain Quantity: nano
+
+
+def test_secret_string_data_is_written_into_data_and_dropped(cluster):
+    """pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret: stringData overwrites data."""
+    secret = cluster.store.create("secrets", {"metadata": {"name": "s"}, "stringData": {"foo": "bar", "k": "ü"},
+                                              "data": {"foo": "eA==", "kept": "dg=="}}, "default", internal=False)
+    assert "stringData" not in secret and secret["type"] == "Opaque"
+    assert secret["data"] == {"foo": "YmFy", "k": "w7w=", "kept": "dg=="}
+    updated = cluster.store.update("secrets", dict(secret, stringData={"kept": "new"}), "default")
+    assert updated["data"]["kept"] == "bmV3" and "stringData" not in updated
+
+
+def test_network_policies_are_served_with_generation_and_empty_rules_kept(cluster):
+    """networking.k8s.io/v1 NetworkPolicy (swagger release-1.33; networkpolicy/strategy.go keeps a
+    generation); an empty egress rule (allow all) is a struct, so it survives the round trip."""
+    body = {"metadata": {"name": "n"}, "spec": {"podSelector": {"matchLabels": {"app": "x"}},
+                                                "policyTypes": ["Ingress", "Egress"], "egress": [{}]}}
+    created = cluster.store.create("networking.k8s.io/networkpolicies", body, "default", internal=False)
+    assert created["spec"]["egress"] == [{}] and created["metadata"]["generation"] == 1
+    changed = cluster.store.update("networking.k8s.io/networkpolicies",
+                                   dict(created, spec=dict(created["spec"], egress=[])), "default")
+    assert "egress" not in changed["spec"] and changed["metadata"]["generation"] == 2

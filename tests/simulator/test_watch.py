@@ -9,7 +9,7 @@ from kubernetes import client as kube_client
 from kubernetes import watch
 from kubernetes.client.rest import ApiException
 
-from clustersim.testing import Simulator
+from clustersim.testing import Simulator, eventually
 from api_helpers import resource
 
 
@@ -93,6 +93,8 @@ def test_dynamic_client_watch(client, core):
 
     def consume():
         for event in cms.watch(namespace="w4", timeout=5):
+            if event["object"].metadata.name in ("kube-root-ca.crt", "openshift-service-ca.crt"):
+                continue  # the CA bundles every new namespace gets (cacertpublishers.py)
             seen.append((event["type"], event["object"].metadata.name))
             if len(seen) == 2:
                 return
@@ -118,8 +120,12 @@ def test_too_old_resource_version_is_410_expired():
 def test_bookmarks_when_allowed():
     with Simulator(vms=1, workers=1, durations={"watch_bookmark_interval": 0.2}) as small:
         core = kube_client.CoreV1Api(small.api_client())
-        current = core.list_namespaced_config_map("default").metadata.resource_version
-        response = core.list_namespaced_config_map("default", watch=True, resource_version=current,
+        core.create_namespace({"metadata": {"name": "quiet"}})
+        # a new namespace gets its CA bundle ConfigMaps and then the service CA injected: let them settle
+        eventually("the service CA is injected", lambda: [
+            c for c in core.list_namespaced_config_map("quiet").items if (c.data or {}).get("service-ca.crt")])
+        current = core.list_namespaced_config_map("quiet").metadata.resource_version
+        response = core.list_namespaced_config_map("quiet", watch=True, resource_version=current,
                                                    allow_watch_bookmarks=True, timeout_seconds=1,
                                                    _preload_content=False)
         lines = [line for line in response.read().decode().splitlines() if line]

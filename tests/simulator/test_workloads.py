@@ -207,3 +207,59 @@ def test_crashing_container_restarts_with_back_off_and_deleted_pod_goes(client):
     assert container["lastState"]["terminated"]["exitCode"] == 2
     client.resources.get(api_version="v1", kind="Pod").delete(name="crasher", namespace=NS)
     eventually("crasher gone", lambda: read(client, "v1", "Pod", "crasher", NS) is None)
+
+
+def test_a_refused_pod_create_fails_the_replicaset_and_keeps_the_rollout_unavailable(client):
+    """replica_set.go calculateStatus (ReplicaFailure), controller_utils.go CreatePods (FailedCreate),
+    deployment sync.go calculateStatus (unavailableReplicas from the ReplicaSets' spec) and
+    progress.go (the failure copied onto the Deployment)."""
+    accounts = client.resources.get(api_version="v1", kind="ServiceAccount")
+    accounts.create(body={"metadata": {"name": "robot"}}, namespace=NS)
+    create(client, "apps/v1", "Deployment", {"metadata": {"name": "sa-web"}, "spec": {
+        "replicas": 1, "selector": {"matchLabels": {"app": "sa-web"}},
+        "template": template("sa-web", serviceAccount="robot")}})
+    eventually("sa-web available", lambda: read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get(
+        "availableReplicas") == 1)
+    accounts.delete(name="robot", namespace=NS)
+    deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
+    deployments.patch(name="sa-web", namespace=NS, content_type="application/merge-patch+json",
+                      body={"spec": {"template": {"spec": {"containers": [
+                          {"name": "main", "image": "registry.example.com/web:2"}]}}}})
+
+    def failing():
+        status = read(client, "apps/v1", "Deployment", "sa-web", NS)["status"]
+        return condition({"status": status}, "ReplicaFailure") and status
+    status = eventually("the deployment reports the failure", failing)
+    assert status["availableReplicas"] == 1 and status["unavailableReplicas"] == 1
+    failure = condition({"status": status}, "ReplicaFailure")
+    assert (failure["status"], failure["reason"]) == ("True", "FailedCreate")
+    assert 'error looking up service account default/robot: serviceaccount "robot" not found' in failure["message"]
+    events = [e for e in items(client, "v1", "Event", NS) if e["reason"] == "FailedCreate"]
+    assert events and events[0]["type"] == "Warning" and events[0]["message"].startswith("Error creating: pods ")
+    accounts.create(body={"metadata": {"name": "robot"}}, namespace=NS)  # the next (backed-off) retry succeeds
+    eventually("rolled out", lambda: not condition(read(client, "apps/v1", "Deployment", "sa-web", NS),
+                                                   "ReplicaFailure")
+               and read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get("updatedReplicas") == 1,
+               timeout=40)
+
+
+def test_an_unparsable_image_waits_as_invalid_image_name(client):
+    create(client, "v1", "Pod", {"metadata": {"name": "bad-image"}, "spec": {
+        "containers": [{"name": "main", "image": "Registry.Example.com/Web:1"},
+                       {"name": "side", "image": "registry.example.com/web:1"}]}})
+
+    def waiting():
+        statuses = read(client, "v1", "Pod", "bad-image", NS).get("status", {}).get("containerStatuses") or []
+        return len(statuses) == 2 and statuses
+    main, side = sorted(eventually("container statuses", waiting), key=lambda s: s["name"])
+    assert main["state"]["waiting"]["reason"] == "InvalidImageName"
+    assert main["state"]["waiting"]["message"] == (
+        'Failed to apply default image tag "Registry.Example.com/Web:1": couldn\'t parse image name '
+        '"Registry.Example.com/Web:1": invalid reference format: repository name (Web) must be lowercase')
+    assert main["image"] == "Registry.Example.com/Web:1" and main["imageID"] == "" and "containerID" not in main
+    assert "running" in side["state"]  # the other container starts
+    pod = read(client, "v1", "Pod", "bad-image", NS)
+    assert pod["status"]["phase"] == "Pending" and condition(pod, "Ready")["status"] == "False"
+    reasons = {e["reason"] for e in items(client, "v1", "Event", NS)
+               if e["involvedObject"].get("name") == "bad-image"}
+    assert {"InspectFailed", "Failed"} <= reasons

@@ -1,7 +1,10 @@
 """Pure decisions of the scheduler, kubelet and workload controllers (no server)."""
+import pytest
+
 from clustersim.operators import _container_script as script
 from clustersim.operators import _pod_status as pod_status
 from clustersim.operators import _rollout as rollout
+from clustersim.operators._image_reference import invalid_image_message, reference_error
 from clustersim.operators._scheduling import choose_node, filter_node, tolerates
 from clustersim.operators._workloads import compute_hash, safe_encode
 from clustersim.operators.job import completed_indexes, outcome, pods_to_start
@@ -72,6 +75,19 @@ def test_container_script_convention():
                                      {script.EXIT_CODE_ANNOTATION: "2"}, 0.05)
     assert annotated.exit_code == 2 and annotated.runs_for == 0.05
     assert script.container_run({}, "Never", {script.RUN_SECONDS_ANNOTATION: "inf"}, 0.05).runs_for is None
+
+
+def test_container_script_for_loops_over_seq_and_words():
+    counted = script.container_run({"command": ["sh"], "args": ["-c", "for i in $(seq 0 9); do echo $i; done"]},
+                                   "Never", {}, 0.05)
+    assert counted.output == [str(n) for n in range(10)] and counted.runs_for == 0
+    words = script.container_run({"command": ["sh", "-c", 'for x in a b; do echo "v=${x}"; sleep 1; done; echo end']},
+                                 "Never", {}, 0.05)
+    assert words.output == ["v=a", "v=b", "end"] and words.runs_for == 2
+    assert script.container_run({"command": ["sh", "-c", "for i in $(seq 5 -2 1); do echo $i; done"]},
+                                "Never", {}, 0.05).output == ["5", "3", "1"]
+    assert script.container_run({"command": ["sh", "-c", "for i in $(seq 2); do echo $ii; done"]},
+                                "Never", {}, 0.05).output == ["$ii", "$ii"]  # only $i itself is replaced
 
 
 def test_pid_1_shells_and_sleeps_ignore_sigterm_entrypoints_do_not():
@@ -166,6 +182,19 @@ def test_deployment_conditions():
     assert rollout.available_condition(d, {"availableReplicas": 2})[1] == "MinimumReplicasAvailable"
 
 
+def test_deployment_unavailable_replicas_count_replicaset_specs_not_pods():
+    """calculateStatus: a new ReplicaSet scaled to 1 whose pod cannot be created (a refused
+    ServiceAccount) leaves one replica unavailable although the old pod is still available."""
+    d = deployment(1)
+    old, new = rs("old", 1, 1), rs("new", 1, 0)
+    old["status"]["replicas"] = 1
+    status = rollout.counts(d, new, [old, new])
+    assert status["availableReplicas"] == 1 and status["replicas"] == 1
+    assert status["unavailableReplicas"] == 1
+    scaled_down = rollout.counts(deployment(0), None, [rs("old", 0, 2)])
+    assert "unavailableReplicas" not in scaled_down  # more available than wanted: 0, omitted
+
+
 def job(**spec):
     spec.setdefault("template", {"spec": {"restartPolicy": "Never"}})
     return {"metadata": {"name": "j"}, "spec": spec, "status": {}}
@@ -200,3 +229,23 @@ def test_template_hash_is_stable_and_safe():
     assert compute_hash(template) == compute_hash({"spec": template["spec"], "metadata": template["metadata"]})
     assert compute_hash(template) != compute_hash(template, collision_count=1)
     assert set(safe_encode("0123456789")) <= set("bcdfghjklmnpqrstvwxz2456789")
+
+
+@pytest.mark.parametrize("image, error", [
+    ("busybox", None), ("registry.example.com:5000/team/app:1.2@sha256:" + "a" * 64, None),
+    ("nginx:1.0.23449928384992872784", None), ("i_made_this_up:and_this_too", None),
+    ("localhost/app", None), ("quay.io/Org/app:1", "invalid reference format: repository name (Org/app) must be lowercase"),
+    ("busyBOX", "invalid reference format: repository name (library/busyBOX) must be lowercase"),
+    ("registry.example.com/library//nginx:latest", "invalid reference format"),
+    ("app:bad tag", "invalid reference format"), ("-app", "invalid reference format"),
+    ("a" * 64, "invalid repository name (" + "a" * 64 + "), cannot specify 64-byte hexadecimal strings"),
+])
+def test_image_references_parse_as_the_kubelet_parses_them(image, error):
+    assert reference_error(image) == error
+
+
+def test_invalid_image_message_is_the_kubelets():
+    assert invalid_image_message("busybox:1") is None
+    assert invalid_image_message("Bad") == ('Failed to apply default image tag "Bad": couldn\'t parse image name '
+                                            '"Bad": invalid reference format: repository name (library/Bad) must be '
+                                            'lowercase')

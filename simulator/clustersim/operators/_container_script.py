@@ -6,6 +6,9 @@ lines it prints again on every turn of a ``while true`` loop (and the loop's ``s
 it runs, and its exit code.
 
 * ``echo WORDS`` prints WORDS (shell quoting removed; ``$(...)`` is not expanded).
+* ``for NAME in WORDS; do BODY; done`` runs BODY once per word with ``$NAME`` / ``${NAME}``
+  replaced; the words may be ``$(seq LAST)``, ``$(seq FIRST LAST)`` or ``$(seq FIRST STEP
+  LAST)`` (coreutils seq(1)) or literal words (at most 10,000 turns).
 * ``sleep N`` runs N seconds (``sleep infinity`` forever); each simulated second lasts
   ``container_second`` (default 1, times ``--time-scale``).
 * ``while true`` / ``while :`` / ``tail -f`` / ``sleep infinity`` run forever.
@@ -32,6 +35,9 @@ EXIT_CODE_ANNOTATION = "clustersim.io/exit-code"
 RUN_SECONDS_ANNOTATION = "clustersim.io/run-seconds"
 SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 _LOOP = re.compile(r"\bwhile\s+(true|:)\s*;?\s*do\b(?P<body>.*?)\bdone\b", re.S)
+_FOR = re.compile(r"\bfor\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+in\s+(?P<words>.*?)\s*;?\s*\bdo\b"
+                  r"(?P<body>.*?)\bdone\b", re.S)
+FOR_LIMIT = 10_000
 _STATEMENT_SPLIT = re.compile(r"\s*(?:;|&&|\|\||\n|\bdo\b|\bdone\b|\bthen\b|\bfi\b)\s*")
 
 
@@ -87,8 +93,39 @@ def _apply_statements(text: str, run: ContainerRun, lines: List[str]) -> bool:
     return forever
 
 
+def _seq(arguments: List[str]) -> List[str]:
+    """seq(1) with integer arguments: LAST, FIRST LAST or FIRST STEP LAST."""
+    try:
+        numbers = [int(a) for a in arguments]
+    except ValueError:
+        return []
+    first, step, last = {1: (1, 1, numbers[-1] if numbers else 0), 2: (numbers[0], 1, numbers[-1]),
+                         3: tuple(numbers)}.get(len(numbers), (1, 1, 0))
+    if step == 0:
+        return []
+    return [str(n) for n in range(first, last + (1 if step > 0 else -1), step)][:FOR_LIMIT]
+
+
+def _for_words(text: str) -> List[str]:
+    words: List[str] = []
+    for match in re.finditer(r"\$\(\s*seq\s+([^)]*)\)|(\S+)", text):
+        words.extend(_seq(match.group(1).split()) if match.group(1) is not None else [match.group(2)])
+    return words[:FOR_LIMIT]
+
+
+def _unroll_for_loops(script: str) -> str:
+    """Replace each ``for`` loop by its body, once per word, the variable substituted."""
+    def unroll(match: "re.Match[str]") -> str:
+        name, body = match.group("name"), match.group("body")
+        turns = [re.sub(r"\$(?:\{%s\}|%s\b)" % (name, name), lambda _m, v=value: v, body)
+                 for value in _for_words(match.group("words"))]
+        return ";" + ";".join(turns) + ";"
+    return _FOR.sub(unroll, script)
+
+
 def _interpret(script: str) -> ContainerRun:
     run = ContainerRun(runs_for=0.0)
+    script = _unroll_for_loops(script)
     loop = _LOOP.search(script)
     if loop:
         body_run = ContainerRun(runs_for=0.0)

@@ -8,10 +8,13 @@
 * ``rolling.go`` ``reconcileOldReplicaSets``: old ReplicaSets shrink, unhealthy replicas first
   (``cleanupUnhealthyReplicas``), then healthy ones while at least ``replicas - maxUnavailable``
   stay available (``scaleDownOldReplicaSetsForRollingUpdate``), oldest first;
-* ``sync.go`` ``calculateStatus`` and ``util`` ``DeploymentComplete`` / ``DeploymentProgressing``;
+* ``sync.go`` ``calculateStatus`` (``unavailableReplicas`` is the sum of the ReplicaSets'
+  ``spec.replicas`` minus the available pods, at least 0) and ``util`` ``DeploymentComplete`` / ``DeploymentProgressing``;
   the condition reasons and messages of ``util/deployment_util.go`` (``NewReplicaSetCreated``,
   ``FoundNewReplicaSet``, ``ReplicaSetUpdated``, ``NewReplicaSetAvailable``,
-  ``MinimumReplicasAvailable`` / ``MinimumReplicasUnavailable``, ``DeploymentPaused``).
+  ``MinimumReplicasAvailable`` / ``MinimumReplicasUnavailable``, ``DeploymentPaused``);
+* ``progress.go`` ``getReplicaFailures``: the ``ReplicaFailure`` condition of the new ReplicaSet
+  (else of any other) is copied onto the Deployment, and removed when none has one.
 """
 from __future__ import annotations
 
@@ -100,14 +103,15 @@ def is_complete(deployment: Dict[str, Any], status: Dict[str, Any]) -> bool:
 
 def counts(deployment: Dict[str, Any], new_rs: Optional[Dict[str, Any]], all_rs: List[Dict[str, Any]]) -> Dict[str, Any]:
     """``calculateStatus`` without conditions."""
-    desired = replicas_of(deployment)
     available = sum(available_of(rs) for rs in all_rs)
     status = {"observedGeneration": deployment["metadata"].get("generation", 1),
               "replicas": sum(int(dig(rs, "status", "replicas") or 0) for rs in all_rs),
               "updatedReplicas": int(dig(new_rs, "status", "replicas") or 0) if new_rs else 0,
               "readyReplicas": sum(int(dig(rs, "status", "readyReplicas") or 0) for rs in all_rs),
               "availableReplicas": available}
-    unavailable = max(desired - available, 0)
+    # Upstream counts the replicas every ReplicaSet should have (spec, not status) minus the
+    # available ones: a new ReplicaSet whose pods cannot be created keeps the rollout unavailable.
+    unavailable = max(sum(replicas_of(rs) for rs in all_rs) - available, 0)
     if unavailable:
         status["unavailableReplicas"] = unavailable
     return {k: v for k, v in status.items() if v}  # every DeploymentStatus count is omitempty
@@ -137,4 +141,17 @@ def progressing_condition(deployment: Dict[str, Any], status: Dict[str, Any], ne
         return "True", "FoundNewReplicaSet", f'Found new replica set "{name}"'
     if new_rs is not None:
         return "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'
+    return None
+
+
+def replica_failure_condition(new_rs: Optional[Dict[str, Any]], all_rs: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The ReplicaSet failure a Deployment reports (``ReplicaSetToDeploymentCondition``), or None."""
+    for candidates in ([new_rs] if new_rs is not None else [], all_rs):
+        for rs in candidates:
+            for condition in dig(rs, "status", "conditions") or []:
+                if condition.get("type") == "ReplicaFailure":
+                    stamp = condition.get("lastTransitionTime")
+                    return {"type": "ReplicaFailure", "status": condition.get("status"), "lastUpdateTime": stamp,
+                            "lastTransitionTime": stamp, "reason": condition.get("reason"),
+                            "message": condition.get("message")}
     return None

@@ -1,6 +1,6 @@
 """The kube-controller-manager controllers every cluster runs: namespace deletion, garbage
 collection (``clustersim.garbagecollector``), the ServiceAccount and token controllers
-(``clustersim.serviceaccounts``), the node lifecycle controller's cordon taint
+(``clustersim.serviceaccounts``), the CA bundle ConfigMap publishers (``clustersim.cacertpublishers``), the node lifecycle controller's cordon taint
 (``clustersim.nodelifecycle``) and the end of graceful pod deletion (``clustersim.podtermination``).
 
 Namespace deletion mirrors kubernetes/kubernetes release-1.33 ``pkg/controller/namespace``
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Set
 
+from ..cacertpublishers import RootCACertPublisher, ServiceCABundleInjector, ServiceCACertPublisher
 from ..controller import Controller, watches
 from ..errors import ApiError
 from ..garbagecollector import GarbageCollector
@@ -84,11 +85,14 @@ class NamespaceController(Controller):
                 if obj["metadata"].get("deletionTimestamp"):
                     continue
                 try:
-                    store.delete(kind.key, obj["metadata"]["name"], name, propagation="Background")
+                    # deleteCollection with background propagation and no grace period: pods
+                    # get their own terminationGracePeriodSeconds (internal=False).
+                    store.delete(kind.key, obj["metadata"]["name"], name, propagation="Background", internal=False)
                 except ApiError:
                     pass
         return any(store.count(kind.key) and store.list(kind.key, name, copy=False) for kind in namespaced)
 
 
 CONTROLLERS = [NamespaceController, GarbageCollector, ServiceAccountController, TokensController,
-               NodeLifecycleController, PodTerminationController]
+               NodeLifecycleController, PodTerminationController, RootCACertPublisher, ServiceCACertPublisher,
+               ServiceCABundleInjector]

@@ -182,6 +182,12 @@ class DeploymentController(PodSetController):
         progressing = rollout.progressing_condition(current, status, new_rs, created, previous)
         if progressing is not None:
             set_conditions(status, "Progressing", *progressing, with_update_time=True)
+        failure = rollout.replica_failure_condition(new_rs, all_rs)
+        known = next((c for c in status["conditions"] if c.get("type") == "ReplicaFailure"), None)
+        if failure is None or known is None or (known.get("status"), known.get("reason")) != (failure["status"], failure["reason"]):
+            status["conditions"] = [c for c in status["conditions"] if c.get("type") != "ReplicaFailure"]
+            if failure is not None:
+                status["conditions"].append(failure)  # SetDeploymentCondition: same status and reason is no change
         status["conditions"].sort(key=lambda c: {"Available": 0, "Progressing": 1}.get(c.get("type"), 2))
         self.write_status(current, status)
 

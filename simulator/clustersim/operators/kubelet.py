@@ -26,6 +26,11 @@ kubernetes/kubernetes release-1.33, ``pkg/kubelet``:
   then removed by the kubelet's final delete (:meth:`Kubelet.finish_termination`); this
   includes pods whose life another simulated operator plays (launcher, registry, importer pods).
 
+A container whose image reference does not parse (:mod:`._image_reference`,
+``images/image_manager.go``) waits with reason ``InvalidImageName`` (events ``InspectFailed``,
+``Failed``) and never starts; the pod stays Pending. No registry is simulated: every valid
+reference "pulls" (no ``ErrImagePull`` / ``ImagePullBackOff``).
+
 Pods the kubelet does not start: those created already past Pending (KubeVirt's launcher and
 hot-plug pods, whose status KubeVirt's simulation writes) and those annotated
 ``clustersim.io/managed-by``. Logs are kept per container in memory
@@ -44,7 +49,8 @@ from ..errors import ApiError
 from ..util import dig, now_rfc3339
 from . import _pod_status as status_of
 from ._container_script import ContainerRun, container_run
-from ._workloads import POD_KEY, managed_elsewhere
+from ._image_reference import invalid_image_message
+from ._workloads import POD_KEY, managed_elsewhere, record_event
 
 MAX_BACKOFF = 300.0
 PodId = Tuple[str, str]
@@ -155,6 +161,10 @@ class Kubelet(Controller):
             init_statuses.append(dict(status_of.container_status(pod, container, state), ready=True, started=False))
         statuses = []
         for container in dig(pod, "spec", "containers") or []:
+            invalid = invalid_image_message(container.get("image") or "")
+            if invalid is not None:
+                statuses.append(self.invalid_image_status(pod, container, invalid))
+                continue
             run = self.run_of(pod, container)
             self.append_log(pod, container, run.output + run.repeat)
             statuses.append(self.started_status(pod, container, stamp, 0, None))
@@ -166,6 +176,15 @@ class Kubelet(Controller):
         if init_statuses:
             extra["initContainerStatuses"] = init_statuses
         self.write_status(namespace, name, uid, statuses, extra)
+
+    def invalid_image_status(self, pod: Dict[str, Any], container: Dict[str, Any], message: str) -> Dict[str, Any]:
+        """``EnsureImageExists`` refused the reference: the container waits, never to start."""
+        record_event(self.store, pod, "InspectFailed", message, "kubelet", event_type="Warning")
+        record_event(self.store, pod, "Failed", "Error: InvalidImageName", "kubelet", event_type="Warning")
+        status = status_of.container_status(pod, container, {"waiting": {"reason": "InvalidImageName", "message": message}})
+        # never created: the spec's image as written, no image ID (convertToAPIContainerStatuses)
+        status.update(image=container.get("image") or "", imageID="")
+        return status
 
     def started_status(self, pod: Dict[str, Any], container: Dict[str, Any], stamp: str, restarts: int,
                        last_state: Optional[Dict[str, Any]]) -> Dict[str, Any]:

@@ -7,8 +7,14 @@ created from ``spec.template`` (``generateName: <rs>-``), surplus ones deleted i
 Running, not ready before ready, most restarts first, newest first).
 ``replica_set_utils.go`` ``calculateStatus``: ``replicas``, ``fullyLabeledReplicas``,
 ``readyReplicas``, ``availableReplicas`` (ready for ``minReadySeconds``), ``observedGeneration``.
-Events ``SuccessfulCreate`` / ``SuccessfulDelete``. Not modelled: adoption and release of pods
-by label, slow-start batches, the ``ReplicaFailure`` condition, expectations.
+Events ``SuccessfulCreate`` / ``SuccessfulDelete``. A refused pod create (a missing
+ServiceAccount, quota, a terminating namespace) is the Warning event ``FailedCreate`` "Error
+creating: <the API error>" (``controller_utils.go`` ``CreatePods``) and the condition
+``ReplicaFailure`` True, reason ``FailedCreate``, message the error, which ``calculateStatus``
+removes once a sync succeeds; the controller retries after ``replicaset_retry`` seconds (default
+1, times ``--time-scale``), doubling per failure up to 300 s (upstream the work queue's
+per-item exponential rate limiter). Not modelled: adoption and release
+of pods by label, slow-start batches, expectations.
 """
 from __future__ import annotations
 
@@ -17,11 +23,13 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..controller import Controller, watches
+from ..errors import ApiError
 from ..util import dig
-from ._workloads import (POD_KEY, create_quietly, delete_quietly, is_active, is_ready, managed_elsewhere,
-                         owned, pod_from_template, record_event)
+from ._workloads import (POD_KEY, delete_quietly, is_active, is_ready, managed_elsewhere, owned, pod_from_template,
+                         record_event, set_conditions)
 
 KEY = "apps/replicasets"
+MAX_RETRY = 300.0
 COMPONENT = "replicaset-controller"
 
 
@@ -53,6 +61,22 @@ def deletion_rank(pod: Dict[str, Any]) -> Tuple[Any, ...]:
     restarts = sum(s.get("restartCount", 0) for s in dig(pod, "status", "containerStatuses") or [])
     return (bool(dig(pod, "spec", "nodeName")), phase_rank, is_ready(pod), -restarts,
             [-ord(ch) for ch in pod["metadata"].get("creationTimestamp") or ""], pod["metadata"]["name"])
+
+
+def replica_failure(status: Dict[str, Any], error: Optional[str], reason: str = "FailedCreate") -> None:
+    """``calculateStatus``: a failed sync sets ``ReplicaFailure`` (kept as first set while it
+    lasts), a good one removes it."""
+    current = [dict(c) for c in status.get("conditions") or []]  # the stored list is a read-only snapshot
+    conditions = [c for c in current if c.get("type") != "ReplicaFailure"]
+    if error is not None:
+        status["conditions"] = current
+        if len(conditions) == len(current):
+            set_conditions(status, "ReplicaFailure", "True", reason, error)
+        return
+    if conditions:
+        status["conditions"] = conditions
+    else:
+        status.pop("conditions", None)
 
 
 def replica_status(rs: Dict[str, Any], pods: List[Dict[str, Any]], now: float) -> Dict[str, Any]:
@@ -125,13 +149,19 @@ class PodSetController(Controller):
             return None
         self.store.mutate(self.key, obj["metadata"]["name"], write, obj["metadata"]["namespace"])
 
-    def create_pods(self, owner: Dict[str, Any], count: int, build: Callable[[], Dict[str, Any]]) -> None:
+    def create_pods(self, owner: Dict[str, Any], count: int, build: Callable[[], Dict[str, Any]]) -> Optional[str]:
+        """Create ``count`` pods over the API; the first refusal stops the batch and is returned
+        (its message), after the Warning event ``FailedCreate``."""
         namespace = owner["metadata"]["namespace"]
         for _ in range(count):
-            pod = create_quietly(self.store, POD_KEY, build(), namespace)
-            if pod is None:
-                return
+            try:
+                pod = self.store.create(POD_KEY, build(), namespace, internal=False)
+            except ApiError as exc:
+                record_event(self.store, owner, "FailedCreate", f"Error creating: {exc.message}", self.component,
+                             event_type="Warning")
+                return exc.message
             record_event(self.store, owner, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", self.component)
+        return None
 
     def delete_pods(self, owner: Dict[str, Any], pods: List[Dict[str, Any]]) -> None:
         namespace = owner["metadata"]["namespace"]
@@ -148,6 +178,14 @@ class ReplicaSetController(PodSetController):
     owner_kind = "ReplicaSet"
     component = COMPONENT
 
+    def __init__(self, cluster: Any) -> None:
+        super().__init__(cluster)
+        self.failures: Dict[Tuple[str, str], int] = {}  # consecutive failed syncs per ReplicaSet
+
+    def reset(self) -> None:
+        super().reset()
+        self.failures = {}
+
     @watches(KEY)
     def on_replicaset(self, event: str, new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]]) -> None:
         self.on_owner(event, new, old)
@@ -159,17 +197,26 @@ class ReplicaSetController(PodSetController):
     def sync(self, rs: Dict[str, Any]) -> None:
         pods = owned(self.store, POD_KEY, rs)
         active = [p for p in pods if is_active(p)]
+        error = None
         if not rs["metadata"].get("deletionTimestamp"):
             wanted = int(dig(rs, "spec", "replicas", default=1))
             template = dig(rs, "spec", "template") or {}
             if len(active) < wanted:
-                self.create_pods(rs, wanted - len(active), lambda: pod_from_template(rs, template, {}))
+                error = self.create_pods(rs, wanted - len(active), lambda: pod_from_template(rs, template, {}))
             elif len(active) > wanted:
                 self.delete_pods(rs, sorted(active, key=deletion_rank)[:len(active) - wanted])
             pods = owned(self.store, POD_KEY, rs)
         now = time.time()
         status = replica_status(rs, pods, now)
+        replica_failure(status, error)
         self.write_status(rs, status)
+        key = (rs["metadata"]["namespace"], rs["metadata"]["name"])
+        if error is None:
+            self.failures.pop(key, None)
+        else:
+            self.failures[key] = self.failures.get(key, 0) + 1
+            delay = min(self.cluster.duration("replicaset_retry", 1.0) * 2 ** (self.failures[key] - 1), MAX_RETRY)
+            self.enqueue(*key, delay=delay)
         min_ready = int(dig(rs, "spec", "minReadySeconds") or 0)
         if min_ready and status.get("readyReplicas", 0) > status.get("availableReplicas", 0):
             self.enqueue(rs["metadata"]["namespace"], rs["metadata"]["name"], delay=1.0)
