@@ -22,6 +22,7 @@ One simulator serves every module (its state is reloaded from a per-module snaps
 case); ``vm_policy`` needs the ``misconfigured`` profile and has its own.
 """
 
+import pytest
 import yaml
 from clustersim.testing import Simulator, eventually
 from conftest import run_playbook_file
@@ -375,10 +376,24 @@ def assert_quiet_rerun(module, run):
     assert again.ok, again
     assert again.changed == 0 and again.writes == 0, again
 
-TRANSIENT_RUNS = {"argvalues": [0, 1], "ids": ["codes+reset", "codes+latency+409"]}
+def matrix_fixtures(modules):
+    """The ``simulators`` (one per profile, for the test file) and ``case`` (one per module of ``modules``) fixtures."""
+
+    @pytest.fixture(scope="module")
+    def simulators():
+        yield from simulator_pool()
+
+    @pytest.fixture(params=modules, ids=repr)
+    def case(request, simulators, tmp_path):  # pylint: disable=redefined-outer-name
+        yield from module_case(request.param, simulators, tmp_path)
+
+    return simulators, case
 
 
-def check_transient_faults_converge(case, run_index):
+# The two tests of every matrix row; each test file imports them with its own fixtures, and pytest
+# collects them there (this file's name does not match test_*.py, so they run once per test file).
+@pytest.mark.parametrize("run_index", [0, 1], ids=["codes+reset", "codes+latency+409"])
+def test_transient_faults_converge(case, run_index):
     module, sim, run, fresh = case
     fresh()
     rules = transient_rules(module, run_index)
@@ -391,7 +406,7 @@ def check_transient_faults_converge(case, run_index):
     assert_quiet_rerun(module, run)
 
 
-def check_exhausted_last_write(case):
+def test_exhausted_last_write_fails_in_one_line_naming_what_is_left_and_the_rerun_converges(case):
     module, sim, run, fresh = case
     fresh()
     sim.add_fault(code=500, count=EXHAUSTING, **(module.rules["later"] or module.rules["first_write"]))

@@ -1,29 +1,20 @@
 """The fault matrix (see ``fault_matrix.py``) for the day-0 modules and the migration_toolkit role's own tasks."""
 
 import pytest
-from fault_matrix import (
-    DAY0, SC, TRANSIENT_RUNS, Runner, assert_all_fired, assert_one_line, check_exhausted_last_write, check_transient_faults_converge,
-    module_case, read, resource, simulator_pool,
+from fault_matrix import (  # noqa: F401 - the matrix's tests, collected here with this file's fixtures
+    DAY0,
+    SC,
+    Runner,
+    assert_all_fired,
+    assert_one_line,
+    matrix_fixtures,
+    read,
+    resource,
+    test_exhausted_last_write_fails_in_one_line_naming_what_is_left_and_the_rerun_converges,
+    test_transient_faults_converge,
 )
 
-
-@pytest.fixture(scope="module")
-def simulators():
-    yield from simulator_pool()
-
-
-@pytest.fixture(params=DAY0, ids=repr)
-def case(request, simulators, tmp_path):
-    yield from module_case(request.param, simulators, tmp_path)
-
-
-@pytest.mark.parametrize("run_index", **TRANSIENT_RUNS)
-def test_transient_faults_converge(case, run_index):
-    check_transient_faults_converge(case, run_index)
-
-
-def test_exhausted_last_write_fails_in_one_line_naming_what_is_left_and_the_rerun_converges(case):
-    check_exhausted_last_write(case)
+simulators, case = matrix_fixtures(DAY0)
 
 
 # --- the day-0 roles' own kubernetes.core tasks (the other day-0 roles only call the modules above) --

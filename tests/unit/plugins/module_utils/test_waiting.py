@@ -1,8 +1,8 @@
-import pytest
-
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import WaitTimeout
 import itertools
 
+import pytest
+
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Interrupted, WaitTimeout
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.waiting import FIRST_PAUSE, Waiter, condition, condition_is, pauses
 
 
@@ -75,3 +75,22 @@ def test_condition_helpers():
     assert condition(obj, "Missing") == {}
     assert condition_is(obj, "Degraded", False)
     assert not condition_is(obj, "Available", "False")
+
+
+# --- the interrupted hook: a wait whose job is gone stops before its next poll ---------------------
+def test_until_asks_interrupted_before_each_poll_and_stops_without_probing():
+    clock = FakeClock()
+    probes = []
+    answers = iter([None, None, "the job that ran this module ended"])
+    waiter = Waiter(timeout=10, sleep=1, clock=clock, pause=clock.pause)
+    waiter.interrupted = lambda: next(answers)
+    with pytest.raises(Interrupted) as info:
+        waiter.until("claim to bind", lambda: probes.append(clock.now) or (False, "Pending"))
+    assert len(probes) == 2  # the third poll never ran
+    assert info.value.reason == "Interrupted" and info.value.cause == "the job that ran this module ended"
+    assert info.value.msg == "Stopped waiting for claim to bind: the job that ran this module ended"
+
+
+def test_until_without_interrupted_polls_as_before():
+    clock = FakeClock()
+    assert Waiter(timeout=10, sleep=1, clock=clock, pause=clock.pause).until("x", lambda: (True, "done")) == "done"
