@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import CDI_API
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import compare_quantities
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.storage import (
     CLUSTER_DEFAULT_ANNOTATION,
     VIRT_DEFAULT_ANNOTATION,
@@ -324,7 +325,30 @@ def plan_hotplug(request, facts):
     is_dv = facts.data_volume is not None or manifest is not None
     wanted_disk = disk_device(request.name, request.bus, request.serial, request.shareable, request.scsi_reservation)
     previous = left_behind(request, facts.data_volume) if creates_data_volume else None
+    if creates_data_volume:
+        _refuse_data_volume_of_another_disk(subject, request, facts.data_volume, previous)
     return HotplugPlan("add", claim_name, is_dv, manifest, wanted_disk, warnings, previous)
+
+
+def _refuse_data_volume_of_another_disk(subject, request, data_volume, previous):
+    """A DataVolume of the derived name that this collection created for another VM or disk (``web`` +
+    ``1-data`` and ``web-1`` + ``data`` both give ``web-1-data``) is not this disk's, and one left by an
+    earlier run of this disk is this disk's only when it is of the requested size."""
+    owner = annotations(data_volume).get(CREATED_FOR_ANNOTATION)
+    name = "{0}/{1}".format(request.namespace, ((data_volume or {}).get("metadata") or {}).get("name"))
+    if owner and owner != created_for(request.vm, request.name):
+        raise Refusal(
+            subject,
+            "DataVolume {0} was created by this collection for {1}, not for disk {2!r} of VM {3}".format(name, owner, request.name, request.vm),
+            "Give the disk another name, or name the claim to attach with claim_name if it is really meant to be shared.",
+        )
+    requested = ((((data_volume or {}).get("spec") or {}).get("storage") or {}).get("resources") or {}).get("requests", {}).get("storage")
+    if previous is not None and request.size and requested and compare_quantities(requested, request.size) != 0:
+        raise Refusal(
+            subject,
+            "DataVolume {0}, left by an earlier run for this disk, asks for {1}, not the {2} requested now".format(name, requested, request.size),
+            "Run again with size {0} to attach it, or delete the DataVolume {1} first to create one of {2}.".format(requested, name, request.size),
+        )
 
 
 def left_behind(request, data_volume):

@@ -307,6 +307,7 @@ class VmDiskHotplug(OcpVirtModule):
             if plan.create_data_volume is not None:
                 self.cluster.create(plan.create_data_volume)
                 self.result["data_volume_created"] = True
+                self.changed()  # also when the addvolume call then fails: the DataVolume exists
             options = add_volume_options(request.name, plan.claim_name, plan.is_data_volume, plan.disk, dry_run=self.check_mode)
             try:
                 self.call_volume_subresource(

@@ -198,6 +198,30 @@ def test_options_the_preflight_did_not_judge_run_the_step(sim, tmp_path):
     assert sim.client().request("get", HCO)["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 7
 
 
+def test_a_step_that_runs_makes_the_later_judged_steps_run_too(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    # The StorageClasses step runs (its options differ from the judged ones): the StorageProfiles,
+    # optional objects and HyperConverged verdicts assumed it would not, so their steps run as well.
+    classes = [{"preset": "vm_block", "name": "vm-disks"}, {"preset": "cdi_scratch", "name": "px-cdi-scratch"},
+               {"preset": "vm_state", "name": "vmstate"}]
+    playbook = tmp_path / "day0-class-vars.yml"
+    playbook.write_text(json.dumps([{
+        "name": "role vars", "hosts": "localhost", "gather_facts": False,
+        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
+        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_classes": classes}},
+                  {"role": "ocpvirt.portworx.virtualization"}],
+    }]))
+    run = ansible_playbook(sim, tmp_path, str(playbook))
+    assert run.ok, run
+    verdicts = task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")["day0_steps"]
+    assert all(verdicts[step]["converged"] for step in ("storage_classes", "storage_profiles", "optional_objects", "hyperconverged"))
+    for task in ("Create or update the Portworx StorageClasses from their presets", "Set the CDI StorageProfiles of the VM classes",
+                 OPTIONAL_OBJECTS_TASK, "Tune the HyperConverged CR for Portworx"):
+        assert task_result(run, task).get("skipped") is not True, task
+    profile = sim.client().request("get", "/apis/cdi.kubevirt.io/v1beta1/storageprofiles/vm-disks")
+    assert profile["spec"]["cloneStrategy"] == "csi-clone", profile
+
+
 def test_day0_fast_path_false_runs_every_step(sim, tmp_path):
     assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
     run = ansible_playbook(sim, tmp_path, "playbooks/day0.yml", {"day0_fast_path": False})

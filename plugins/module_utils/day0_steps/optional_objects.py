@@ -13,6 +13,9 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.optional_object_p
 
 
 def judge_optional_objects(cluster, options, context):
+    if options.get("objects") == []:
+        # Both objects turned off: the role runs no module for this step, so it changes nothing.
+        return {"changed": False, "objects": [], "not_served": []}
     params = validated(ARGUMENT_SPEC, OPTION_RULES, options, "optional objects", wait=False)
     reports = []
     for index, definition in enumerate(params["objects"]):

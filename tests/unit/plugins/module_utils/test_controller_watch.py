@@ -1,3 +1,4 @@
+import errno
 import os
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.controller_watch import (
@@ -20,13 +21,16 @@ class FakeProc(object):
     def __init__(self, root):
         self.root = str(root)
 
-    def add(self, pid, comm, ppid, session, start_time, state="S"):
+    def add(self, pid, comm, ppid, session, start_time, state="S", argv=None):
         os.makedirs(os.path.join(self.root, str(pid)), exist_ok=True)
         with open(os.path.join(self.root, str(pid), "stat"), "w") as handle:
             handle.write(stat_line(pid, comm, state, ppid, session, start_time))
+        with open(os.path.join(self.root, str(pid), "cmdline"), "wb") as handle:
+            handle.write(b"\0".join(a.encode() for a in (argv or [comm])) + b"\0")
 
     def remove(self, pid):
-        os.remove(os.path.join(self.root, str(pid), "stat"))
+        for name in ("stat", "cmdline"):
+            os.remove(os.path.join(self.root, str(pid), name))
         os.rmdir(os.path.join(self.root, str(pid)))
 
     def read(self, pid):
@@ -131,3 +135,31 @@ def test_a_killed_controller_not_reaped_yet_is_gone(tmp_path):
 def test_this_test_process_has_a_controller_that_is_alive():
     # Whatever started pytest plays the part of ansible-playbook; it is running, so nothing is gone.
     assert ControllerWatch.start().gone() is None
+
+
+def test_no_controller_when_the_session_leader_is_not_a_fork_of_its_parent(tmp_path):
+    """ansible-core before 2.19 (or session isolation off): the worker leads no session, so the nearest leader
+    is the login shell under sshd. A dropped SSH session must not stop a nohup'ed ansible-playbook."""
+    proc = FakeProc(tmp_path)
+    proc.add(1, "systemd", 0, 1, 1)
+    proc.add(80, "sshd-session", 1, 80, 40, argv=["sshd-session: admin@pts/0"])
+    proc.add(90, "bash", 80, 90, 50, argv=["-bash"])
+    proc.add(100, "ansible-playbook", 90, 90, 1000, argv=["/usr/bin/python3", "/usr/bin/ansible-playbook", "day2.yml"])
+    proc.add(200, "ansible-playbook", 100, 90, 1100, argv=["/usr/bin/python3", "/usr/bin/ansible-playbook", "day2.yml"])
+    proc.add(300, "sh", 200, 90, 1200)
+    proc.add(400, "python3", 300, 90, 1300)
+    assert find_controller(400, read=proc.read) is None
+    assert ControllerWatch.start(pid=400, read=proc.read).gone() is None
+
+
+def test_a_process_that_cannot_be_read_is_not_gone(tmp_path):
+    proc = FakeProc(tmp_path)
+    ansible_chain(proc)
+    watch = ControllerWatch.start(pid=400, read=proc.read)
+    assert watch.controller.pid == 100
+
+    def unreadable(pid):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    watch.read = unreadable
+    assert watch.gone() is None

@@ -102,7 +102,13 @@ def test_optional_objects_not_converged_when_the_module_would_write_or_skip(obje
     assert verdict["converged"] is False and reason in verdict["reason"]
 
 
-@pytest.mark.parametrize("options", [{"objects": []}, {"objects": [{"kind": "VolumeSnapshotClass"}]}, {"objects": "x", "extra": 1},
+def test_no_optional_objects_at_all_is_converged_and_blocks_no_later_step():
+    # The role runs no module for an empty list (both objects turned off), so the step changes nothing.
+    verdicts = judge_day0(ReadOnlyCluster([]), {"optional_objects": {"objects": []}})
+    assert verdicts["optional_objects"]["converged"] is True and verdicts["optional_objects"]["result"]["objects"] == []
+
+
+@pytest.mark.parametrize("options", [{"objects": [{"kind": "VolumeSnapshotClass"}]}, {"objects": "x", "extra": 1},
                                      {"objects": [dict(snapshot_class(), metadata={"name": "Not_A_Name"})]}])
 def test_optional_objects_whose_options_fail_validation_are_not_converged(options):
     verdict = judge_day0(ReadOnlyCluster([snapshot_class()]), {"optional_objects": options})["optional_objects"]

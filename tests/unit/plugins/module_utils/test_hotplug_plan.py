@@ -152,10 +152,20 @@ def test_a_data_volume_without_the_mark_or_for_another_disk_is_no_leftover():
     foreign = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block")
     assert hp.plan_hotplug(request(size="10Gi"), facts(data_volume=foreign)).previous_run is None
     other = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/logs")
-    assert hp.plan_hotplug(request(size="10Gi"), facts(data_volume=other)).previous_run is None
+    with pytest.raises(Refusal) as refused:  # created for another disk: never attached as this one
+        hp.plan_hotplug(request(size="10Gi"), facts(data_volume=other))
+    assert "DataVolume vms/db-data was created by this collection for db/logs, not for disk 'data' of VM db" in refused.value.msg
     # Attached: the volume is in the VM, nothing was left behind.
     ours = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/data")
     vm_with_disk = vm(volumes=[{"name": "data", "dataVolume": {"name": "db-data", "hotpluggable": True}}],
                       disks=[{"name": "data", "disk": {"bus": "scsi"}}])
     plan = hp.plan_hotplug(request(size="10Gi"), facts(data_volume=ours, the_vm=vm_with_disk))
     assert plan.action == "none" and plan.previous_run is None
+
+
+def test_a_leftover_data_volume_of_another_size_is_refused_not_attached():
+    left = hp.blank_data_volume("db-data", "vms", "10Gi", "px-rwx", "ReadWriteMany", "Block", owner="db/data")
+    with pytest.raises(Refusal) as refused:
+        hp.plan_hotplug(request(size="50Gi"), facts(data_volume=left))
+    assert "asks for 10Gi, not the 50Gi requested now" in refused.value.msg and "delete the DataVolume vms/db-data" in refused.value.msg
+    assert hp.plan_hotplug(request(size="10240Mi"), facts(data_volume=left)).previous_run is not None  # the same size
