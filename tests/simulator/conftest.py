@@ -35,3 +35,20 @@ def bare_cluster():
     built.store.create("namespaces", {"metadata": {"name": "default"}})
     built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
     return built
+
+
+@pytest.fixture()
+def core_cluster():
+    """An in-process Cluster running the core controllers (garbage collector, namespace lifecycle,
+    CA bundle publishers, ...) with the ``default`` namespace, stopped after the test."""
+    from clustersim.cluster import Cluster
+    from clustersim.config import Config
+    from clustersim.operators import install_controllers
+    from clustersim.operators.core import CONTROLLERS
+
+    built = Cluster(Config())
+    install_controllers(built, CONTROLLERS)
+    built.start()
+    built.store.create("namespaces", {"metadata": {"name": "default"}})
+    yield built
+    built.stop()

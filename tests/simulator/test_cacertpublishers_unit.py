@@ -8,20 +8,11 @@ import pytest
 from cryptography import x509
 
 from clustersim.cacertpublishers import DESCRIPTION, root_ca_repair, service_ca_repair
-from clustersim.cluster import Cluster
-from clustersim.config import Config
-from clustersim.operators import install_controllers
-from clustersim.operators.core import CONTROLLERS
 
 
 @pytest.fixture()
-def cluster():
-    built = Cluster(Config())
-    install_controllers(built, CONTROLLERS)
-    built.start()
-    built.store.create("namespaces", {"metadata": {"name": "default"}})
-    yield built
-    built.stop()
+def cluster(core_cluster):
+    return core_cluster
 
 
 def configmap(cluster, name, namespace="default"):

@@ -17,13 +17,8 @@ HOLD = "example.com/hold"
 
 
 @pytest.fixture()
-def cluster():
-    built = Cluster(Config())
-    install_controllers(built, CONTROLLERS)
-    built.start()
-    built.store.create("namespaces", {"metadata": {"name": "default"}})
-    yield built
-    built.stop()
+def cluster(core_cluster):
+    return core_cluster
 
 
 def make(cluster, name, owners=(), finalizers=(), block=False, namespace="default"):

@@ -102,6 +102,7 @@ class PodSetController(Controller):
 
     key = ""
     owner_kind = ""
+    component = ""
 
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)
@@ -168,8 +169,6 @@ class PodSetController(Controller):
         for pod in pods:
             delete_quietly(self.store, POD_KEY, pod["metadata"]["name"], namespace)
             record_event(self.store, owner, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", self.component)
-
-    component = ""
 
 
 class ReplicaSetController(PodSetController):
