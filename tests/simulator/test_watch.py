@@ -50,6 +50,9 @@ def test_watch_without_resource_version_starts_with_synthetic_added(core):
 
 def test_watch_resumes_from_resource_version(core):
     core.create_namespace({"metadata": {"name": "w2"}})
+    # a new namespace gets its CA bundle ConfigMaps and then the service CA injected: let them settle
+    eventually("the service CA is injected", lambda: [
+        c for c in core.list_namespaced_config_map("w2").items if (c.data or {}).get("service-ca.crt")])
     start = core.list_namespaced_config_map("w2").metadata.resource_version
     core.create_namespaced_config_map("w2", {"metadata": {"name": "x"}})
     core.create_namespaced_config_map("w2", {"metadata": {"name": "y"}})
