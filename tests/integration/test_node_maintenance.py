@@ -47,6 +47,18 @@ def vmi_nodes(sim):
     return eventually("4 running VMIs", probe)
 
 
+def migrations_finished(sim):
+    """Wait until no VirtualMachineInstanceMigration is in flight.  A run that gives up leaves its last
+    migration going (KubeVirt carries it on); the tests let it fail under the armed fault, so the
+    re-run, not a leftover migration, is what moves the VM."""
+    def probe():
+        items = api(sim, "kubevirt.io/v1", "VirtualMachineInstanceMigration").get(namespace="vms").to_dict()["items"]
+        phases = [(m.get("status") or {}).get("phase") for m in items]
+        return all(phase in ("Succeeded", "Failed") for phase in phases) or None
+
+    eventually("every migration finished", probe)
+
+
 @pytest.fixture(autouse=True)
 def fresh_cluster(sim):
     sim.reset()
@@ -253,6 +265,7 @@ def test_interrupted_drain_is_continued_by_a_rerun(sim, run_playbook):
     assert node(sim, "worker-1")["spec"]["unschedulable"] is True
     assert vmi_nodes(sim)["vm-001"] == "worker-1"
 
+    migrations_finished(sim)
     sim.clear_faults()
     rerun = run_playbook([task(node="worker-1")])
     assert rerun.ok and rerun.changed == 1, rerun
