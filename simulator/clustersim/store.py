@@ -193,6 +193,7 @@ class Store:
             meta["uid"] = given_uid or new_uid()
             self.strategy(kind).prepare_identity(new)
             meta["creationTimestamp"] = now_rfc3339()
+            self.strategy(kind).validate_create(new, name)
             self._admit("CREATE", kind, ns, name, new, None, "", dry_run, internal)
             if self.tracker.peek(key, ns, name) is not None:
                 raise errors.already_exists(kind.resource, name, kind.group)

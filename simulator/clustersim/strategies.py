@@ -26,6 +26,9 @@ Sources (kubernetes/kubernetes release-1.33 unless noted):
   ``Active`` + ``kubernetes`` finalizer + ``kubernetes.io/metadata.name`` label (the strategies'
   ``PrepareForCreate`` and ``pkg/apis/*/v1/defaults.go``);
 * batch/v1 Jobs default to orphaning their pods (``pkg/registry/batch/job/strategy.go``);
+* a strategy's ``Validate`` / ``ValidateUpdate`` (after ``PrepareForCreate`` / ``PrepareForUpdate``):
+  the kind's own spec validation, so far CronJobs (``pkg/registry/batch/cronjob/strategy.go``,
+  ``batch_validation.py``) and pod updates (``pod_validation.py``);
 * a DELETE of other built-in kinds that removes the object at once answers a ``Success``
   Status; custom resources answer the object (``store.go`` ``Delete`` / ``ReturnDeletedObject``,
   set by ``customresource/etcd.go``).
@@ -47,6 +50,7 @@ import datetime as _dt
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 from . import errors
+from .batch_validation import cronjob_create_causes, cronjob_spec_causes
 from .kinds import Kind
 from .pod_validation import validate_pod_update
 from .util import clone
@@ -145,6 +149,9 @@ class Strategy:
 
     def prepare_identity(self, obj: Dict[str, Any]) -> None:
         """After ``uid`` is assigned on create: what depends on it (Jobs' generated selector)."""
+
+    def validate_create(self, new: Dict[str, Any], name: str) -> None:
+        """The kind's ``Validate`` beyond ObjectMeta (which the store checks for every kind)."""
 
     def validate_update(self, new: Dict[str, Any], old: Dict[str, Any], name: str) -> None:
         """No new finalizers on an object being deleted (``ValidateObjectMetaUpdate``)."""
@@ -263,6 +270,27 @@ class JobStrategy(Strategy):
         selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
 
 
+class CronJobStrategy(Strategy):
+    """``pkg/registry/batch/cronjob/strategy.go``: ``Validate`` is ``ValidateCronJobCreate``,
+    ``ValidateUpdate`` is ``ValidateCronJobUpdate`` (``batch_validation.py``)."""
+
+    def validate_create(self, new: Dict[str, Any], name: str) -> None:
+        causes = cronjob_create_causes(new)
+        if causes:
+            raise errors.invalid(self.kind.kind, name, causes, self.kind.group)
+
+    def validate_update(self, new: Dict[str, Any], old: Dict[str, Any], name: str) -> None:
+        """Upstream validates the whole spec on every update; the simulator only when the spec
+        changed, so that the controller's status writes (``store.mutate``) to a CronJob loaded
+        from a state that never passed validation still go through."""
+        super().validate_update(new, old, name)
+        if new.get("spec") == old.get("spec"):
+            return
+        causes = cronjob_spec_causes(new.get("spec") or {}, old.get("spec") or {})
+        if causes:
+            raise errors.invalid(self.kind.kind, name, causes, self.kind.group)
+
+
 class NamespaceStrategy(Strategy):
     """``pkg/registry/core/namespace/strategy.go``: created ``Active`` with the ``kubernetes``
     finalizer; ``spec.finalizers`` change only through ``/finalize`` (controllers' internal
@@ -311,6 +339,7 @@ STRATEGIES: Dict[str, Type[Strategy]] = {
     "persistentvolumeclaims": PersistentVolumeClaimStrategy,
     "namespaces": NamespaceStrategy,
     "batch/jobs": JobStrategy,
+    "batch/cronjobs": CronJobStrategy,
 }
 
 

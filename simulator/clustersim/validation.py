@@ -100,24 +100,25 @@ def label_value_errors(value: str) -> List[str]:
     return found
 
 
-def metadata_causes(meta: Dict[str, Any]) -> List[errors.FieldCause]:
-    """What ValidateObjectMeta says about ``labels`` and ``annotations`` (empty when valid)."""
+def metadata_causes(meta: Dict[str, Any], path: str = "metadata") -> List[errors.FieldCause]:
+    """What ValidateObjectMeta says about ``labels`` and ``annotations`` (empty when valid);
+    ``path`` is where they sit (a pod template's are ``<template>.labels``: ValidatePodTemplateSpec)."""
     causes: List[errors.FieldCause] = []
     labels = meta.get("labels") or {}
     if isinstance(labels, dict):
         for key, value in labels.items():
-            causes.extend(errors.invalid_field("metadata.labels", key, m) for m in qualified_name_errors(str(key)))
+            causes.extend(errors.invalid_field(f"{path}.labels", key, m) for m in qualified_name_errors(str(key)))
             text = "" if value is None else str(value)
-            causes.extend(errors.invalid_field("metadata.labels", text, m) for m in label_value_errors(text))
+            causes.extend(errors.invalid_field(f"{path}.labels", text, m) for m in label_value_errors(text))
     annotations = meta.get("annotations") or {}
     if isinstance(annotations, dict):
         total = 0
         for key, value in annotations.items():
-            causes.extend(errors.invalid_field("metadata.annotations", key, m)
+            causes.extend(errors.invalid_field(f"{path}.annotations", key, m)
                           for m in qualified_name_errors(str(key).lower()))
             total += len(str(key)) + len("" if value is None else str(value))
         if total > TOTAL_ANNOTATION_SIZE:
-            causes.append(errors.FieldCause("metadata.annotations",
+            causes.append(errors.FieldCause(f"{path}.annotations",
                                             f"Too long: may not be more than {TOTAL_ANNOTATION_SIZE} bytes",
                                             "FieldValueTooLong"))
     return causes

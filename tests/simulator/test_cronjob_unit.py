@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from clustersim.operators._cron import CronError, parse_standard
-from clustersim.operators.cronjob import job_name, most_recent_schedule, rfc3339, start_order
+from clustersim.operators.cronjob import job_name, most_recent_schedule, rfc3339, schedule_zone, start_order
 
 UTC = datetime.timezone.utc
 
@@ -43,11 +43,24 @@ def test_an_impossible_date_has_no_next_activation():
     ("*/0 * * * *", "step of range should be a positive number: */0"),
     ("x * * * *", 'failed to parse int from x: strconv.Atoi: parsing "x": invalid syntax'),
     ("@sometimes", "unrecognized descriptor: @sometimes"),
+    ("", "empty spec string"),
+    ("TZ=Mars/Olympus * * * * *", "provided bad location Mars/Olympus: unknown time zone Mars/Olympus"),
+    ("CRON_TZ=UTC * * * *", "expected exactly 5 fields, found 4: [* * * *]"),
 ])
 def test_unparsable_schedules(spec, message):
     with pytest.raises(CronError) as info:
         parse_standard(spec)
     assert str(info.value) == message
+
+
+def test_a_zone_prefix_names_the_schedules_zone():
+    assert parse_standard("CRON_TZ=Europe/Paris 0 3 * * *").zone == "Europe/Paris"
+    assert parse_standard("TZ=UTC @hourly").zone == "UTC"
+    assert parse_standard("0 3 * * *").zone is None
+    paris = {"spec": {"timeZone": "Europe/Paris"}}
+    assert str(schedule_zone(paris, parse_standard("CRON_TZ=Asia/Tokyo 0 3 * * *"))) == "Asia/Tokyo"
+    assert str(schedule_zone(paris, parse_standard("0 3 * * *"))) == "Europe/Paris"
+    assert schedule_zone(paris, parse_standard("TZ=UTC 0 3 * * *")) == UTC
 
 
 def cronjob(last=None, deadline=None, name="backup"):

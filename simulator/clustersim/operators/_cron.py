@@ -8,6 +8,9 @@ of the same grammar and semantics:
 * five fields — minute (0-59), hour (0-23), day of month (1-31), month (1-12 or ``jan``-``dec``),
   day of week (0-6 or ``sun``-``sat``) — each a comma list of ``*`` / ``?``, ``N``, ``N-M``, with
   an optional ``/STEP`` (``N/STEP`` runs from N to the field's maximum);
+* an optional ``TZ=<zone>`` / ``CRON_TZ=<zone>`` prefix names the schedule's time zone (an unknown
+  one is "provided bad location <zone>: unknown time zone <zone>"; v3.0.1 slices up to the first
+  space and panics without one, which the simulator answers as no fields at all);
 * descriptors ``@yearly`` / ``@annually``, ``@monthly``, ``@weekly``, ``@daily`` / ``@midnight``,
   ``@hourly`` and ``@every <duration>`` (Go duration units ``h``, ``m``, ``s``, ``ms``; at least 1 s);
 * day matching: when day of month or day of week is ``*`` / ``?`` (without a step) both must
@@ -21,7 +24,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+import zoneinfo
+from dataclasses import dataclass, replace
 from typing import FrozenSet, List, Optional, Tuple
 
 MONTHS = {name: i for i, name in enumerate(
@@ -49,6 +53,7 @@ class Schedule:
     day_star: bool = False
     weekday_star: bool = False
     every: Optional[float] = None  # seconds, for @every
+    zone: Optional[str] = None  # the TZ= / CRON_TZ= prefix, when the schedule has one
 
     def day_matches(self, day: datetime.datetime) -> bool:
         dom = day.day in self.days
@@ -125,9 +130,39 @@ def _every(text: str) -> float:
     return float(max(int(seconds), 1))  # robfig: at least one second, truncated to whole seconds
 
 
+def _zone_prefix(spec: str) -> Tuple[Optional[str], str]:
+    """The ``TZ=`` / ``CRON_TZ=`` zone of a schedule (checked against the tz database) and the rest."""
+    if not spec.startswith(("TZ=", "CRON_TZ=")):
+        return None, spec
+    name, _, rest = spec.partition(" ")
+    name = name.partition("=")[2]
+    if not known_zone(name):
+        raise CronError(f"provided bad location {name}: unknown time zone {name}")
+    return name, rest
+
+
+def known_zone(name: str) -> bool:
+    """``time.LoadLocation`` succeeds: "" and "UTC" are UTC, "Local" the process's zone, anything
+    else a tz database entry (Go reads the system's zoneinfo, as Python's ``zoneinfo`` does)."""
+    if name in ("", "UTC", "Local"):
+        return True
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of the database
+        return False
+    return True
+
+
 def parse_standard(spec: str) -> Schedule:
-    """``cron.ParseStandard``: five fields or a descriptor."""
-    text = spec.strip()
+    """``cron.ParseStandard``: an optional zone prefix, then five fields or a descriptor."""
+    if not spec:
+        raise CronError("empty spec string")
+    zone, text = _zone_prefix(spec)
+    schedule = _parse_fields(text.strip())
+    return replace(schedule, zone=zone) if zone else schedule
+
+
+def _parse_fields(text: str) -> Schedule:
     if text.startswith("@every "):
         return Schedule(every=_every(text[len("@every "):].strip()))
     if text.startswith("@"):

@@ -9,7 +9,9 @@ not pinned to its tag).
   whose Job is gone is dropped (``MissingJob``);
 * a CronJob being deleted, ``suspend: true`` or an unknown ``timeZone`` (``UnknownTimeZone``)
   starts nothing; an unparsable schedule is the Warning ``UnparseableSchedule``
-  (:mod:`._cron`);
+  (:mod:`._cron`); a schedule with a ``TZ=`` / ``CRON_TZ=`` prefix runs in that zone, with the
+  Warning ``UnsupportedSchedule`` (``formatSchedule``; the API refuses such schedules on create,
+  so only an object loaded from a state has one);
 * the most recent schedule time not after now and after ``lastScheduleTime`` (else the
   creation time; with ``startingDeadlineSeconds``, not before now minus the deadline) is run
   once: more than 100 missed is ``TooManyMissedTimes``; already run (``lastScheduleTime``
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import datetime
 import time
+import zoneinfo
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..controller import watches
@@ -72,11 +75,20 @@ def zone_of(cronjob: Dict[str, Any]) -> datetime.tzinfo:
     name = dig(cronjob, "spec", "timeZone")
     if not name:
         return datetime.timezone.utc
-    import zoneinfo
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise CronError(f'invalid timeZone: "{name}": unknown time zone {name}') from exc
+
+
+def schedule_zone(cronjob: Dict[str, Any], schedule: Schedule) -> datetime.tzinfo:
+    """``formatSchedule``: a ``TZ=`` / ``CRON_TZ=`` prefix of the schedule wins over
+    ``spec.timeZone`` ("", "UTC" and "Local" are UTC here)."""
+    if schedule.zone is None:
+        return zone_of(cronjob)
+    if schedule.zone in ("", "UTC", "Local"):
+        return datetime.timezone.utc
+    return zoneinfo.ZoneInfo(schedule.zone)
 
 
 def most_recent_schedule(cronjob: Dict[str, Any], schedule: Schedule, now: datetime.datetime,
@@ -88,7 +100,7 @@ def most_recent_schedule(cronjob: Dict[str, Any], schedule: Schedule, now: datet
     deadline = dig(cronjob, "spec", "startingDeadlineSeconds")
     if deadline is not None:
         earliest = max(earliest, now - datetime.timedelta(seconds=int(deadline)))
-    zone = zone_of(cronjob)
+    zone = schedule_zone(cronjob, schedule)
     earliest = earliest.astimezone(zone)
     first = schedule.next(earliest)
     if first is None or now < first:
@@ -212,6 +224,11 @@ class CronJobController(PodSetController):
             record_event(self.store, cronjob, "UnparseableSchedule",
                          f'unparseable schedule: "{spec.get("schedule")}" : {exc}', COMPONENT, "Warning")
             return None
+        if "TZ" in spec["schedule"]:
+            record_event(self.store, cronjob, "UnsupportedSchedule", f'CRON_TZ or TZ used in schedule "{spec["schedule"]}" '
+                         "is not officially supported, see https://kubernetes.io/docs/concepts/workloads/controllers/"
+                         "cron-jobs/ for more details", COMPONENT, "Warning")
+            zone = schedule_zone(cronjob, schedule)
         now = self.now()
         created = self.on_clock(parse_time(cronjob["metadata"].get("creationTimestamp")))
         probe = dict(cronjob, status=status)
