@@ -14,9 +14,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import itertools
 import socket
 import time
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.backoff import doubling
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import status_of
 
 try:
@@ -37,10 +39,8 @@ class RetryPolicy(object):
         self.sleep = sleep
 
     def delays(self):
-        delay = self.initial_delay
-        for dummy in range(self.attempts - 1):
-            yield delay
-            delay = min(delay * 2, self.max_delay)
+        """The pause before each retry: ``attempts - 1`` of them (none for one attempt or fewer)."""
+        return itertools.islice(doubling(self.initial_delay, self.max_delay), max(self.attempts - 1, 0))
 
 
 def _causes(exc):

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.backoff import doubling
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Interrupted, WaitTimeout
 
 
@@ -21,10 +22,7 @@ FIRST_PAUSE = 0.2
 
 def pauses(longest, first=FIRST_PAUSE):
     """The pauses between polls: ``first``, doubling, never more than ``longest`` (nor less than 0)."""
-    pause = min(first, longest)
-    while True:
-        yield max(pause, 0)
-        pause = min(pause * 2, longest)
+    return (max(pause, 0) for pause in doubling(min(first, longest), longest))
 
 
 class Waiter(object):

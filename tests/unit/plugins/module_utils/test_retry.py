@@ -89,3 +89,12 @@ def test_an_unresolvable_host_is_not_retried_but_a_reset_connection_is():
         call_with_retry(func, policy(sleeps))
     assert calls["n"] == 1 and sleeps == []
     assert is_transient(ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer")))
+
+
+def test_a_single_attempt_is_never_retried():
+    sleeps = []
+    func, calls = flaky([StatusError(503)])
+    with pytest.raises(StatusError):
+        call_with_retry(func, policy(sleeps, attempts=1))
+    assert calls["n"] == 1 and sleeps == []
+    assert list(RetryPolicy(attempts=0).delays()) == []
