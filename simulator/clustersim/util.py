@@ -56,6 +56,16 @@ def dig(obj: Optional[Dict[str, Any]], *path: str, default: Any = None) -> Any:
     return current
 
 
+def add_finalizer(obj: Dict[str, Any], finalizer: str) -> bool:
+    """Append ``finalizer`` to ``metadata.finalizers`` unless it is there; True when added (so a
+    ``store.mutate`` callback can return it: False cancels a write that would change nothing)."""
+    finalizers = obj["metadata"].setdefault("finalizers", [])
+    if finalizer in finalizers:
+        return False
+    finalizers.append(finalizer)
+    return True
+
+
 def set_condition(conditions: list, type_: str, status: str, reason: str = "", message: str = "",
                   **extra: Any) -> bool:
     """Insert or update a condition in place; keep lastTransitionTime unless the status flips.

@@ -46,7 +46,7 @@ from ..errors import ApiError
 from ..util import clone, dig
 from ._cron import CronError, Schedule, parse_standard
 from ._workloads import controller_ref, controller_uid, record_event
-from .job import KEY as JOB_KEY, is_finished
+from .job import KEY as JOB_KEY, finished_type, is_finished
 from .replicaset import PodSetController, parse_time
 
 KEY = "batch/cronjobs"
@@ -332,13 +332,6 @@ def seconds_to_next(schedule: Schedule, now: datetime.datetime, zone: datetime.t
     if following is None:
         return None
     return (following - now).total_seconds() + NEXT_DELTA
-
-
-def finished_type(job: Dict[str, Any]) -> str:
-    for condition in dig(job, "status", "conditions") or []:
-        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
-            return condition["type"]
-    return ""
 
 
 def start_order(job: Dict[str, Any]) -> Tuple[int, float, str]:

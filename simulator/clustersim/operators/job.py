@@ -46,9 +46,16 @@ MSG_BACKOFF = "Job has reached the specified backoff limit"
 MSG_DEADLINE = "Job was active longer than specified deadline"
 
 
+def finished_type(job: Dict[str, Any]) -> str:
+    """``getFinishedStatus``: "Complete" or "Failed" once that condition is True, else ""."""
+    for condition in dig(job, "status", "conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return condition["type"]
+    return ""
+
+
 def is_finished(job: Dict[str, Any]) -> bool:
-    return any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
-               for c in dig(job, "status", "conditions") or [])
+    return finished_type(job) != ""
 
 
 def completions_of(job: Dict[str, Any]) -> Optional[int]:

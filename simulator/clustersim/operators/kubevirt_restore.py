@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ..controller import Controller, watches
-from ..util import clone, dig, now_rfc3339
+from ..util import add_finalizer, clone, dig, now_rfc3339
 from .kubevirt_snapshot import CLAIMS, VM_SNAPSHOT_CONTENTS, VM_SNAPSHOTS, VMIS, VMS, dispatch_added_or_deleting, snapshot_condition
 
 RESTORES = "snapshot.kubevirt.io/virtualmachinerestores"
@@ -133,7 +133,7 @@ class VmRestores(Controller):
             return
         if dig(restore, "status", "complete") is None:
             self.progress(namespace, name, "True", "Initializing VirtualMachineRestore", complete=False)
-            self.store.mutate(RESTORES, name, lambda o: _add_finalizer(o, RESTORE_FINALIZER), namespace)
+            self.store.mutate(RESTORES, name, lambda o: add_finalizer(o, RESTORE_FINALIZER), namespace)
         snapshot = self.store.peek(VM_SNAPSHOTS, dig(restore, "spec", "virtualMachineSnapshotName") or "", namespace)
         content = self.store.peek(VM_SNAPSHOT_CONTENTS, dig(snapshot, "status", "virtualMachineSnapshotContentName") or "",
                                   namespace)
@@ -264,14 +264,6 @@ class VmRestores(Controller):
 
 def _failed(restore: Dict[str, Any]) -> bool:
     return any(c.get("type") == "Failure" and c.get("status") == "True" for c in dig(restore, "status", "conditions") or [])
-
-
-def _add_finalizer(obj: Dict[str, Any], finalizer: str) -> Any:
-    finalizers = obj["metadata"].setdefault("finalizers", [])
-    if finalizer in finalizers:
-        return False
-    finalizers.append(finalizer)
-    return None
 
 
 CONTROLLERS = [VmRestores]

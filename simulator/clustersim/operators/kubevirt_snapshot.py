@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..controller import Controller, watches
 from ..errors import ApiError
-from ..util import clone, dig, now_rfc3339, set_condition
+from ..util import add_finalizer, clone, dig, now_rfc3339, set_condition
 
 VMS = "kubevirt.io/virtualmachines"
 VMIS = "kubevirt.io/virtualmachineinstances"
@@ -130,7 +130,7 @@ class VmSnapshots(Controller):
         online = dig(vmi, "status", "phase") == "Running"
         agent = online and any(c.get("type") == "AgentConnected" and c.get("status") == "True"
                                for c in dig(vmi, "status", "conditions") or [])
-        self.store.mutate(VM_SNAPSHOTS, name, lambda o: _add_finalizer(o, SNAPSHOT_FINALIZER), namespace)
+        self.store.mutate(VM_SNAPSHOTS, name, lambda o: add_finalizer(o, SNAPSHOT_FINALIZER), namespace)
         self.store.mutate(VMS, vm["metadata"]["name"],
                           lambda o: o.setdefault("status", {}).__setitem__("snapshotInProgress", name), namespace)
         if agent:
@@ -309,14 +309,6 @@ def snapshot_volumes(content: Dict[str, Any]) -> Dict[str, List[str]]:
     if excluded:
         result["excludedVolumes"] = excluded
     return result
-
-
-def _add_finalizer(obj: Dict[str, Any], finalizer: str) -> Any:
-    finalizers = obj["metadata"].setdefault("finalizers", [])
-    if finalizer in finalizers:
-        return False
-    finalizers.append(finalizer)
-    return None
 
 
 CONTROLLERS = [VmSnapshots]

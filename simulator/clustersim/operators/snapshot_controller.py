@@ -43,7 +43,7 @@ from typing import Any, Dict, List, Optional
 from ..controller import Controller, watches
 from ..errors import ApiError
 from ..quantity import format_bytes, parse_quantity
-from ..util import dig, now_rfc3339
+from ..util import add_finalizer, dig, now_rfc3339
 
 SNAPSHOTS = "snapshot.storage.k8s.io/volumesnapshots"
 CONTENTS = "snapshot.storage.k8s.io/volumesnapshotcontents"
@@ -158,10 +158,8 @@ class CsiSnapshots(Controller):
     def bind_class_and_finalizers(self, snapshot: Dict[str, Any], class_name: str) -> None:
         def change(obj: Dict[str, Any]) -> None:
             obj["spec"]["volumeSnapshotClassName"] = class_name
-            finalizers = obj["metadata"].setdefault("finalizers", [])
-            for finalizer in (AS_SOURCE_FINALIZER, BOUND_FINALIZER):
-                if finalizer not in finalizers:
-                    finalizers.append(finalizer)
+            add_finalizer(obj, AS_SOURCE_FINALIZER)
+            add_finalizer(obj, BOUND_FINALIZER)
             obj.setdefault("status", {}).pop("error", None)
             obj["status"]["readyToUse"] = False
         self.store.mutate(SNAPSHOTS, snapshot["metadata"]["name"], change, snapshot["metadata"]["namespace"])

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from ..admission import AdmissionRequest
 from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
-from ..util import dig, set_condition
+from ..util import add_finalizer, dig, set_condition
 from ._csi_drivers import node_expansion_required, provisioner_identity, reported_capacity, volume_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -265,9 +265,7 @@ class StorageController(Controller):
                                 "volume.beta.kubernetes.io/storage-provisioner": driver})
             if node:
                 annotations[SELECTED_NODE] = node
-            finalizers = obj["metadata"].setdefault("finalizers", [])
-            if PVC_PROTECTION not in finalizers:
-                finalizers.append(PVC_PROTECTION)
+            add_finalizer(obj, PVC_PROTECTION)
             obj["spec"]["volumeName"] = pv_name
             obj["status"] = {"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}}
         store.mutate(PVC_KEY, name, bind, ns)
