@@ -298,7 +298,8 @@ def default_job(obj: Obj) -> None:
 
 def default_cronjob(obj: Obj) -> None:
     spec = _dict(obj, "spec")
-    spec.setdefault("concurrencyPolicy", "Allow")
+    if not spec.get("concurrencyPolicy"):  # an empty policy is defaulted too (SetDefaults_CronJob)
+        spec["concurrencyPolicy"] = "Allow"
     spec.setdefault("suspend", False)
     spec.setdefault("successfulJobsHistoryLimit", 3)
     spec.setdefault("failedJobsHistoryLimit", 1)

@@ -34,6 +34,12 @@ def with_job_spec(name, **job_spec):
     return body
 
 
+def with_template_labels(name, labels):
+    body = cronjob(name)
+    body["spec"]["jobTemplate"]["spec"]["template"]["metadata"] = {"labels": labels}
+    return body
+
+
 def causes(body):
     return [(c["field"], c["message"]) for c in body["details"]["causes"]]
 
@@ -76,6 +82,11 @@ INVALID = [
        'Unsupported value: "Sometimes": supported values: "OnFailure", "Never"')]),
     (with_pod_spec("c-nocontainers", containers=[]),
      [("spec.jobTemplate.spec.template.spec.containers", "Required value")]),
+    (with_template_labels("c-labels", {"app": "a b"}),
+     [("spec.jobTemplate.spec.template.labels", 'Invalid value: "a b": a valid label must be an empty string or '
+       "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character "
+       "(e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+       "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")]),
     (with_job_spec("c-selector", manualSelector=True, backoffLimit=-1, activeDeadlineSeconds=-5),
      [("spec.jobTemplate.spec.activeDeadlineSeconds", "Invalid value: -5: must be greater than or equal to 0"),
       ("spec.jobTemplate.spec.backoffLimit", "Invalid value: -1: must be greater than or equal to 0"),
@@ -99,11 +110,13 @@ def test_an_invalid_cronjob_is_422_with_the_apiservers_causes(sim, body, expecte
     ("ok-every", {"schedule": "@every 1h30m", "concurrencyPolicy": "Forbid", "startingDeadlineSeconds": 0,
                   "successfulJobsHistoryLimit": 0, "failedJobsHistoryLimit": 0}),
     ("n" * 52, {"schedule": "*/10 6-18 * jan-mar mon-fri"}),
+    ("ok-empty-policy", {"schedule": "0 3 * * *", "concurrencyPolicy": ""}),  # defaulted before validation
 ])
 def test_a_valid_cronjob_is_created(sim, name, spec):
     code, created = raw(sim, "POST", PATH, cronjob(name, **spec))
     assert code == 201, created
     assert created["spec"]["schedule"] == spec["schedule"]
+    assert created["spec"]["concurrencyPolicy"] == (spec.get("concurrencyPolicy") or "Allow")
 
 
 def test_an_update_is_validated_as_a_create_is(sim):
