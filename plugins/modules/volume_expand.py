@@ -184,7 +184,8 @@ warning_events:
   returned: when the resize failed or timed out
   type: list
   elements: str
-  sample: ["VolumeResizeFailed: resize volume failed: rpc error: code = Internal desc = pool has not enough free space"]
+  sample: ['VolumeResizeFailed: resize volume "pvc-0f3c" by resizer "pxd.portworx.com" failed: rpc error: code = Internal
+            desc = Failed to update volume size: ...']
 claim_conditions:
   description: The claim's resize conditions when Kubernetes marks the resize to the size asked for infeasible (it tries that size again only after the external-resizer's slow-retry interval).
   returned: when the resize is infeasible
