@@ -8,6 +8,7 @@ import pytest
 from clustersim.cluster import build_cluster
 from clustersim.config import Config
 from clustersim.errors import ApiError
+from clustersim.operators._resize_recovery import size_to_expand, update_queues_claim, waits_for_slow_retry
 
 PVC = "persistentvolumeclaims"
 NS = "vms"
@@ -161,3 +162,33 @@ def test_after_an_uncertain_error_the_resizer_finishes_the_size_it_started(clust
     assert pvc["status"]["allocatedResources"] == {"storage": "30Gi"}
     assert pvc["status"]["capacity"]["storage"] == "30Gi"
     assert pvc["spec"]["resources"]["requests"]["storage"] == "15Gi"
+
+
+@pytest.mark.parametrize("request_size, pv, allocated, status, final_error, expected", [
+    ("40Gi", "30Gi", None, None, False, "40Gi"),                                       # a first attempt
+    ("35Gi", "30Gi", "40Gi", "ControllerResizeInfeasible", False, "35Gi"),             # lowered after infeasible
+    ("35Gi", "30Gi", "40Gi", "ControllerResizeInProgress", True, "35Gi"),              # lowered after a final error
+    ("35Gi", "30Gi", "40Gi", "ControllerResizeInProgress", False, "40Gi"),             # an RPC may still run
+    ("40Gi", "30Gi", "30Gi", "NodeResizePending", False, None),                        # the node step goes first
+    ("35Gi", "40Gi", "40Gi", "ControllerResizeInProgress", False, "40Gi"),             # PV already past the request
+    ("35Gi", "40Gi", None, None, False, None),
+])
+def test_the_size_the_resizer_asks_for(request_size, pv, allocated, status, final_error, expected):
+    assert size_to_expand(request_size, pv, allocated, status, final_error) == expected
+
+
+def test_an_infeasible_size_is_held_back_only_when_it_is_the_same():
+    assert waits_for_slow_retry("40Gi", "40960Mi", "ControllerResizeInfeasible")
+    assert not waits_for_slow_retry("35Gi", "40Gi", "ControllerResizeInfeasible")
+    assert not waits_for_slow_retry("40Gi", "40Gi", "ControllerResizeInProgress")
+
+
+def test_which_updates_the_resizer_acts_on():
+    old = {"spec": {"resources": {"requests": {"storage": "40Gi"}}},
+           "status": {"capacity": {"storage": "30Gi"}, "allocatedResourceStatuses": {"storage": "ControllerResizeInProgress"}}}
+    lowered = {"spec": {"resources": {"requests": {"storage": "35Gi"}}}, "status": old["status"]}
+    failed = {"spec": old["spec"], "status": {"capacity": {"storage": "30Gi"},
+                                              "allocatedResourceStatuses": {"storage": "ControllerResizeInfeasible"}}}
+    relabelled = {"metadata": {"labels": {"a": "b"}}, **old}
+    assert update_queues_claim(old, None) and update_queues_claim(lowered, old) and update_queues_claim(failed, old)
+    assert not update_queues_claim(relabelled, old)

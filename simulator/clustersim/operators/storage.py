@@ -12,8 +12,9 @@ What it simulates
   ``WaitForFirstConsumer`` class stays Pending until a consumer exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
   KubeVirt plug-in, when a VMI uses the claim); the chosen node goes into the annotation
   ``volume.kubernetes.io/selected-node``. Claims whose class does not exist stay Pending.
-* **Expansion** of a Bound claim whose request grows beyond its capacity (the apiserver already
-  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing``,
+* **Expansion** of a Bound claim whose request is above its capacity (the apiserver already
+  refused a request at or below the capacity and growth on classes without
+  ``allowVolumeExpansion``): condition ``Resizing``,
   ``status.allocatedResources`` and ``allocatedResourceStatuses: ControllerResizeInProgress`` at
   once; after ``pvc_resize`` seconds (default 0.05) the PV has the new size and ``Resizing`` is
   gone. What follows depends on the CSI driver's answer (``_csi_drivers.py``):
