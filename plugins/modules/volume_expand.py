@@ -187,7 +187,9 @@ warning_events:
   sample: ['VolumeResizeFailed: resize volume "pvc-0f3c" by resizer "pxd.portworx.com" failed: rpc error: code = Internal
             desc = Failed to update volume size: ...']
 claim_conditions:
-  description: The claim's resize conditions when Kubernetes marks the resize to the size asked for infeasible (it tries that size again only after the external-resizer's slow-retry interval).
+  description:
+    - The claim's resize conditions when Kubernetes marks the resize to the size asked for infeasible.
+    - Kubernetes tries that size again only after the external-resizer's slow-retry interval.
   returned: when the resize is infeasible
   type: list
   elements: dict
