@@ -121,9 +121,10 @@ def failed_resize_fix(pvc):
     current = capacity(pvc)
     return ("Fix: free or add capacity in the Portworx storage pool, and the external-resizer retries the same size by itself "
             "(with backoff; an infeasible size only after its slow-retry interval, 5 minutes by default), which a later run "
-            "with that size reports; or run again with a smaller size above {0}: Kubernetes 1.33 lets the request be lowered "
-            "to a value above status.capacity to recover (RecoverVolumeExpansionFailure) and the resizer tries that size at "
-            "once; the request can never go back to {0} or below".format(current))
+            "with that size reports; or retry with a smaller size above {0} (ocpvirt.portworx.volume_expand with that size "
+            "lowers the request): Kubernetes 1.33 lets the request be lowered to a value above status.capacity to recover "
+            "(RecoverVolumeExpansionFailure) and the resizer tries that size at once; the request can never go back to {0} "
+            "or below".format(current))
 
 
 def warning_events(events, limit=RECENT_EVENTS):
