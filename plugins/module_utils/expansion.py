@@ -13,10 +13,23 @@ size only when both halves are done, so a claim that no running pod mounts stays
 ``FileSystemResizePending`` until one does.
 
 When a half fails, the external-resizer (or the kubelet) sets ``ControllerResizeError`` (or
-``NodeResizeError``) with the driver's message and records a Warning event on the claim; with
-``status.allocatedResourceStatuses.storage`` ``ControllerResizeInfeasible`` / ``NodeResizeInfeasible``
-it will not retry that size (k8s.io/api core/v1 ``ClaimResourceStatus``). Both are reported
-instead of a bare timeout.
+``NodeResizeError``) with the driver's message and records a Warning event on the claim
+(kubernetes-csi/external-resizer ``pkg/controller/resize_status.go``, ``expand_and_recover.go``).
+A final gRPC error (openstorage, the base of Portworx's CSI driver, answers a failed volume update
+with ``Internal``: libopenstorage/openstorage ``csi/controller.go``) leaves
+``status.allocatedResourceStatuses.storage`` at ``ControllerResizeInProgress`` and is retried with
+backoff (1 s up to 5 min); an infeasible one (``InvalidArgument``, ``OutOfRange``, ``NotFound``)
+sets ``ControllerResizeInfeasible`` and that size is tried again only after the resizer's
+slow-retry interval (``--retry-interval-max``, 5 minutes by default). The status describes
+``status.allocatedResources``, the size last tried, not necessarily the request.
+
+What a user can do then, on Kubernetes 1.33 (OpenShift 4.20), where ``RecoverVolumeExpansionFailure``
+is beta and on by default (kubernetes/kubernetes ``pkg/features/kube_features.go``: beta 1.32, GA
+1.34): make room (free or add Portworx pool capacity) and let the resizer retry, or lower the
+request to a size strictly above ``status.capacity`` (``ValidatePersistentVolumeClaimUpdate`` in
+``pkg/apis/core/validation/validation.go`` refuses a value at or below it: "field can not be less
+than status.capacity"), which the resizer then tries instead. A request can never go back to the
+old capacity, and a finished resize can never be undone. ``resize_recovery.py`` plans that retry.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -84,6 +97,36 @@ def resize_status(pvc):
     return (((pvc or {}).get("status") or {}).get("allocatedResourceStatuses") or {}).get("storage")
 
 
+def allocated_size(pvc):
+    return (((pvc or {}).get("status") or {}).get("allocatedResources") or {}).get("storage")
+
+
+def infeasible_for(pvc, size):
+    """Whether Kubernetes marks the resize to ``size`` infeasible.
+
+    The status describes ``allocatedResources``: one left from a larger size that the request was
+    lowered from does not count (the resizer has not picked the new size up yet).
+    """
+    if resize_status(pvc) not in INFEASIBLE:
+        return False
+    allocated = allocated_size(pvc)
+    try:
+        return allocated is None or compare_quantities(allocated, size) == 0
+    except ValueError:
+        return True
+
+
+def failed_resize_fix(pvc):
+    """What a user can do about a failed controller resize of ``pvc`` on Kubernetes 1.33 (see the module docstring)."""
+    current = capacity(pvc)
+    return ("Fix: free or add capacity in the Portworx storage pool, and the external-resizer retries the same size by itself "
+            "(with backoff; an infeasible size only after its slow-retry interval, 5 minutes by default), which a later run "
+            "with that size reports; or retry with a smaller size above {0} (ocpvirt.portworx.volume_expand with that size "
+            "lowers the request): Kubernetes 1.33 lets the request be lowered to a value above status.capacity to recover "
+            "(RecoverVolumeExpansionFailure) and the resizer tries that size at once; the request can never go back to {0} "
+            "or below".format(current))
+
+
 def warning_events(events, limit=RECENT_EVENTS):
     """The most recent Warning events as ``["Reason: message"]``, newest first."""
     warnings = [e for e in events or [] if e.get("type") == "Warning"]
@@ -106,6 +149,7 @@ class ExpansionPlan(object):
         self.needs_patch = needs_patch
         self.old_request = requested_size(pvc)
         self.old_capacity = capacity(pvc)
+        self.recovery = None  # set by resize_recovery.plan_lower_request: the failed resize this plan retries smaller
 
     def facts(self, current=None):
         """What the task returns about the claim: old and new request and capacity, conditions."""
@@ -183,11 +227,12 @@ def expansion_progress(pvc, size, in_use):
     errors = resize_errors(pvc)
     if errors:
         state = "{0}; {1}".format(state, "; ".join(errors))
-    if resize_status(pvc) in INFEASIBLE:
+    if infeasible_for(pvc, size):
         raise ModuleFailure(
-            "{0}: the resize to {1} failed and will not be retried as it is ({2}): {3}. Fix the cause (for a full "
-            "Portworx pool: free or add pool capacity) and run again; the claim keeps its capacity {4} meanwhile".format(
-                claim_subject(pvc), size, resize_status(pvc), "; ".join(errors) or "no error condition", current_capacity),
+            "{0}: the resize to {1} failed and Kubernetes marks it {2}, so that size is not retried now ({3}); the claim "
+            "keeps its capacity {4}. {5}".format(
+                claim_subject(pvc), size, resize_status(pvc), "; ".join(errors) or "no error condition", current_capacity,
+                failed_resize_fix(pvc)),
             reason=resize_status(pvc),
             claim_conditions=resize_conditions(pvc),
         )

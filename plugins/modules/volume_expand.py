@@ -18,14 +18,27 @@ description:
     as the disk of a KubeVirt VirtualMachine, and waits until the volume has really grown.
   - Refuses, before writing anything, to shrink a claim, to grow a claim whose StorageClass does
     not set C(allowVolumeExpansion), and to grow a claim that is not Bound.
+  - A size below the current request is refused, except to recover from a failed resize. Kubernetes 1.33
+    (OpenShift 4.20) has C(RecoverVolumeExpansionFailure) on by default, so the API server accepts a lower
+    request when it is strictly above C(status.capacity), and the external-resizer then tries the smaller size
+    instead. The module lowers the request only then, and only when the resize is unfinished and a controller
+    failure is recorded on the claim (condition C(ControllerResizeError), or C(allocatedResourceStatuses)
+    C(ControllerResizeInfeasible)); RV(recovery) reports it. A size at or below the capacity is refused, because
+    a volume never shrinks and a request never goes back to the old capacity. A smaller size while the resize is
+    still in progress with no failure is refused too, because the resizer finishes the size it started.
   - A size equal to the current request is no change; a resize started earlier is then only
     waited for. A resize requested earlier and not finished (for example by a run that was killed while waiting)
     is reported first, as a warning and in RV(previous_run).
   - The guest filesystem of a VM disk is not grown by this module; RV(action_required) says so.
-  - When the resize fails, the failure names the claim's C(ControllerResizeError) or C(NodeResizeError)
-    condition message (the driver's reason, for example a full storage pool) and its most recent Warning
-    events. A resize that Kubernetes marks infeasible (C(ControllerResizeInfeasible), C(NodeResizeInfeasible))
-    fails at once instead of waiting for O(wait_timeout).
+  - When the resize fails, the failure names the claim, its C(ControllerResizeError) or C(NodeResizeError)
+    condition message (the driver's reason, for example a full storage pool), its most recent Warning events
+    and the fix. You can free or add Portworx pool capacity so that the external-resizer retries the same size by
+    itself (with backoff; an infeasible size only after its slow-retry interval, 5 minutes by default). Or you can
+    run the task again with a smaller size above the capacity.
+  - A resize that Kubernetes marks infeasible for the size asked for (C(ControllerResizeInfeasible),
+    C(NodeResizeInfeasible)) fails at once instead of waiting for O(wait_timeout). A final error that the resizer
+    retries (Portworx answers a full pool with gRPC C(Internal)) is waited for. If the wait times out, the fix is
+    given as well.
   - Option values are checked before any request; see the option descriptions.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
@@ -52,7 +65,8 @@ options:
     type: str
   size:
     description:
-      - The new absolute size as a Kubernetes quantity, for example V(20Gi). It must be a whole number of bytes of
+      - The new absolute size as a Kubernetes quantity, for example V(20Gi). Below the current request only to
+        recover from a failed resize, see the description. It must be a whole number of bytes of
         at least 1Mi, with a suffix V(Ki), V(Mi), V(Gi), V(Ti) (or V(k), V(M), V(G), V(T)); V(10GB) is refused, and so is
         V(20), which would mean 20 bytes.
     type: str
@@ -75,6 +89,13 @@ EXAMPLES = r"""
     namespace: vms
     size: 60Gi
   register: grown
+
+- name: Retry a resize that failed for lack of pool space with a smaller size (still above the capacity)
+  ocpvirt.portworx.volume_expand:
+    vm: rhel9-web
+    disk: rootdisk
+    namespace: vms
+    size: 45Gi
 
 - name: Tell the operator what is left to do
   ansible.builtin.debug:
@@ -148,14 +169,27 @@ previous_run:
   type: dict
   sample: {"claim": "vms/db01-data", "requested": "40Gi", "capacity": "30Gi", "conditions": ["Resizing"],
            "since": "2026-12-02T09:00:00Z", "summary": "PersistentVolumeClaim vms/db01-data: a resize to 40Gi was requested earlier ..."}
+recovery:
+  description:
+    - Set when the task lowered the request of a failed resize to retry it with a smaller size.
+    - C(abandoned_request) is the request that failed and C(request) the size asked for now. C(capacity) is the
+      claim's capacity, which the new size is above. C(failure) is the recorded failure
+      (C(ControllerResizeError) and its message, or C(ControllerResizeInfeasible)).
+  returned: when the request was lowered
+  type: dict
+  sample: {"abandoned_request": "40Gi", "request": "35Gi", "capacity": "30Gi",
+           "failure": "ControllerResizeError: failed to expand pvc with rpc error: code = Internal desc = ..."}
 warning_events:
   description: The claim's most recent Warning events, each as C(reason) and message, newest first.
   returned: when the resize failed or timed out
   type: list
   elements: str
-  sample: ["VolumeResizeFailed: resize volume failed: rpc error: code = Internal desc = pool has not enough free space"]
+  sample: ['VolumeResizeFailed: resize volume "pvc-0f3c" by resizer "pxd.portworx.com" failed: rpc error: code = Internal
+            desc = Failed to update volume size: ...']
 claim_conditions:
-  description: The claim's resize conditions when the resize failed and will not be retried.
+  description:
+    - The claim's resize conditions when Kubernetes marks the resize to the size asked for infeasible.
+    - Kubernetes tries that size again only after the external-resizer's slow-retry interval.
   returned: when the resize is infeasible
   type: list
   elements: dict
@@ -172,13 +206,14 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import 
     expansion_progress,
     claim_in_use,
     claim_subject,
+    failed_resize_fix,
     follow_up,
-    plan_expansion,
     storage_class_name,
     unfinished_resize,
     warning_events,
 )
-from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure, NotFound, WaitTimeout
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.resize_recovery import controller_failure, plan_resize
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import MEBIBYTE, describe_name, dns_label, dns_subdomain, quantity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.vm_disk_claim import resolve_disk_claim
@@ -215,6 +250,8 @@ class VolumeExpandModule(OcpVirtModule):
             required_one_of=[("name", "vm")],
         )
 
+    _last_seen = None  # the claim as the wait last read it
+
     def execute_module(self):
         namespace = self.params["namespace"]
         size = self.params["size"]
@@ -232,12 +269,17 @@ class VolumeExpandModule(OcpVirtModule):
             raise NotFound("PersistentVolumeClaim {0}/{1}".format(namespace, claim), "check the name and namespace")
         class_name = storage_class_name(pvc)
         storage_class = self.cluster.get(STORAGE_API, "StorageClass", class_name) if class_name else None
-        plan = plan_expansion(pvc, storage_class, size)
+        plan = plan_resize(pvc, storage_class, size)
         previous = unfinished_resize(pvc)
         if previous is not None:
             self.result["previous_run"] = previous
             self.warn("previous run: {0}; {1}".format(
                 previous["summary"], "waiting for it" if not plan.needs_patch else "asking for {0} now".format(size)))
+        if plan.recovery is not None:
+            self.result["recovery"] = plan.recovery
+            self.warn("{0}: lowering the request from {1} to {2} to retry the failed resize smaller ({3}); Kubernetes 1.33 "
+                      "allows a request above status.capacity {4} (RecoverVolumeExpansionFailure)".format(
+                          claim_subject(pvc), plan.old_request, size, plan.recovery["failure"], plan.old_capacity))
 
         current = pvc
         if plan.needs_patch:
@@ -251,6 +293,8 @@ class VolumeExpandModule(OcpVirtModule):
                     "{0} to reach {1}".format(claim_subject(pvc), size),
                     lambda: self._progress(claim, namespace, size),
                 )
+            except WaitTimeout as timeout:
+                raise self._with_warning_events(self._with_fix(timeout), claim, namespace)
             except ModuleFailure as failure:
                 raise self._with_warning_events(failure, claim, namespace)
         self.result["claim"] = plan.facts(current)
@@ -269,8 +313,16 @@ class VolumeExpandModule(OcpVirtModule):
         failure.msg = "{0}; recent Warning events: {1}".format(failure.msg, " | ".join(recent) if recent else "none")
         return failure
 
+    def _with_fix(self, timeout):
+        """A timeout with a controller resize failure on the claim says what to do about it (``failed_resize_fix``)."""
+        last = self._last_seen
+        if last is not None and controller_failure(last) is not None:
+            timeout.msg = "{0}. {1}".format(timeout.msg, failed_resize_fix(last))
+        return timeout
+
     def _progress(self, claim, namespace, size):
         pvc = self.cluster.get("v1", "PersistentVolumeClaim", claim, namespace)
+        self._last_seen = pvc
         pods = self.cluster.list("v1", "Pod", namespace=namespace)
         done, state = expansion_progress(pvc, size, claim_in_use(pods, claim))
         if done:

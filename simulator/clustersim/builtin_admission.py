@@ -156,10 +156,28 @@ def _validate_pvc_update(name: str, obj: Dict[str, Any], old: Dict[str, Any]) ->
     except QuantityError as exc:
         raise errors.invalid("PersistentVolumeClaim", name,
                              [errors.invalid_field("spec.resources.requests.storage", _storage(obj), str(exc))])
-    if new_size < old_size:
-        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
+    if new_size < old_size and not _lowering_allowed(new_size, old):
+        causes.append(errors.forbidden_field("spec.resources.requests.storage", "field can not be less than status.capacity"))
     if causes:
         raise errors.invalid("PersistentVolumeClaim", name, causes)
+
+
+def _lowering_allowed(new_size: float, old: Dict[str, Any]) -> bool:
+    """A lower storage request passes only above the old ``status.capacity``.
+
+    ``ValidatePersistentVolumeClaimUpdate`` (kubernetes/kubernetes ``pkg/apis/core/validation/validation.go``,
+    same rule in the VolumeAttributesClass-era copies read, 1.29 and later) lets a user lower the request
+    to recover from a failed expansion when ``RecoverVolumeExpansionFailure`` is on (beta and on by default
+    since 1.32, GA in 1.34: ``pkg/features/kube_features.go``; ``ValidationOptionsForPersistentVolumeClaim``
+    also turns it on for a claim that already has ``allocatedResources`` or ``allocatedResourceStatuses``),
+    but refuses a value at or below ``status.capacity`` ("field can not be less than status.capacity"):
+    Kubernetes never shrinks a volume. Without that feature (not simulated) every decrease is refused
+    ("field can not be less than previous value").
+    """
+    try:
+        return new_size > parse_quantity(dig(old, "status", "capacity", "storage") or 0)
+    except QuantityError:
+        return False
 
 
 def _immutable_spec_changed(obj: Dict[str, Any], old: Dict[str, Any]) -> bool:

@@ -125,18 +125,82 @@ def test_a_missing_vm_or_claim_is_not_found_like_in_every_module(sim, run_playbo
     assert run.writes == 0
 
 
-def test_failed_resize_reports_the_driver_error_and_the_claims_warning_events(sim, run_playbook):
-    sim.add_fault(operator="pvc-resize-fail", target="{0}/{1}".format(NS, VM_DISK))
-    # The external-resizer records its error as a Warning event on the claim; the simulator does not
-    # emit events, so the test records one as the resizer would (reason VolumeResizeFailed).
-    sim.client().resources.get(api_version="v1", kind="Event").create(namespace=NS, body={
-        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "resize-failed", "namespace": NS},
-        "involvedObject": {"kind": "PersistentVolumeClaim", "name": VM_DISK, "namespace": NS},
-        "type": "Warning", "reason": "VolumeResizeFailed", "message": "resize volume failed: pool has not enough free space"})
+def fail_resizes(sim, code, count=1):
+    """Portworx answers the next ``count`` ControllerExpandVolume calls of the VM disk with gRPC ``code`` (the
+    simulator's external-resizer files it as upstream does: OutOfRange is infeasible, Internal final and retried)."""
+    sim.add_fault(operator="pvc-resize-fail", target="{0}/{1}".format(NS, VM_DISK), code=code, count=count,
+                  message="Failed to update volume size: pool has not enough free space")
+
+
+def failed_at_40gi(sim, run_playbook):
+    fail_resizes(sim, "OutOfRange")
     run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")])
     assert not run.ok
+    return run
+
+
+def test_failed_resize_names_the_claim_the_driver_error_its_events_and_the_fix(sim, run_playbook):
+    result = failed_at_40gi(sim, run_playbook).last
+    msg = result["msg"]
+    assert msg.startswith("PersistentVolumeClaim vms/{0}: the resize to 40Gi failed".format(VM_DISK))
+    assert result["reason"] == "ControllerResizeInfeasible"
+    assert "ControllerResizeError: failed to expand pvc with rpc error: code = OutOfRange" in msg
+    assert "pool has not enough free space" in msg and "keeps its capacity 30Gi" in msg
+    # The fix Kubernetes 1.33 offers: make room (the resizer retries), or a smaller size above the capacity.
+    assert "free or add capacity in the Portworx storage pool" in msg and "smaller size above 30Gi" in msg
+    assert "RecoverVolumeExpansionFailure" in msg and "\n" not in msg
+    # The Warning event is the simulated external-resizer's own (VolumeResizeFailed).
+    assert any(e.startswith('VolumeResizeFailed: resize volume "pvc-') and 'by resizer "pxd.portworx.com" failed' in e
+               for e in result["warning_events"])
+    claim = pvc(sim, VM_DISK)
+    assert claim["status"]["capacity"]["storage"] == "30Gi"
+    assert claim["status"]["allocatedResourceStatuses"] == {"storage": "ControllerResizeInfeasible"}
+
+
+def test_a_retried_final_error_times_out_with_the_fix(sim, run_playbook):
+    fail_resizes(sim, "Internal", count=1000)  # the pool stays full: every backoff retry fails again
+    run = run_playbook([task(name=VM_DISK, namespace=NS, size="40Gi", wait_timeout=3)])
+    assert not run.ok
+    msg = run.last["msg"]
+    assert run.last["reason"] == "Timeout" and "ControllerResizeError" in msg and "code = Internal" in msg
+    assert "free or add capacity in the Portworx storage pool" in msg and "smaller size above 30Gi" in msg
+    assert "\n" not in msg
+
+
+def test_a_failed_resize_retried_smaller_recovers_and_converges(sim, run_playbook):
+    failed_at_40gi(sim, run_playbook)
+    rerun = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="40Gi")])
+    assert not rerun.ok and rerun.writes == 0  # the same infeasible size: reported at once, nothing written
+    assert rerun.last["previous_run"]["requested"] == "40Gi"
+
+    checked = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="35Gi")], check=True, diff=True)
+    assert checked.ok, checked
+    assert checked.last["changed"] is True and checked.writes == 0
+    assert pvc(sim, VM_DISK)["spec"]["resources"]["requests"]["storage"] == "40Gi"
+
+    run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="35Gi")], diff=True)
+    assert run.ok, run
     result = run.last
-    assert "ControllerResizeError" in result["msg"] and "pool has not enough free space" in result["msg"]
-    assert "conditions none" not in result["msg"]
-    assert result["warning_events"] == ["VolumeResizeFailed: resize volume failed: pool has not enough free space"]
-    assert "\n" not in result["msg"]
+    assert result["changed"] is True
+    assert result["recovery"]["abandoned_request"] == "40Gi" and result["recovery"]["request"] == "35Gi"
+    assert result["recovery"]["capacity"] == "30Gi" and "ControllerResizeError" in result["recovery"]["failure"]
+    assert result["diff"] == {"before": {"request": "40Gi"}, "after": {"request": "35Gi"}}
+    assert result["claim"]["capacity"] == "35Gi" and result["claim"]["conditions"] == []
+    claim = pvc(sim, VM_DISK)
+    assert claim["spec"]["resources"]["requests"]["storage"] == "35Gi"
+    assert claim["status"]["capacity"]["storage"] == "35Gi" and "allocatedResourceStatuses" not in claim["status"]
+
+    again = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="35Gi")])
+    assert again.ok and again.changed == 0 and again.writes == 0
+
+
+def test_shrinking_a_failed_resize_to_its_capacity_is_refused_with_zero_writes(sim, run_playbook):
+    failed_at_40gi(sim, run_playbook)
+    before = pvc(sim, VM_DISK)["spec"]
+    run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="30Gi")])
+    assert not run.ok
+    assert run.last["reason"] == "Refused" and run.writes == 0
+    assert run.last["msg"].startswith(
+        "PersistentVolumeClaim vms/{0}: requested size 30Gi is not above the capacity 30Gi".format(VM_DISK))
+    assert "Give a size above 30Gi to retry the resize smaller, or 40Gi to keep waiting for it." in run.last["msg"]
+    assert pvc(sim, VM_DISK)["spec"] == before

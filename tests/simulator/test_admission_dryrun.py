@@ -36,14 +36,16 @@ def bound_pvc(sim, pvcs, name, storage_class, size="10Gi"):
 
 
 def test_pvc_shrink_is_422_field_can_not_be_less(sim, pvcs):
+    # Kubernetes 1.33 has RecoverVolumeExpansionFailure on, so the message names status.capacity (a request may be
+    # lowered only to a value above it; tests/simulator/test_pvc_resize_recovery.py), not "previous value".
     bound_pvc(sim, pvcs, "adm-shrink", "px-csi-db")
     with pytest.raises(ApiException) as info:
         pvcs.patch(namespace="default", name="adm-shrink", body={"spec": {"resources": {"requests": {"storage": "5Gi"}}}})
     body = status_of(info.value)
     assert info.value.status == 422 and body["reason"] == "Invalid"
-    assert "field can not be less than previous value" in body["message"]
+    assert "field can not be less than status.capacity" in body["message"]
     assert body["details"]["causes"] == [{"reason": "FieldValueForbidden", "field": "spec.resources.requests.storage",
-                                          "message": "Forbidden: field can not be less than previous value"}]
+                                          "message": "Forbidden: field can not be less than status.capacity"}]
 
 
 def test_pvc_expand_on_class_without_expansion_is_403(sim, pvcs, classes):

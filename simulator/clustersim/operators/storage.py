@@ -12,8 +12,9 @@ What it simulates
   ``WaitForFirstConsumer`` class stays Pending until a consumer exists: a Pod that mounts it (on Pod create), or a call of :func:`bind_for_consumer` (for the
   KubeVirt plug-in, when a VMI uses the claim); the chosen node goes into the annotation
   ``volume.kubernetes.io/selected-node``. Claims whose class does not exist stay Pending.
-* **Expansion** of a Bound claim whose request grows beyond its capacity (the apiserver already
-  refused shrinking and classes without ``allowVolumeExpansion``): condition ``Resizing``,
+* **Expansion** of a Bound claim whose request is above its capacity (the apiserver already
+  refused a request at or below the capacity and growth on classes without
+  ``allowVolumeExpansion``): condition ``Resizing``,
   ``status.allocatedResources`` and ``allocatedResourceStatuses: ControllerResizeInProgress`` at
   once; after ``pvc_resize`` seconds (default 0.05) the PV has the new size and ``Resizing`` is
   gone. What follows depends on the CSI driver's answer (``_csi_drivers.py``):
@@ -29,27 +30,34 @@ What it simulates
     later), the kubelet finishes after ``pvc_fs_resize`` seconds (default 0.05): capacity updated,
     condition gone. (The simulator drops ``Resizing`` here, as the resizer's legacy path does; with
     ``RecoverVolumeExpansionFailure`` the resizer keeps it next to ``FileSystemResizePending``.)
-* **Operator fault** ``pvc-resize-fail`` (target ``<namespace>/<claim>``): the next controller
-  expansion fails: ``Resizing`` is replaced by ``ControllerResizeError`` with the driver's message
-  and the capacity stays.
+* **Failed expansion and recovery** (``RecoverVolumeExpansionFailure``, on in 1.33): the operator
+  fault ``pvc-resize-fail`` (target ``<namespace>/<claim>``; optional ``code``, a gRPC code name,
+  default ``Internal``, and ``message``) makes the next ``count`` ControllerExpandVolume calls fail.
+  The resizer files the error by class, retries, and tries a request the user lowered (the API
+  server allows it above ``status.capacity``) as the external-resizer does; the decisions and their
+  sources are in ``_resize_recovery.py``, the summary in docs/simulator.md "Failed expansion and
+  recovery".
 
 * **Protection and reclaim**: a deleted claim keeps its ``kubernetes.io/pvc-protection``
   finalizer (and stays Terminating) while a Pod that is not finished mounts it; then it goes. Its
   PersistentVolume is deleted with it under ``reclaimPolicy: Delete``, and becomes ``Released``
   under ``Retain`` (Portworx keeps the volume).
 
-Durations: ``pvc_bind``, ``pvc_resize``, ``pvc_fs_resize``.
+Durations: ``pvc_bind``, ``pvc_resize``, ``pvc_fs_resize``, ``pvc_resize_retry`` (default 1; a failed
+resize's retry, a background timer that ``settle()`` does not wait for).
 """
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from ..admission import AdmissionRequest
 from ..controller import Controller, admits, watches
 from ..quantity import QuantityError, parse_quantity
 from ..util import add_finalizer, dig, set_condition
 from ._csi_drivers import node_expansion_required, provisioner_identity, reported_capacity, volume_attributes
+from ._resize_recovery import error_class, size_to_expand, update_queues_claim, waits_for_slow_retry
+from ._workloads import record_event
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -66,6 +74,13 @@ PV_PROTECTION = "kubernetes.io/pv-protection"
 FS_PENDING_MESSAGE = "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
 # The external-resizer marks a claim whose expansion needed no node step, so the kubelet skips it.
 NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required"
+RESIZE_CONDITIONS = ("Resizing", "FileSystemResizePending", "ControllerResizeError", "NodeResizeError")
+# The pvc-resize-fail fault's ControllerExpandVolume error unless the fault names code / message:
+# openstorage answers a failed volume update with codes.Internal "Failed to update volume size: <err>"
+# (libopenstorage/openstorage csi/controller.go ControllerExpandVolume, master 0332551); the inner
+# text stands for Portworx's own, which is not public.
+DEFAULT_RESIZE_ERROR_CODE = "Internal"
+DEFAULT_RESIZE_ERROR_MESSAGE = "Failed to update volume size: pool has not enough free space"
 
 
 def _size(value: Any) -> Optional[float]:
@@ -113,6 +128,7 @@ class StorageController(Controller):
     name = "storage"
 
     def setup(self) -> None:
+        self.reset()
         self.store.add_tally(POD_KEY, LIVE_USERS, lambda pod: _claim_users(pod, False))
         self.store.add_tally(POD_KEY, RUNNING_USERS, lambda pod: _claim_users(pod, True))
 
@@ -173,7 +189,7 @@ class StorageController(Controller):
             else:
                 self.cluster.after(self.cluster.duration("pvc_bind", 0.02), self.provision, ns, name, None)
             return
-        if phase == "Bound":
+        if phase == "Bound" and update_queues_claim(new, old):
             self._maybe_expand(new)
 
     @watches(POD_KEY)
@@ -275,45 +291,64 @@ class StorageController(Controller):
         return any(c.get("type") == "FileSystemResizePending" and c.get("status") == "True"
                    for c in dig(pvc, "status", "conditions", default=[]) or [])
 
+    def reset(self) -> None:
+        self._in_flight: Dict[str, int] = {}  # claim -> attempt number of its ControllerExpandVolume under way
+        self._final_errors: Set[str] = set()  # claims whose last attempt ended in a final error
+        self._attempts = 0
+
     def _maybe_expand(self, pvc: Dict[str, Any]) -> None:
+        """The external-resizer's pass over a bound claim (``_resize_recovery.size_to_expand``)."""
         wanted, capacity = _size(_request(pvc)), _size(_capacity(pvc))
-        allocated = _size(dig(pvc, "status", "allocatedResources", "storage"))
         if wanted is None or capacity is None or wanted <= capacity:
             return
-        if allocated is not None and allocated >= wanted:
-            return  # this size is already being worked on
         ns, name = pvc["metadata"]["namespace"], pvc["metadata"]["name"]
-        size = _request(pvc)
+        key = f"{ns}/{name}"
+        if key in self._in_flight:
+            return  # one ControllerExpandVolume per claim at a time; its outcome decides what is next
+        pv_name = dig(pvc, "spec", "volumeName")
+        pv = self.store.peek(PV_KEY, pv_name) if pv_name else None
+        allocated = dig(pvc, "status", "allocatedResources", "storage")
+        status = dig(pvc, "status", "allocatedResourceStatuses", "storage")
+        size = size_to_expand(_request(pvc), dig(pv, "spec", "capacity", "storage"), allocated, status,
+                              key in self._final_errors)
+        if size is None or waits_for_slow_retry(size, allocated, status):
+            return
+        new_attempt = _size(allocated) != _size(size)
 
         def start(obj: Dict[str, Any]) -> None:
             (obj["metadata"].get("annotations") or {}).pop(NODE_EXPANSION_NOT_REQUIRED, None)
             status = obj.setdefault("status", {})
             status["allocatedResources"] = {"storage": size}
-            status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
             conditions = status.setdefault("conditions", [])
-            conditions[:] = [c for c in conditions if c.get("type") not in ("FileSystemResizePending", "ControllerResizeError")]
+            if new_attempt:  # a new size: the older resize conditions go (markControllerResizeInProgress)
+                status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
+                conditions[:] = [c for c in conditions if c.get("type") not in RESIZE_CONDITIONS]
             set_condition(conditions, "Resizing", "True", "", "")
         self.store.mutate(PVC_KEY, name, start, ns)
-        self.cluster.after(self.cluster.duration("pvc_resize", 0.05), self.finish_controller_resize, ns, name, size)
+        record_event(self.store, self.store.peek(PVC_KEY, name, ns), "VolumeResizing",
+                     f"External resizer is resizing volume {pv_name}", f"external-resizer {self.driver_of(pvc, pv)}")
+        self._attempts += 1
+        self._in_flight[key] = self._attempts
+        self.cluster.after(self.cluster.duration("pvc_resize", 0.05), self.finish_controller_resize, ns, name, size,
+                           self._attempts)
 
-    def finish_controller_resize(self, ns: str, name: str, size: str) -> None:
+    def finish_controller_resize(self, ns: str, name: str, size: str, attempt: int) -> None:
+        key = f"{ns}/{name}"
+        if self._in_flight.get(key) != attempt:
+            return  # started before a reset
+        self._in_flight.pop(key, None)
         store = self.store
         pvc = store.peek(PVC_KEY, name, ns)
         if pvc is None:
             return
-        if self.cluster.faults.take("pvc-resize-fail", f"{ns}/{name}") is not None:
-            def failed(obj: Dict[str, Any]) -> None:
-                status = obj.setdefault("status", {})
-                status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible"}
-                conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
-                set_condition(conditions, "ControllerResizeError", "True", "",
-                              "resize volume failed: rpc error: code = Internal desc = pool has not enough free space")
-                status["conditions"] = conditions
-            store.mutate(PVC_KEY, name, failed, ns)
-            return
         pv_name = dig(pvc, "spec", "volumeName")
         pv = store.peek(PV_KEY, pv_name) if pv_name else None
         driver = self.driver_of(pvc, pv)
+        fault = self.cluster.faults.take("pvc-resize-fail", key)
+        if fault is not None:
+            self._resize_failed(pvc, pv_name, driver, fault)
+            return
+        self._final_errors.discard(key)
         capacity = reported_capacity(driver, size)
         if pv is not None:
             store.mutate(PV_KEY, pv_name, lambda obj: obj["spec"]["capacity"].update(storage=capacity))
@@ -321,7 +356,8 @@ class StorageController(Controller):
 
         def controller_done(obj: Dict[str, Any]) -> None:
             status = obj.setdefault("status", {})
-            conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
+            conditions = [c for c in status.get("conditions") or []
+                          if c.get("type") not in (("Resizing",) if node_step else RESIZE_CONDITIONS)]
             if node_step:
                 status["allocatedResourceStatuses"] = {"storage": "NodeResizePending"}
                 set_condition(conditions, "FileSystemResizePending", "True", "", FS_PENDING_MESSAGE)
@@ -331,8 +367,42 @@ class StorageController(Controller):
                 obj["metadata"].setdefault("annotations", {})[NODE_EXPANSION_NOT_REQUIRED] = "true"
             status["conditions"] = conditions
         store.mutate(PVC_KEY, name, controller_done, ns)
+        if not node_step:
+            record_event(store, store.peek(PVC_KEY, name, ns), "VolumeResizeSuccess", "Resize volume succeeded",
+                         f"external-resizer {driver}")
         if node_step and self._mounted_by_running_pod(ns, name):
             self.cluster.after(self.cluster.duration("pvc_fs_resize", 0.05), self.finish_fs_resize, ns, name)
+
+    def _resize_failed(self, pvc: Dict[str, Any], pv_name: str, driver: str, fault: Dict[str, Any]) -> None:
+        """ControllerExpandVolume answered a gRPC error (``_resize_recovery.error_class``)."""
+        ns, name = pvc["metadata"]["namespace"], pvc["metadata"]["name"]
+        key = f"{ns}/{name}"
+        code = str(fault.get("code") or DEFAULT_RESIZE_ERROR_CODE)
+        error = f"rpc error: code = {code} desc = {fault.get('message') or DEFAULT_RESIZE_ERROR_MESSAGE}"
+        kind = error_class(code)
+        if kind == "uncertain":
+            self._final_errors.discard(key)
+        else:
+            self._final_errors.add(key)
+
+            def failed(obj: Dict[str, Any]) -> None:
+                status = obj.setdefault("status", {})
+                if kind == "infeasible":
+                    status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInfeasible"}
+                conditions = status.setdefault("conditions", [])
+                set_condition(conditions, "ControllerResizeError", "True", "", f"failed to expand pvc with {error}")
+            self.store.mutate(PVC_KEY, name, failed, ns)
+        record_event(self.store, self.store.peek(PVC_KEY, name, ns), "VolumeResizeFailed",
+                     f'resize volume "{pv_name}" by resizer "{driver}" failed: {error}', f"external-resizer {driver}",
+                     event_type="Warning")
+        if kind != "infeasible":  # requeued with backoff; an infeasible size waits for the slow-retry set
+            self.cluster.after(self.cluster.duration("pvc_resize_retry", 1.0), self._retry_resize, ns, name,
+                               background=True)
+
+    def _retry_resize(self, ns: str, name: str) -> None:
+        pvc = self.store.peek(PVC_KEY, name, ns)
+        if pvc is not None and dig(pvc, "status", "phase") == "Bound":
+            self._maybe_expand(pvc)
 
     def driver_of(self, pvc: Dict[str, Any], pv: Optional[Dict[str, Any]]) -> str:
         """The CSI driver serving the claim: the PV's, else its class's provisioner."""

@@ -112,12 +112,26 @@ def test_a_resize_error_is_named_in_the_wait_state():
     assert "ControllerResizeError: " + POOL_FULL in state and "conditions none" not in state
 
 
-def test_an_infeasible_resize_fails_at_once_with_the_driver_message():
+def test_an_infeasible_resize_fails_at_once_with_the_driver_message_and_both_fixes():
     with pytest.raises(expansion.ModuleFailure) as failed:
         expansion.expansion_progress(failed_resize(infeasible=True), "20Gi", in_use=True)
     assert failed.value.reason == "ControllerResizeInfeasible"
     assert POOL_FULL in failed.value.msg and "PersistentVolumeClaim vms/data" in failed.value.msg
     assert failed.value.details["claim_conditions"][0]["type"] == "ControllerResizeError"
+    # The fix Kubernetes 1.33 really offers: make room and let the resizer retry, or a smaller size above the capacity.
+    assert "free or add capacity in the Portworx storage pool" in failed.value.msg
+    assert "smaller size above 10Gi" in failed.value.msg and "RecoverVolumeExpansionFailure" in failed.value.msg
+    assert "\n" not in failed.value.msg
+
+
+def test_an_infeasible_status_left_from_a_larger_size_does_not_fail_the_wait_for_the_lower_one():
+    claim = failed_resize(infeasible=True)
+    claim["status"]["allocatedResources"] = {"storage": "40Gi"}  # the request was lowered to 20Gi since
+    done, state = expansion.expansion_progress(claim, "20Gi", in_use=True)
+    assert not done and "ControllerResizeError" in state
+    claim["status"]["allocatedResources"] = {"storage": "20480Mi"}  # the resizer tried 20Gi too, and it failed
+    with pytest.raises(expansion.ModuleFailure):
+        expansion.expansion_progress(claim, "20Gi", in_use=True)
 
 
 def test_warning_events_newest_first_normal_events_left_out():
