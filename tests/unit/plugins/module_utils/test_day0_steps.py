@@ -51,9 +51,19 @@ def test_every_step_after_one_that_is_not_converged_is_not_converged_either():
     judges = [("a", converged_judge), ("b", doubting_judge), ("c", converged_judge)]
     verdicts = judge_steps(None, {"a": {"x": 1}, "b": {}, "c": {}}, judges)
     assert verdicts["a"] == {"converged": True, "reason": "no write planned and every wait condition met", "options": {"x": 1},
-                             "result": {"seen": {"x": 1}}}
+                             "result": {"seen": {"x": 1}}, "judgement": verdicts["a"]["judgement"]}
     assert verdicts["b"]["converged"] is False and verdicts["b"]["reason"] == "drifted"
     assert verdicts["c"]["converged"] is False and "step b comes first" in verdicts["c"]["reason"]
+
+
+def test_every_verdict_of_one_judgement_carries_its_id_and_another_judgement_has_another():
+    # A role uses a judgement once; a new preflight judges anew, with a new id.
+    judges = [("a", converged_judge), ("b", doubting_judge)]
+    first = judge_steps(None, {"a": {}, "b": {}, "zzz": {}}, judges)
+    second = judge_steps(None, {"a": {}, "b": {}}, judges)
+    assert len(set(verdict["judgement"] for verdict in first.values())) == 1
+    assert first["a"]["judgement"] and first["a"]["judgement"] != second["a"]["judgement"]
+    assert first["a"]["converged"] and second["a"]["converged"]
 
 
 def test_steps_not_asked_for_are_left_out_and_unknown_steps_are_not_converged():
