@@ -159,6 +159,16 @@ def test_a_profile_whose_status_lags_its_spec_is_not_converged():
         judge_storage_profiles(drifted, PROFILE_ITEMS, {"vm_class": "vm"})
 
 
+def test_a_profile_item_with_a_null_option_is_judged_as_the_module_gets_it_not_as_left_out():
+    # The role passes an item's null as null (default(omit) replaces only what is undefined), and
+    # the module refuses a null claim_property_sets; the judge must not read it as the default.
+    cluster = ReadOnlyCluster([storage_class("vm"), profile("vm", RWX_BLOCK, RWX_BLOCK)])
+    assert judge_storage_profiles(cluster, {"profiles": [{"clone_strategy": "csi-clone"}], "wait_timeout": 300}, {"vm_class": "vm"})
+    with pytest.raises(Doubt, match="claim_property_sets"):
+        judge_storage_profiles(cluster, {"profiles": [{"claim_property_sets": None, "clone_strategy": "csi-clone"}], "wait_timeout": 300},
+                               {"vm_class": "vm"})
+
+
 # HyperConverged -----------------------------------------------------------------------------
 SETTLED_PAIRS = (("Available", "True"), ("Progressing", "False"), ("Degraded", "False"), ("ReconcileComplete", "True"))
 SETTLED = [{"type": t, "status": s} for t, s in SETTLED_PAIRS]
