@@ -91,8 +91,8 @@ options:
         refuse nothing, warn about nothing and find every condition it waits for met; the judgement calls the
         module's own planners. Any doubt (options that do not validate, an API not served, an object missing or
         unreadable, an unmet condition) and every step after a step that is not converged is not converged.
-      - The day-0 roles skip the module of a step judged converged for exactly the options they would pass; see
-        RV(day0_steps).
+      - The day-0 roles skip the module of a step judged converged for exactly the options they would pass, each
+        judgement once (C(judgement)); see RV(day0_steps).
     type: dict
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
@@ -153,12 +153,14 @@ reports:
   type: dict
 day0_steps:
   description:
-    - One verdict per step of O(day0_steps) with C(converged) (bool), C(reason), C(options) (as given) and
-      C(result) (the results of the step's module a role uses, when converged).
+    - One verdict per step of O(day0_steps) with C(converged) (bool), C(reason), C(options) (as given),
+      C(result) (the results of the step's module a role uses, when converged) and C(judgement), an id of this
+      judgement that no other run gives (a role uses the verdicts of one judgement once).
   returned: when O(day0_steps) is given
   type: dict
   sample: {"hyperconverged": {"converged": true, "reason": "no write planned and every wait condition met",
-           "options": {"name": "kubevirt-hyperconverged"}, "result": {"changed": false, "observed": {}}}}
+           "options": {"name": "kubevirt-hyperconverged"}, "result": {"changed": false, "observed": {}},
+           "judgement": "5f0c2a9e8b7d4c1e9a3f6b2d8e4c7a10"}}
 """
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.day0_steps.steps import DAY0_STEPS_RULES, judge_day0

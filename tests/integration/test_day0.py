@@ -13,6 +13,8 @@ PX_STATUS = "/apis/core.libopenstorage.org/v1/namespaces/portworx/storagecluster
 PX_OBJECT = "/apis/core.libopenstorage.org/v1/namespaces/portworx/storageclusters/px-cluster"
 OPTIONAL_OBJECTS_TASK = "Create the default Portworx VolumeSnapshotClass and the Autopilot rule that rebalances storage pools"
 CV_STATUS = "/apis/config.openshift.io/v1/clusterversions/version/status"
+# How a play hands the preflight's verdicts to a role (as playbooks/day0.yml does).
+VERDICTS = "{{ day0_readiness.day0_steps | default({}) }}"
 
 
 def ansible_playbook(sim, tmp_path, playbook, extra_vars=None):
@@ -187,7 +189,8 @@ def test_options_the_preflight_did_not_judge_run_the_step(sim, tmp_path):
     playbook.write_text(json.dumps([{
         "name": "role vars", "hosts": "localhost", "gather_facts": False,
         "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
-        "roles": [{"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_live_migration_parallel_per_cluster": 7}}],
+        "roles": [{"role": "ocpvirt.portworx.virtualization",
+                   "vars": {"virtualization_converged": VERDICTS, "virtualization_live_migration_parallel_per_cluster": 7}}],
     }]))
     run = ansible_playbook(sim, tmp_path, str(playbook))
     assert run.ok, run
@@ -208,8 +211,8 @@ def test_a_step_that_runs_makes_the_later_judged_steps_run_too(sim, tmp_path):
     playbook.write_text(json.dumps([{
         "name": "role vars", "hosts": "localhost", "gather_facts": False,
         "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
-        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_classes": classes}},
-                  {"role": "ocpvirt.portworx.virtualization"}],
+        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_converged": VERDICTS, "portworx_storage_classes": classes}},
+                  {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}}],
     }]))
     run = ansible_playbook(sim, tmp_path, str(playbook))
     assert run.ok, run
@@ -229,3 +232,72 @@ def test_day0_fast_path_false_runs_every_step(sim, tmp_path):
     assert skipped_as_converged(run) == [] and run.changed == 0
     assert "day0_steps" not in task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")
     assert task_result(run, OPTIONAL_OBJECTS_TASK)["changed"] is False
+
+
+# The verdicts are judged for the roles that follow the preflight in its play, once. Nothing set in
+# one play may make a later play (or a later run of a role in the same play) skip a step: by then
+# the cluster may have changed.
+DAY0_PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "day0.yml")
+HCO_TASK = "Tune the HyperConverged CR for Portworx"
+
+
+def task_results(run, name):
+    """Every result of the task called ``name``, in the order they ran (a role that runs twice reports twice)."""
+    return [r for r in run.results if r["_task"] == name or r["_task"].endswith(" : " + name)]
+
+
+def drift_task(name, api_version, kind, spec, namespace=None):
+    """A task that edits an object behind day 0's back, as a user's later play could."""
+    metadata = dict({"name": name}, **({"namespace": namespace} if namespace else {}))
+    return {"name": "Someone edits " + kind + " " + name,
+            "kubernetes.core.k8s": {"state": "patched", "merge_type": "merge",
+                                    "definition": {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}}}
+
+
+HCO_DRIFT = drift_task("kubevirt-hyperconverged", "hco.kubevirt.io/v1beta1", "HyperConverged",
+                       {"liveMigrationConfig": {"parallelMigrationsPerCluster": 9}}, "openshift-cnv")
+AUTOPILOT_DRIFT = drift_task("pool-rebalance", "autopilot.libopenstorage.org/v1alpha1", "AutopilotRule",
+                             {"conditions": {"requiredMatches": 2}})
+
+
+def test_a_later_play_does_not_skip_a_step_on_the_verdicts_of_day0(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    # One run: day 0 (every judged step converged and skipped), a play that changes the cluster,
+    # then the roles on their own, as a user's later play would run them.
+    playbook = tmp_path / "day0-then-drift-then-roles.yml"
+    playbook.write_text(json.dumps([
+        {"import_playbook": DAY0_PLAYBOOK},
+        {"name": "drift", "hosts": "localhost", "gather_facts": False, "tasks": [HCO_DRIFT, AUTOPILOT_DRIFT]},
+        {"name": "the roles again", "hosts": "localhost", "gather_facts": False,
+         "roles": ["ocpvirt.portworx.portworx_storage", "ocpvirt.portworx.virtualization"]},
+    ]))
+    run = ansible_playbook(sim, tmp_path, str(playbook))
+    assert run.ok, run
+    assert skipped_as_converged(run) == ALL_JUDGED_STEPS
+    # The later play judged nothing, so it runs every step, and so fixes the drift.
+    assert task_results(run, HCO_TASK)[-1].get("skipped") is not True
+    assert task_results(run, OPTIONAL_OBJECTS_TASK)[-1].get("skipped") is not True
+    assert sim.client().request("get", HCO)["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 5
+    assert sim.client().request("get", AUTOPILOT_RULE)["spec"]["conditions"]["requiredMatches"] == 1
+
+
+def test_a_role_run_again_in_the_play_of_the_preflight_does_not_reuse_its_verdict(sim, tmp_path):
+    assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
+    # The play of the preflight runs the virtualization role (skipped as converged), changes the
+    # HyperConverged, then runs the role again, even handing it the same verdicts: a verdict is used once.
+    playbook = tmp_path / "day0-role-twice.yml"
+    playbook.write_text(json.dumps([{
+        "name": "role twice", "hosts": "localhost", "gather_facts": False,
+        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
+        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_converged": VERDICTS}},
+                  {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}}],
+        "tasks": [HCO_DRIFT,
+                  {"name": "Run the virtualization role again", "ansible.builtin.include_role": {"name": "ocpvirt.portworx.virtualization"},
+                   "vars": {"virtualization_converged": VERDICTS}}],
+    }]))
+    run = ansible_playbook(sim, tmp_path, str(playbook))
+    assert run.ok, run
+    first, again = task_results(run, HCO_TASK)
+    assert first.get("skipped") is True
+    assert again.get("skipped") is not True and again["changed"] is True
+    assert sim.client().request("get", HCO)["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 5

@@ -10,7 +10,9 @@ is "any doubt runs the module": options that fail validation, an object that can
 API that is not served, a refusal, a warning, an unmet wait condition or any error in the judge
 make the step not converged, and so does every step after one that is not converged (it may
 change what the later steps read). A role skips its module only for a converged verdict on
-exactly the options it would pass (see the day-0 roles).
+exactly the options it would pass (see the day-0 roles), and only once: every verdict of one
+judgement carries the judgement's id, and a role does not use an id it has used before (by then the
+cluster may have changed, for example by the role's own run).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import traceback
+import uuid
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import ModuleFailure
 
@@ -39,7 +42,14 @@ def judge_steps(cluster, steps, judges):
 
     A judge is ``judge(cluster, options, context) -> result``; it raises :class:`Doubt` (or any
     error) when the step is not converged, and may leave facts for later steps in ``context``.
+    Every verdict carries ``judgement``, an id of this call that no other call gives.
     """
+    judgement = uuid.uuid4().hex
+    return dict((step, dict(verdict, judgement=judgement)) for step, verdict in _verdicts(cluster, steps, judges).items())
+
+
+def _verdicts(cluster, steps, judges):
+    """The verdicts of :func:`judge_steps`, without the judgement id."""
     verdicts, context, blocking = {}, {}, None
     for step, judge in judges:
         if step not in steps:

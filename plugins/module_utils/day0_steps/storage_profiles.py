@@ -18,7 +18,9 @@ def judge_storage_profiles(cluster, options, context):
     """``options``: ``profiles`` (the role's items; one without ``name`` is the VM disk class) and ``wait_timeout``."""
     results = []
     for item in options.get("profiles") or []:
-        module_options = dict((key, value) for key, value in (item or {}).items() if value is not None)
+        # The role passes each key of the item as it is (a null too: default(omit) replaces only
+        # what is undefined) and the VM disk class as the name of an item without one.
+        module_options = dict(item or {})
         module_options.setdefault("name", context.get("vm_class") or "")
         module_options["wait_timeout"] = options.get("wait_timeout")
         results.append(_judge_profile(cluster, validated(ARGUMENT_SPEC, OPTION_RULES, module_options, "StorageProfile")))

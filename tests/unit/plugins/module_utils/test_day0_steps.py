@@ -51,9 +51,19 @@ def test_every_step_after_one_that_is_not_converged_is_not_converged_either():
     judges = [("a", converged_judge), ("b", doubting_judge), ("c", converged_judge)]
     verdicts = judge_steps(None, {"a": {"x": 1}, "b": {}, "c": {}}, judges)
     assert verdicts["a"] == {"converged": True, "reason": "no write planned and every wait condition met", "options": {"x": 1},
-                             "result": {"seen": {"x": 1}}}
+                             "result": {"seen": {"x": 1}}, "judgement": verdicts["a"]["judgement"]}
     assert verdicts["b"]["converged"] is False and verdicts["b"]["reason"] == "drifted"
     assert verdicts["c"]["converged"] is False and "step b comes first" in verdicts["c"]["reason"]
+
+
+def test_every_verdict_of_one_judgement_carries_its_id_and_another_judgement_has_another():
+    # A role uses a judgement once; a new preflight judges anew, with a new id.
+    judges = [("a", converged_judge), ("b", doubting_judge)]
+    first = judge_steps(None, {"a": {}, "b": {}, "zzz": {}}, judges)
+    second = judge_steps(None, {"a": {}, "b": {}}, judges)
+    assert len(set(verdict["judgement"] for verdict in first.values())) == 1
+    assert first["a"]["judgement"] and first["a"]["judgement"] != second["a"]["judgement"]
+    assert first["a"]["converged"] and second["a"]["converged"]
 
 
 def test_steps_not_asked_for_are_left_out_and_unknown_steps_are_not_converged():
@@ -147,6 +157,16 @@ def test_a_profile_whose_status_lags_its_spec_is_not_converged():
     drifted = ReadOnlyCluster([storage_class("vm"), profile("vm", RWX_BLOCK, RWX_BLOCK, clone="copy")])
     with pytest.raises(Doubt, match="would write its spec"):
         judge_storage_profiles(drifted, PROFILE_ITEMS, {"vm_class": "vm"})
+
+
+def test_a_profile_item_with_a_null_option_is_judged_as_the_module_gets_it_not_as_left_out():
+    # The role passes an item's null as null (default(omit) replaces only what is undefined), and
+    # the module refuses a null claim_property_sets; the judge must not read it as the default.
+    cluster = ReadOnlyCluster([storage_class("vm"), profile("vm", RWX_BLOCK, RWX_BLOCK)])
+    assert judge_storage_profiles(cluster, {"profiles": [{"clone_strategy": "csi-clone"}], "wait_timeout": 300}, {"vm_class": "vm"})
+    with pytest.raises(Doubt, match="claim_property_sets"):
+        judge_storage_profiles(cluster, {"profiles": [{"claim_property_sets": None, "clone_strategy": "csi-clone"}], "wait_timeout": 300},
+                               {"vm_class": "vm"})
 
 
 # HyperConverged -----------------------------------------------------------------------------
