@@ -386,8 +386,10 @@ def test_sigterm_stops_the_wait_with_a_report_and_the_rerun_says_what_was_left(s
     # SIGTERM to ansible-playbook (kill, systemd; not how AAP cancels, see test_aap_cancel.py): it passes it on to
     # its workers and ends without output.
     run = playbooks.start(stuck)
-    eventually("the module process", lambda: module_process(run), timeout=60)
-    time.sleep(1)
+    # Its module records step 'entering' afresh (dropping the first run's 'interrupted') once its SIGTERM handler is in
+    # place, so the interruption found on the node afterwards is this run's.
+    eventually("the second run's step recorded", lambda: "interrupted" not in (progress(sim, "worker-1") or {"interrupted": 1}),
+               timeout=60)
     run.send_signal(signal.SIGTERM)
     playbooks.finish(run)
     eventually("the interruption recorded on the node", lambda: "SIGTERM" in (progress(sim, "worker-1") or {}).get("interrupted", ""))
