@@ -4,7 +4,6 @@ Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on wo
 worker-2; vm-002 has an RWO disk, vm-003 ``evictionStrategy: None``.
 """
 import json
-import time
 
 import pytest
 from kubernetes import client as kube_client
@@ -246,7 +245,7 @@ def test_the_webhook_refusal_is_the_apiservers_status_for_a_webhook_429_without_
     assert "Retry-After" not in (info.value.headers or {})
 
 
-def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(client, core):
+def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(sim, client, core):
     client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
         "metadata": {"name": "external"},
         "spec": {"runStrategy": "Always", "template": {"spec": {
@@ -258,7 +257,7 @@ def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(
     assert info.value.status == 429
     assert json.loads(info.value.body)["message"].endswith('Eviction triggered evacuation of VMI "vms/external"')
     assert vmi(client, "external")["status"]["evacuationNodeName"] == pod["spec"]["nodeName"]
-    time.sleep(0.3)  # an evacuation would start after evacuation_start (0.02 s)
+    assert sim.settle()  # an evacuation would be a controller task (after evacuation_start): none is left
     assert items(client, VM_API, "VirtualMachineInstanceMigration", "vms") == []
     assert vmi(client, "external")["status"]["nodeName"] == pod["spec"]["nodeName"]
     with pytest.raises(ApiException) as info:
