@@ -279,7 +279,7 @@ def test_evicting_a_vm_without_eviction_strategy_shuts_it_down(client, core):
     pod = launchers(client, before)[0]["metadata"]["name"]
     evict(core, pod)
     # The eviction deletes the pod gracefully (pkg/registry/core/pod/strategy.go CheckGracefulDelete);
-    # it goes once its containers stopped (the pod_termination duration stands in for the kubelet).
+    # it goes once the simulated kubelet stopped its containers (operators/kubelet.py).
     eventually("launcher pod gone", lambda: read(client, "v1", "Pod", pod, "vms") is None)
     # runStrategy Always: the VM controller starts a new VMI (a restart, not a migration).
     eventually("a new VMI", lambda: (vmi(client, "vm-003") or {}).get("metadata", {}).get("uid") not in (None, before["metadata"]["uid"]))
