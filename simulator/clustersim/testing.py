@@ -52,12 +52,14 @@ class Simulator:
     def __init__(self, workers: Optional[int] = None, vms: Optional[int] = None, profile: Optional[str] = None,
                  durations: Optional[Dict[str, float]] = None, faults: Optional[List[Dict[str, Any]]] = None,
                  state: Optional[str] = None, time_scale: Optional[float] = None, operators: Optional[List[str]] = None,
-                 in_process: bool = False, startup_timeout: float = 30.0, env: Optional[Dict[str, str]] = None,
+                 in_process: bool = False, startup_timeout: float = 120.0, env: Optional[Dict[str, str]] = None,
                  insecure_http: bool = False, hidden_apis: Optional[List[str]] = None) -> None:
         self.options = dict(workers=workers, vms=vms, profile=profile, durations=durations, faults=faults,
                             state=state, time_scale=time_scale, operators=operators, hidden_apis=hidden_apis)
         self.insecure_http = insecure_http
         self.in_process = in_process
+        # A deadline, not a wait: a start takes under a second of CPU, but one took over 30 s on a 2-core
+        # machine running several test suites at once.
         self.startup_timeout = startup_timeout
         self.env = env or {}
         self.tmpdir: Optional[str] = None

@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from clustersim.testing import eventually
 
 from conftest import REPO_ROOT, run_playbook_file
 
@@ -66,7 +67,9 @@ def test_preflight_reads_the_version_from_the_image_tag_when_status_has_none(sim
     # The operator rolls the new image out and then reports its version; only after that rollout
     # does a status without a version stay so (otherwise the test races the operator).
     merge_patch(sim, PX_OBJECT, {"spec": {"image": "portworx/oci-monitor:3.4.0"}})
-    sim.settle()
+    # (the rollout restarts every node: on a loaded machine it can outlast settle()'s default 10 s)
+    eventually("the operator reports 3.4.0", lambda: sim.request("GET", PX_OBJECT)["status"].get("version") == "3.4.0",
+               timeout=60)
     merge_patch(sim, PX_STATUS, {"status": {"version": None}})
     run = preflight(sim, tmp_path)
     assert not run.ok

@@ -46,7 +46,7 @@ def test_eviction_without_budget_deletes_the_pod(sim, core):
     running_pod(sim, core, "free", {"app": "free"})
     evict(core, "free")
     # a scheduled pod is deleted gracefully (pkg/registry/core/pod/strategy.go CheckGracefulDelete)
-    # and goes once its containers stopped (the pod_termination duration stands in for the kubelet)
+    # and goes once the simulated kubelet stopped its containers (operators/kubelet.py)
     assert gone(core, "free")
 
 

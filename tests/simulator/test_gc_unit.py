@@ -12,6 +12,7 @@ from clustersim.cluster import Cluster
 from clustersim.config import Config
 from clustersim.operators import install_controllers
 from clustersim.operators.core import CONTROLLERS
+from clustersim.testing import eventually
 
 HOLD = "example.com/hold"
 
@@ -153,14 +154,20 @@ def test_jobs_orphan_their_pods_by_default(cluster):
     assert "ownerReferences" not in store.get("pods", "j-pod", "default")["metadata"]
 
 
+def namespace_with_its_account(cluster, name):
+    """A new namespace once the ServiceAccount controller gave it the ``default`` account its pods
+    need (the controller creates it asynchronously; a test creating it too races it)."""
+    cluster.store.create("namespaces", {"metadata": {"name": name}})
+    eventually("the default ServiceAccount of " + name, lambda: cluster.store.get("serviceaccounts", "default", name))
+
+
 @pytest.fixture()
 def slow_kubelet_cluster():
     """Pods end their graceful deletion only when their grace period is over."""
     built = Cluster(Config(durations={"pod_termination": 1e9}))
     install_controllers(built, CONTROLLERS)
     built.start()
-    built.store.create("namespaces", {"metadata": {"name": "default"}})
-    built.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "default")
+    namespace_with_its_account(built, "default")
     yield built
     built.stop()
 
@@ -189,8 +196,7 @@ def test_the_collector_deletes_a_pod_dependent_with_its_grace_period(slow_kubele
 
 def test_the_namespace_controller_deletes_pods_with_their_grace_period(slow_kubelet_cluster):
     cluster = slow_kubelet_cluster
-    cluster.store.create("namespaces", {"metadata": {"name": "doomed"}})
-    cluster.store.create("serviceaccounts", {"metadata": {"name": "default"}}, "doomed")
+    namespace_with_its_account(cluster, "doomed")
     scheduled_pod(cluster, "worker", namespace="doomed")
     cluster.store.delete("namespaces", "doomed")
     assert cluster.settle()

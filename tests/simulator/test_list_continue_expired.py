@@ -3,14 +3,17 @@ revision does; later pages otherwise read the live store."""
 from api_helpers import raw
 from clustersim.testing import simulator_fixture
 
-# A short history so a few writes push the first page's resourceVersion out of it.
-sim = simulator_fixture(scope="module", env={"SIM_WATCH_HISTORY": "5"})
+# A short history so a few writes push the first page's resourceVersion out of it. The history is
+# cluster-wide, so no operators (the kubelets' node Lease renewals alone are a burst of writes every
+# 10 s) and a settled start (the core controllers' first sync): the test's writes are the only ones.
+sim = simulator_fixture(scope="module", operators=[], env={"SIM_WATCH_HISTORY": "5"})
 
 PATH = "/api/v1/namespaces/default/configmaps"
 PAGES = PATH + "?labelSelector=page"  # not the CA bundle ConfigMaps every namespace holds
 
 
 def test_continue_token_older_than_history_is_expired(sim):
+    assert sim.settle()
     for n in range(3):
         raw(sim, "POST", PATH, {"metadata": {"name": f"page-{n}", "labels": {"page": str(n)}}})
     code, first = raw(sim, "GET", PAGES + "&limit=1")

@@ -4,7 +4,6 @@ Seeded placement (3 workers, 4 VMs): vm-000 and vm-003 on worker-0, vm-001 on wo
 worker-2; vm-002 has an RWO disk, vm-003 ``evictionStrategy: None``.
 """
 import json
-import time
 
 import pytest
 from kubernetes import client as kube_client
@@ -246,7 +245,7 @@ def test_the_webhook_refusal_is_the_apiservers_status_for_a_webhook_429_without_
     assert "Retry-After" not in (info.value.headers or {})
 
 
-def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(client, core):
+def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(sim, client, core):
     client.resources.get(api_version=VM_API, kind="VirtualMachine").create(namespace="vms", body={
         "metadata": {"name": "external"},
         "spec": {"runStrategy": "Always", "template": {"spec": {
@@ -258,7 +257,7 @@ def test_external_eviction_strategy_marks_the_vmi_and_kubevirt_does_not_migrate(
     assert info.value.status == 429
     assert json.loads(info.value.body)["message"].endswith('Eviction triggered evacuation of VMI "vms/external"')
     assert vmi(client, "external")["status"]["evacuationNodeName"] == pod["spec"]["nodeName"]
-    time.sleep(0.3)  # an evacuation would start after evacuation_start (0.02 s)
+    assert sim.settle()  # an evacuation would be a controller task (after evacuation_start): none is left
     assert items(client, VM_API, "VirtualMachineInstanceMigration", "vms") == []
     assert vmi(client, "external")["status"]["nodeName"] == pod["spec"]["nodeName"]
     with pytest.raises(ApiException) as info:
@@ -280,7 +279,7 @@ def test_evicting_a_vm_without_eviction_strategy_shuts_it_down(client, core):
     pod = launchers(client, before)[0]["metadata"]["name"]
     evict(core, pod)
     # The eviction deletes the pod gracefully (pkg/registry/core/pod/strategy.go CheckGracefulDelete);
-    # it goes once its containers stopped (the pod_termination duration stands in for the kubelet).
+    # it goes once the simulated kubelet stopped its containers (operators/kubelet.py).
     eventually("launcher pod gone", lambda: read(client, "v1", "Pod", pod, "vms") is None)
     # runStrategy Always: the VM controller starts a new VMI (a restart, not a migration).
     eventually("a new VMI", lambda: (vmi(client, "vm-003") or {}).get("metadata", {}).get("uid") not in (None, before["metadata"]["uid"]))

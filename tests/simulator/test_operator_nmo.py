@@ -48,14 +48,22 @@ def test_webhook_refuses_a_missing_node_a_second_cr_and_a_node_name_change(clien
     assert message == WEBHOOK + "updating spec.NodeName isn't allowed"
 
 
+def taken(client, name):
+    """The NodeMaintenance once the operator took it up: it adds its finalizer, writes the first
+    status and cordons the node in one pass, asynchronously after the create."""
+    def probe():
+        nm = read(client, NM_API, "NodeMaintenance", name)
+        return nm if nm and "foregroundDeleteNodeMaintenance" in (nm["metadata"].get("finalizers") or []) else None
+    return eventually("the operator's finalizer on NodeMaintenance " + name, probe)
+
+
 def test_maintenance_cordons_taints_and_drains_then_delete_uncordons(client):
     start(client, "worker-1")
+    nm = taken(client, "worker-1")
     node = read(client, "v1", "Node", "worker-1")
     assert node["spec"]["unschedulable"] is True
     assert {(t["key"], t["effect"]) for t in node["spec"]["taints"]} >= {
         ("node.kubernetes.io/unschedulable", "NoSchedule"), ("medik8s.io/drain", "NoSchedule")}
-    nm = read(client, NM_API, "NodeMaintenance", "worker-1")
-    assert "foregroundDeleteNodeMaintenance" in nm["metadata"]["finalizers"]
     assert nm["status"]["totalpods"] == 1 and nm["status"]["evictionPods"] == 1
 
     eventually("phase Succeeded", lambda: status(client, "worker-1").get("phase") == "Succeeded")

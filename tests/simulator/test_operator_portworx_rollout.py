@@ -36,18 +36,30 @@ def events(client, reason):
     return [e for e in items(client, "v1", "Event", NS) if e["reason"] == reason]
 
 
-def test_rollout_updates_one_node_at_a_time_after_migrating_its_vms(client):
-    seen_updating = []
+def most_nodes_down_until(client, wanted, change):
+    """The most StorageNodes not Online at once from ``change()`` until every node is ``wanted``
+    (version, phase), from a watch: it replays every change, where polling can miss a restart."""
+    nodes = client.resources.get(api_version=PX_API, kind="StorageNode")
+    listed = nodes.get(namespace=NS).to_dict()
+    state = {n["metadata"]["name"]: (n["spec"].get("version"), n["status"]["phase"]) for n in listed["items"]}
+    change()
+    most = 0
+    for event in nodes.watch(namespace=NS, resource_version=listed["metadata"]["resourceVersion"], timeout=60):
+        node = event["raw_object"]
+        state[node["metadata"]["name"]] = (node["spec"].get("version"), (node.get("status") or {}).get("phase"))
+        most = max(most, sum(1 for version_phase in state.values() if version_phase[1] != "Online"))
+        if all(version_phase == wanted for version_phase in state.values()):
+            return most
+    raise AssertionError("timed out waiting for every StorageNode to be {0}: {1}".format(wanted, state))
 
-    def done():
-        state = versions(client)
-        seen_updating.append(sum(1 for v in state.values() if v[1] != "Online"))
-        return all(v == ("3.6.1", "Online") for v in state.values())
-    set_image(client, "portworx/oci-monitor:3.6.1")
-    eventually("all nodes on 3.6.1", done, timeout=30)
-    assert max(seen_updating) == 1
-    cluster = read(client, PX_API, "StorageCluster", "px-cluster", NS)
-    assert cluster["status"]["version"] == "3.6.1" and condition(cluster, "Update")["status"] == "Completed"
+
+def test_rollout_updates_one_node_at_a_time_after_migrating_its_vms(client):
+    most = most_nodes_down_until(client, ("3.6.1", "Online"), lambda: set_image(client, "portworx/oci-monitor:3.6.1"))
+    assert most == 1
+    # the operator reports the update at its next step after the last node is back
+    cluster = eventually("the update completed", lambda: (lambda found: found if condition(found, "Update").get(
+        "status") == "Completed" else None)(read(client, PX_API, "StorageCluster", "px-cluster", NS)))
+    assert cluster["status"]["version"] == "3.6.1"
     paused = events(client, "UpdatePaused")
     assert paused and all("KubeVirt VMs running on the node" in e["message"] for e in paused)
     assert all(e["involvedObject"]["kind"] == "StorageNode" for e in paused)

@@ -28,14 +28,24 @@ def collect(stream_fn, *args, stop_after=None, **kwargs):
     return events
 
 
+def settled_namespace(core, name):
+    """Create a namespace and return the resourceVersion of its ConfigMap list once the CA bundle
+    publishers are done with it: they create kube-root-ca.crt and openshift-service-ca.crt
+    asynchronously and the injector then writes the service CA into the latter (its last write),
+    so a start version taken earlier makes a watch see their events too."""
+    core.create_namespace({"metadata": {"name": name}})
+    eventually("the service CA is injected", lambda: [
+        c for c in core.list_namespaced_config_map(name).items if (c.data or {}).get("service-ca.crt")])
+    return core.list_namespaced_config_map(name).metadata.resource_version
+
+
 def test_watch_from_now_sees_added_modified_deleted(sim, core):
-    core.create_namespace({"metadata": {"name": "w1"}})
-    current = core.list_namespaced_config_map("w1").metadata.resource_version
+    current = settled_namespace(core, "w1")
     results = []
     thread = threading.Thread(target=lambda: results.extend(collect(
         core.list_namespaced_config_map, "w1", resource_version=current, timeout_seconds=5, stop_after=3)))
     thread.start()
-    time.sleep(0.3)
+    # the watch replays every change after `current`, so the writes need not wait for it to connect
     core.create_namespaced_config_map("w1", {"metadata": {"name": "a"}, "data": {"k": "1"}})
     core.patch_namespaced_config_map("a", "w1", {"data": {"k": "2"}})
     core.delete_namespaced_config_map("a", "w1")
@@ -49,11 +59,7 @@ def test_watch_without_resource_version_starts_with_synthetic_added(core):
 
 
 def test_watch_resumes_from_resource_version(core):
-    core.create_namespace({"metadata": {"name": "w2"}})
-    # a new namespace gets its CA bundle ConfigMaps and then the service CA injected: let them settle
-    eventually("the service CA is injected", lambda: [
-        c for c in core.list_namespaced_config_map("w2").items if (c.data or {}).get("service-ca.crt")])
-    start = core.list_namespaced_config_map("w2").metadata.resource_version
+    start = settled_namespace(core, "w2")
     core.create_namespaced_config_map("w2", {"metadata": {"name": "x"}})
     core.create_namespaced_config_map("w2", {"metadata": {"name": "y"}})
     core.delete_namespaced_config_map("x", "w2")
@@ -91,11 +97,13 @@ def test_field_selector_watch(core):
 
 def test_dynamic_client_watch(client, core):
     cms = resource(client, "v1", "ConfigMap")
-    core.create_namespace({"metadata": {"name": "w4"}})
+    settled_namespace(core, "w4")
     seen = []
+    connected = threading.Event()
 
     def consume():
         for event in cms.watch(namespace="w4", timeout=5):
+            connected.set()  # the synthetic ADDED of the CA bundles: the watch is registered
             if event["object"].metadata.name in ("kube-root-ca.crt", "openshift-service-ca.crt"):
                 continue  # the CA bundles every new namespace gets (cacertpublishers.py)
             seen.append((event["type"], event["object"].metadata.name))
@@ -104,7 +112,7 @@ def test_dynamic_client_watch(client, core):
 
     thread = threading.Thread(target=consume)
     thread.start()
-    time.sleep(0.3)
+    assert connected.wait(10), "the watch sent no initial events"
     cms.create(namespace="w4", body={"metadata": {"name": "d1"}})
     cms.delete(namespace="w4", name="d1")
     thread.join(10)

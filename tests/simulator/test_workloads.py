@@ -218,7 +218,8 @@ def test_a_refused_pod_create_fails_the_replicaset_and_keeps_the_rollout_unavail
     create(client, "apps/v1", "Deployment", {"metadata": {"name": "sa-web"}, "spec": {
         "replicas": 1, "selector": {"matchLabels": {"app": "sa-web"}},
         "template": template("sa-web", serviceAccount="robot")}})
-    eventually("sa-web available", lambda: read(client, "apps/v1", "Deployment", "sa-web", NS)["status"].get(
+    # the new Deployment may have no status yet: the Deployment controller writes it asynchronously
+    eventually("sa-web available", lambda: read(client, "apps/v1", "Deployment", "sa-web", NS).get("status", {}).get(
         "availableReplicas") == 1)
     accounts.delete(name="robot", namespace=NS)
     deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
