@@ -454,6 +454,7 @@ class NodeMaintenance(OcpVirtModule):
         #: True once a refusal under the lock released or restored the Lease: nothing more to do with it.
         self.lock_settled = False
         self.lock_overrides = []
+        self.lock_taken_over = None
         controller = self.controller_watch.controller
         self.this_run = run_identity(self.params["run_id"], os.environ, controller, socket.gethostname(), os.getpid())
         self.holder = holder_identity(self.campaign, self.this_run.run_id)
@@ -561,7 +562,11 @@ class NodeMaintenance(OcpVirtModule):
         return self.cluster.get(LOCK_API, LOCK_KIND, LOCK_NAME, self.params["lock_namespace"])
 
     def lock_report(self, lease, action):
-        return dict(holder_of(lease), action=action, lease=self.lock_name(), this_run=self.this_run.run_id, run_source=self.this_run.source)
+        report = dict(holder_of(lease), action=action, lease=self.lock_name(), this_run=self.this_run.run_id,
+                      run_source=self.this_run.source)
+        if self.lock_taken_over is not None:
+            report["taken_over"] = self.lock_taken_over  # kept through later renewals and the release
+        return report
 
     def plan_lock(self, lease, take_over=False):
         return plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"],
@@ -590,7 +595,7 @@ class NodeMaintenance(OcpVirtModule):
                             status=409, reason="Conflict")
 
     def took_over(self, previous, forced):
-        self.result["lock"]["taken_over"] = previous
+        self.lock_taken_over = self.result["lock"]["taken_over"] = previous
         if forced and TAKE_OVER_OVERRIDE not in self.lock_overrides:
             self.lock_overrides.append(TAKE_OVER_OVERRIDE)
             self.result["overrides_used"] = sorted(set(self.result["overrides_used"]) | set(self.lock_overrides))
