@@ -587,7 +587,8 @@ class NodeMaintenance(OcpVirtModule):
             self.lock_renewed = time.monotonic()
             if self.lock_action is None:  # the first write of this module run: what it found
                 self.lock_before, self.lock_action = lease, plan.action
-            self.result["lock"] = self.lock_report(written if not self.check_mode else plan.lease, plan.action)
+            # What this module run did first (create, renew, take over) stays the action; later renewals only refresh the times.
+            self.result["lock"] = self.lock_report(written if not self.check_mode else plan.lease, self.lock_action)
             if plan.previous is not None:
                 self.took_over(plan.previous, plan.forced)
             return plan.action
