@@ -19,13 +19,22 @@ description:
     C(VirtualMachineInstanceMigration) for each live-migratable VMI and evicts the remaining pods,
     retrying HTTP 429 as C(kubectl drain) does and skipping DaemonSet and mirror pods.
   - Every refusal happens before any write. It first judges read-only; the campaign lock, a C(coordination.k8s.io/v1)
-    Lease (O(lock_namespace)/C(ocpvirt-portworx-maintenance), holder O(campaign), annotated with campaign and node),
-    is only read then, and while another campaign holds it unexpired the module refuses and names the holder.
-    When that first look passes it takes the lock and judges again under it (the race-safe check, which sees what another
-    campaign or a person changed meanwhile); a refusal there releases the lock this run took and says so
-    (RV(refused_under_lock)). It renews the lock while it waits and releases it at the end unless O(release_lock=false).
-    An expired lock (its holder crashed or was killed) is taken over with an update carrying the Lease's
-    C(resourceVersion), so of two takers only one wins.
+    Lease (O(lock_namespace)/C(ocpvirt-portworx-maintenance), annotated with campaign, run and node), is only read then,
+    and while another run holds it unexpired the module refuses and names the holder, when it renewed last and when it
+    expires. The holder is one run of a campaign (C(holderIdentity) C(<campaign> (run <run id>))), so two jobs started
+    with the same O(campaign) cannot both hold it; the second is refused. The run id is O(run_id), else the AAP job
+    (C(JOB_ID) with C(AWX_HOST) in the environment), else the ansible-playbook process that ran the module (host, pid,
+    start time), else this module process; C(this_run) and C(run_source) in RV(lock) say which.
+  - When that first look passes it takes the lock and judges again under it (the race-safe check, which sees what another
+    run or a person changed meanwhile); a refusal there releases the lock this run took, or, when this run already held
+    it before this task, puts it back exactly as it was, and says which (RV(refused_under_lock)). It renews the lock while
+    it waits and releases it at the end unless O(release_lock=false).
+  - A lock is taken over (an update carrying the Lease's C(resourceVersion), so of two takers only one wins; reported in
+    C(taken_over) in RV(lock) with why) when it was released, when it expired (its holder crashed or was killed), when a run of
+    the same campaign stopped on a failure or an interruption and left it to its campaign, or, from a live holder that is
+    certainly dead, with the named override O(take_over_lock) (reported in RV(overrides_used)). A run that fails or is
+    interrupted after taking the lock leaves it to its campaign; another campaign still waits until it expires, a re-run
+    of the same campaign takes it over at once.
   - The preflight reports every finding and refuses when a VMI on the node would be shut down
     (override O(allow_vm_shutdown)) or would block the drain (O(allow_drain_blockers)), when the remaining
     workers lack memory or CPU for the VMs (O(allow_insufficient_room)), when the node is a control-plane
@@ -50,9 +59,10 @@ description:
     group with SIGKILL; the module runs in its worker's own session and is not in that group). Instead, before
     each poll the module checks (on Linux, through C(/proc)) that the ansible-playbook process that ran it is
     still there; once it is gone, the wait stops as on SIGTERM, with no further eviction, migration or lock
-    renewal, and the interruption is recorded on the node ("the job that ran this module ended"). The relaunch
-    with the same O(campaign) reports what was left as RV(previous_run) and resumes; the lock of the
-    cancelled run is renewed by the same campaign, or taken over by another one only after it expired.
+    renewal, and the interruption is recorded on the node ("the job that ran this module ended") and on the lock,
+    which is left to the campaign. The relaunch with the same O(campaign) (a new run) reports what was left as
+    RV(previous_run) and resumes; it takes the lock of the cancelled run over at once (C(taken_over) in RV(lock)); another
+    campaign waits until it expired.
   - A VMI with C(evictionStrategy=External) is never migrated by this module. KubeVirt refuses the
     eviction of its launcher pod, sets C(status.evacuationNodeName) and leaves the move to an external
     controller; the module waits for it within O(wait_timeout).
@@ -114,6 +124,22 @@ options:
       - The node_maintenance role sets V(false) and releases it once at the end of the campaign with O(state=released).
     type: bool
     default: true
+  run_id:
+    description:
+      - Names this run in the campaign lock holder (C(<campaign> (run <run_id>))). Every task of one run that keeps the
+        lock across tasks (O(release_lock=false), O(state=released)) must pass the same value; two runs never the same.
+      - Default, in this order, the AAP job (C(aap-job-<JOB_ID>), when C(JOB_ID) and C(AWX_HOST) are set, as automation
+        controller sets them for ansible-playbook), the ansible-playbook process that ran the module (C(<host>-<pid>-<start
+        time>)), or this module process (one run per task).
+      - The node_maintenance role passes one per run (C(node_maintenance_run_id)).
+    type: str
+  take_over_lock:
+    description:
+      - Take the campaign lock from another run although it has not expired, because that run is certainly dead (its job
+        was cancelled or killed, its host is gone). Reported in RV(overrides_used) when it lifted a refusal.
+      - Never set it while the holder may still run; a free, expired or left lock needs no override.
+    type: bool
+    default: false
   migration_attempts:
     description:
       - With the drain method, how many migrations of one VMI may fail in this run; a new one is created only
@@ -147,6 +173,8 @@ notes:
   - Maintain one worker at a time; Portworx keeps a volume's replicas on up to three nodes.
   - Re-running after a timeout continues where the previous run stopped.
   - The one-node rule, the Portworx rule and the etcd quorum have no override.
+  - The lock is renewed only while the module runs. Keep O(lock_duration) above the longest gap between two tasks of
+    a run that keeps it (the role's node tasks); once it expired, another run may take it over.
 """
 
 EXAMPLES = r"""
@@ -246,9 +274,18 @@ progress:
   returned: when this run wrote or resumed one
   type: dict
 lock:
-  description: The campaign lock after the run (lease, holder, campaign, node, since, renewed, expires, action).
+  description:
+    - The campaign lock after the run (lease, holder, campaign, run, node, since, renewed, expires, stopped, released,
+      action), with this run's id (this_run) and where it came from (run_source).
+    - C(taken_over) describes the holder this run took the lock from and why (V(released), V(expired), V(stopped) for a
+      run of this campaign that stopped and left it, V(forced) with O(take_over_lock)).
   returned: when the lock was read
   type: dict
+  sample: {"lease": "kube-system/ocpvirt-portworx-maintenance", "holder": "2026-12-firmware (run aap-job-118)",
+           "campaign": "2026-12-firmware", "run": "aap-job-118", "node": "worker-1", "action": "take over",
+           "this_run": "aap-job-118", "run_source": "the AAP job (JOB_ID)",
+           "taken_over": {"holder": "2026-12-firmware (run aap-job-117)", "why": "stopped",
+                          "stopped": "run aap-job-117 interrupted (...) at 2026-12-02T07:10:00.000000Z"}}
 failed_migrations:
   description: With the drain method, the VMIs whose migrations failed O(migration_attempts) times; VMI, last migration, failure reason.
   returned: when live migration kept failing
@@ -257,7 +294,7 @@ failed_migrations:
 refused_under_lock:
   description:
     - True when the first, read-only look passed but the look under the campaign lock refused (the cluster changed
-      in between); the message says whether the lock was released.
+      in between); the message says whether the lock was released or, held by this run before the task, put back as it was.
   returned: when that refusal happened
   type: bool
 left_behind:
@@ -273,7 +310,9 @@ retries:
 """
 
 import datetime
+import os
 import signal
+import socket
 import time
 
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.apis import HCO_API, KUBEVIRT_API, NMO_API, OLM_API, PORTWORX_API
@@ -290,13 +329,19 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_lock 
     LOCK_KIND,
     LOCK_NAME,
     RENEW,
+    RENEW_EXPIRED,
     TAKE,
+    TAKE_OVER_OVERRIDE,
     LockHeld,
     describe_holder,
     format_time,
+    holder_identity,
     holder_of,
+    holds,
+    plan_hand_over,
     plan_lock,
     plan_release,
+    plan_restore,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_overrides import (
     OVERRIDES,
@@ -327,6 +372,7 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.maintenance_progr
     read_progress,
 )
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.module import OcpVirtModule
+from ansible_collections.ocpvirt.portworx.plugins.module_utils.run_identity import run_identity
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.validation import (
     count,
     describe_name,
@@ -364,6 +410,7 @@ OPTION_RULES = (
     ("node", dns_subdomain("Node", reserve=len("-maintenance"))),
     ("max_unavailable", count(minimum=1)),
     ("campaign", non_empty_text("a campaign names the lock holder and the node marks")),
+    ("run_id", non_empty_text("a run id names this run in the lock holder")),
     ("lock_namespace", dns_label("Namespace")),
     # coordination.k8s.io Lease validation: leaseDurationSeconds must be greater than 0.
     ("lock_duration", count(minimum=1)),
@@ -390,7 +437,9 @@ class NodeMaintenance(OcpVirtModule):
             lock_duration=dict(type="int", default=300),
             release_lock=dict(type="bool", default=True),
             migration_attempts=dict(type="int", default=3),
+            run_id=dict(type="str"),
         )
+        overrides[TAKE_OVER_OVERRIDE] = dict(type="bool", default=False)
         argument_spec.update(overrides)
         super(NodeMaintenance, self).__init__(argument_spec=argument_spec)
         self.started = time.monotonic()
@@ -399,6 +448,16 @@ class NodeMaintenance(OcpVirtModule):
         self.campaign = self.params["campaign"] or "node {0}".format(self.node_name)
         self.record = None
         self.lock_renewed = None
+        #: The Lease as read just before this run last wrote it, and what that write was (plan_lock's action).
+        self.lock_before = None
+        self.lock_action = None
+        #: True once a refusal under the lock released or restored the Lease: nothing more to do with it.
+        self.lock_settled = False
+        self.lock_overrides = []
+        self.lock_taken_over = None
+        controller = self.controller_watch.controller
+        self.this_run = run_identity(self.params["run_id"], os.environ, controller, socket.gethostname(), os.getpid())
+        self.holder = holder_identity(self.campaign, self.this_run.run_id)
         self.step = None
 
     # facts -----------------------------------------------------------------------------------
@@ -496,30 +555,57 @@ class NodeMaintenance(OcpVirtModule):
         return time.monotonic()
 
     # the campaign lock -----------------------------------------------------------------------
+    def lock_name(self):
+        return "{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME)
+
     def read_lock(self):
         return self.cluster.get(LOCK_API, LOCK_KIND, LOCK_NAME, self.params["lock_namespace"])
 
-    def take_lock(self):
-        """Hold the campaign lock (create, renew or take over an expired one); raise LockHeld if another campaign holds it."""
+    def lock_report(self, lease, action):
+        report = dict(holder_of(lease), action=action, lease=self.lock_name(), this_run=self.this_run.run_id,
+                      run_source=self.this_run.source)
+        if self.lock_taken_over is not None:
+            report["taken_over"] = self.lock_taken_over  # kept through later renewals and the release
+        return report
+
+    def plan_lock(self, lease, take_over=False):
+        return plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"],
+                         run=self.this_run.run_id, take_over=take_over)
+
+    def take_lock(self, take_over=False):
+        """Hold the campaign lock (create, renew, or take over a free one); raise LockHeld if another run holds it."""
         for dummy in range(5):
             lease = self.read_lock()
-            action, wanted = plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"])
-            wanted["metadata"]["namespace"] = self.params["lock_namespace"]
+            plan = self.plan_lock(lease, take_over)
+            plan.lease["metadata"]["namespace"] = self.params["lock_namespace"]
             try:
-                written = self.cluster.create(wanted) if action == TAKE else self.cluster.replace(wanted)
+                written = self.cluster.create(plan.lease) if plan.action == TAKE else self.cluster.replace(plan.lease)
             except ModuleFailure as failure:
                 if failure.status == 409:
-                    continue  # another campaign wrote the Lease between our read and our write: read again
+                    continue  # another run wrote the Lease between our read and our write: read again
                 raise
             self.lock_renewed = time.monotonic()
-            self.result["lock"] = dict(holder_of(written if not self.check_mode else wanted), action=action,
-                                       lease="{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME))
-            return action
-        raise ModuleFailure("could not take the maintenance lock Lease {0}/{1}: it kept changing under us".format(
-            self.params["lock_namespace"], LOCK_NAME), status=409, reason="Conflict")
+            if self.lock_action is None:  # the first write of this module run: what it found
+                self.lock_before, self.lock_action = lease, plan.action
+            # What this module run did first (create, renew, take over) stays the action; later renewals only refresh the times.
+            self.result["lock"] = self.lock_report(written if not self.check_mode else plan.lease, self.lock_action)
+            if plan.previous is not None:
+                self.took_over(plan.previous, plan.forced)
+            return plan.action
+        raise ModuleFailure("could not take the maintenance lock Lease {0}: it kept changing under us".format(self.lock_name()),
+                            status=409, reason="Conflict")
+
+    def took_over(self, previous, forced):
+        self.lock_taken_over = self.result["lock"]["taken_over"] = previous
+        if forced and TAKE_OVER_OVERRIDE not in self.lock_overrides:
+            self.lock_overrides.append(TAKE_OVER_OVERRIDE)
+            self.result["overrides_used"] = sorted(set(self.result["overrides_used"]) | set(self.lock_overrides))
+        if previous.get("holder"):
+            self.warn("took over the maintenance lock Lease {0} ({1}): {2}".format(self.lock_name(), previous["why"],
+                                                                                   describe_holder(previous)))
 
     def renew_lock(self):
-        """Called from every poll: renew once a third of the lease duration has passed."""
+        """Called from every poll: renew once a third of the lease duration has passed (never with take_over_lock)."""
         if self.lock_renewed is None or time.monotonic() - self.lock_renewed < self.params["lock_duration"] / 3.0:
             return
         try:
@@ -528,22 +614,47 @@ class NodeMaintenance(OcpVirtModule):
             raise ModuleFailure("lost the maintenance lock while working on node {0}: {1}".format(self.node_name, held),
                                 reason="LockLost")
 
-    def release_lock(self):
+    def release_lock(self, why="released at the end of the run"):
         lease = self.read_lock()
-        wanted = plan_release(lease, self.campaign)
+        wanted = plan_release(lease, self.campaign, self.this_run.run_id, utc_now(), why)
         if wanted is None:
-            self.result["lock"] = dict(holder_of(lease), action="not held by campaign '{0}'".format(self.campaign))
+            self.result["lock"] = self.lock_report(lease, "not held by this run ({0})".format(self.holder))
             return
         self.cluster.replace(wanted)
         self.lock_renewed = None
-        self.result["lock"] = dict(holder_of(wanted), action="released")
+        self.result["lock"] = self.lock_report(wanted, "released")
+
+    def leave_lock_to_campaign(self, why):
+        """After a failure or an interruption: the lock this run holds stays held, left to a re-run of its campaign.
+
+        Returns a note for the failure message, or None when this run holds no lock (nothing written).
+        """
+        if self.lock_action is None or self.lock_settled or self.check_mode:
+            return None
+        try:
+            lease = self.read_lock()
+            wanted = plan_hand_over(lease, self.campaign, self.this_run.run_id, utc_now(), why)
+            if wanted is None:
+                return None
+            self.result["lock"] = self.lock_report(self.cluster.replace(wanted), "left to campaign '{0}'".format(self.campaign))
+        except ModuleFailure as failure:
+            return "the maintenance lock Lease {0} could not be marked as left to campaign '{1}' ({2}); it expires at {3}".format(
+                self.lock_name(), self.campaign, failure.msg, (self.result.get("lock") or {}).get("expires"))
+        return ("maintenance lock Lease {0} held by '{1}' until {2}, left to a re-run of that campaign (which takes it over at once; "
+                "another campaign waits until it expires)").format(self.lock_name(), self.campaign, self.result["lock"]["expires"])
 
     def lock_refusal(self, held):
+        holder = held.holder
+        if held.same_campaign:
+            rule = "one run of a campaign at a time: another run of this campaign is at work: {0}".format(describe_holder(holder))
+        else:
+            rule = "one maintenance campaign at a time: {0}".format(describe_holder(holder))
         return Refusal(
-            "Lease {0}/{1}".format(self.params["lock_namespace"], LOCK_NAME),
-            "one maintenance campaign at a time: {0}".format(describe_holder(held.holder)),
-            "Wait for that campaign to finish (or for the lock to expire if it crashed), then run again.",
-            lock_holder=held.holder,
+            "Lease {0}".format(self.lock_name()), rule,
+            "Wait for that run to finish, or for its lock to expire at {0} if it crashed, then run again (the lock is then "
+            "taken over and reported); only if that run is certainly dead (its job cancelled, its host gone), take the lock "
+            "over now with {1}=true (reported in overrides_used).".format(holder.get("expires"), TAKE_OVER_OVERRIDE),
+            lock_holder=holder, lock=self.result.get("lock"),
         )
 
     # entry -----------------------------------------------------------------------------------
@@ -559,6 +670,15 @@ class NodeMaintenance(OcpVirtModule):
             self.run_under_lock(node)
         except Interrupted as stop:
             raise self.interrupted(stop)
+        except Refusal:
+            raise  # before any write, or settled under the lock (released or put back)
+        except ModuleFailure as failure:
+            note = self.leave_lock_to_campaign("run {0} failed on node {1} ({2})".format(
+                self.this_run.run_id, self.node_name, failure.reason or failure.status or "error"))
+            if note:
+                failure.msg = "{0}; {1}".format(failure.msg.rstrip("."), note)
+                failure.details["lock"] = self.result.get("lock")
+            raise
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -581,7 +701,7 @@ class NodeMaintenance(OcpVirtModule):
             nm = self.judge_leaving(node, warn=False)[1]
             acquired = None
             try:
-                acquired = self.take_lock()
+                acquired = self.take_lock(take_over=self.params[TAKE_OVER_OVERRIDE])
             except LockHeld as held:
                 # Leaving only gives a node back: it needs no lock, and must not take one from its holder.
                 self.warn("not holding the maintenance lock: {0}".format(held))
@@ -607,36 +727,51 @@ class NodeMaintenance(OcpVirtModule):
             raise self.refused_under_lock(refusal, acquired)
 
     def refused_under_lock(self, refusal, acquired):
-        lease = "{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME)
-        if acquired == RENEW:
-            note = "the maintenance lock Lease {0} stays with campaign '{1}', which held it before this run".format(lease, self.campaign)
-        else:
-            try:
-                self.release_lock()
-                note = "the maintenance lock Lease {0} this run took was released".format(lease)
-            except ModuleFailure as failure:
-                note = "the maintenance lock Lease {0} could not be released ({1}); it expires by itself at {2}".format(
-                    lease, failure.msg, (self.result.get("lock") or {}).get("expires"))
+        """Settle the lock after a refusal under it: a lock this run already held goes back as it was, one it took is released."""
+        self.lock_settled = True
+        try:
+            if acquired == RENEW:
+                note = self.restore_lock()
+            else:
+                self.release_lock("refused under the lock on node {0}".format(self.node_name))
+                note = "the maintenance lock Lease {0} {1} was released".format(
+                    self.lock_name(), "this run renewed after it had expired" if acquired == RENEW_EXPIRED else "this run took")
+        except ModuleFailure as failure:
+            note = "the maintenance lock Lease {0} could not be released or put back ({1}); it expires by itself at {2}".format(
+                self.lock_name(), failure.msg, (self.result.get("lock") or {}).get("expires"))
         refusal.msg = "{0} (found under the maintenance lock after the first check had passed: the cluster changed meanwhile; {1})".format(
             refusal.msg.rstrip("."), note)
         refusal.details["refused_under_lock"] = True
         refusal.details["lock"] = self.result.get("lock")
         return refusal
 
+    def restore_lock(self):
+        """Put the Lease this run held before this task (and renewed for the look under the lock) back as it was."""
+        current = self.read_lock()
+        if not holds(current, self.campaign, self.this_run.run_id) or self.lock_before is None:
+            self.result["lock"] = self.lock_report(current, "not held by this run ({0})".format(self.holder))
+            return "the maintenance lock Lease {0} is no longer held by this run".format(self.lock_name())
+        written = self.cluster.replace(plan_restore(current, self.lock_before))
+        self.lock_renewed = None
+        self.result["lock"] = self.lock_report(written if not self.check_mode else self.lock_before, "put back as it was")
+        return ("the maintenance lock Lease {0} stays with this run ({1}), which held it before this task: put back as it was "
+                "(renewed {2}, until {3})").format(self.lock_name(), self.holder, self.result["lock"]["renewed"],
+                                                  self.result["lock"]["expires"])
+
     def refuse_if_lock_held(self):
-        """Read-only: refuse, naming the holder, when another campaign holds an unexpired lock."""
+        """Read-only: refuse, naming the holder, when another run holds an unexpired lock (unless take_over_lock)."""
         lease = self.read_lock()
-        self.result["lock"] = dict(holder_of(lease), action="read", lease="{0}/{1}".format(self.params["lock_namespace"], LOCK_NAME))
+        self.result["lock"] = self.lock_report(lease, "read")
         try:
-            plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"])
+            self.plan_lock(lease, take_over=self.params[TAKE_OVER_OVERRIDE])
         except LockHeld as held:
             raise self.lock_refusal(held)
 
     def take_lock_or_refuse(self):
         try:
-            return self.take_lock()
+            return self.take_lock(take_over=self.params[TAKE_OVER_OVERRIDE])
         except LockHeld as held:
-            # Another campaign took the lock between our read-only check and our write: its Lease answered 409.
+            # Another run took the lock between our read-only check and our write: its Lease answered 409.
             raise self.lock_refusal(held)
 
     def note_previous_run(self, node):
@@ -667,10 +802,9 @@ class NodeMaintenance(OcpVirtModule):
             if self.step in (ENTERING, ENTERED):
                 left.append("cordoned" if self.result.get("method") != "node_maintenance" else
                             "in maintenance (NodeMaintenance {0})".format(self.result.get("node_maintenance")))
-        lock = self.result.get("lock") or {}
-        if lock.get("holder") == self.campaign:
-            left.append("maintenance lock Lease {0} held by '{1}' until {2} (it expires by itself)".format(
-                lock.get("lease"), self.campaign, lock.get("expires")))
+        note = self.leave_lock_to_campaign("run {0} interrupted ({1})".format(self.this_run.run_id, stop.cause))
+        if note:
+            left.append(note)
         stop.msg = "Node {0}: {1}; left behind: {2}. Re-run with campaign '{3}' to resume, or state=absent to end maintenance".format(
             self.node_name, stop.msg, ", ".join(left), self.campaign)
         stop.details["left_behind"] = left
@@ -693,6 +827,7 @@ class NodeMaintenance(OcpVirtModule):
     def judge(self, findings, vm_plan, warn=True):
         """Refuse on every refusal no set override lifts; report (and with ``warn``, warn about) the overrides used."""
         blocking, used = apply_overrides(findings, self.params)
+        used = sorted(set(used) | set(self.lock_overrides))
         self.result["overrides_used"] = used
         if blocking:
             raise Refusal(

@@ -16,8 +16,8 @@ The job: ``playbooks/day2_node_maintenance.yml`` through ``ansible_runner.run_as
 data directory (inventory, extra vars, the K8S_AUTH_* environment of a Bearer Token credential).
 The live migration of vm-000 (4 GiB of guest memory) takes about 20 s; the job is cancelled while it
 runs. A second campaign is then refused by the cancelled job's lock, and the relaunch of the same
-campaign names what the cancelled job left (node, step, campaign, since, the interruption), renews its
-lock and converges.
+campaign (another run of it) names what the cancelled job left (node, step, campaign, since, the
+interruption), takes over the lock the cancelled run left to its campaign and converges.
 """
 
 import json
@@ -162,7 +162,12 @@ def test_a_cancelled_maintenance_job_is_reported_and_converged_by_its_relaunch(s
     entered = task_results(root, "relaunch", "Put the node into maintenance")[0]
     assert entered["previous_run"] == {"node": "worker-0", "campaign": CAMPAIGN, "step": "entering", "since": left["since"],
                                        "method": "drain", "interrupted": left["interrupted"]}, entered["previous_run"]
-    assert entered["lock"]["action"] == "renew" and entered["lock"]["holder"] == CAMPAIGN, entered["lock"]
+    # A relaunch is another run of the campaign (the lock holder is the run, issue #11): it takes over the lock the
+    # cancelled run left to its campaign, at once, and says so.
+    assert entered["lock"]["action"] == "take over" and entered["lock"]["campaign"] == CAMPAIGN, entered["lock"]
+    taken = entered["lock"]["taken_over"]
+    assert taken["why"] == "stopped" and taken["campaign"] == CAMPAIGN and taken["run"] != entered["lock"]["run"], taken
+    assert "interrupted (the job that ran this module ended" in taken["stopped"], taken
     # Converged: vm-000 moved by the one migration the cancelled job created, the node back, the lock released.
     assert vmi_node(sim, "vm-000") != "worker-0" and len(migrations_of(sim, "vm-000")) == 1
     assert progress(sim, "worker-0")["step"] == "left"

@@ -154,9 +154,11 @@ MODULES = {
     ] + choice_cases("state") + choice_cases("method", "cordon") + count_cases("max_unavailable") + [
         ("campaign", "", EMPTY),
         ("campaign", "   ", EMPTY),
+        ("run_id", "", EMPTY),
+        ("run_id", "   ", EMPTY),
     ] + name_cases("lock_namespace", label=True) + count_cases("lock_duration") + count_cases("migration_attempts")
         + bool_cases("release_lock") + bool_cases("allow_vm_shutdown") + bool_cases("allow_drain_blockers")
-        + bool_cases("allow_insufficient_room") + bool_cases("allow_control_plane") + bool_cases("adopt") + WAIT_CASES),
+        + bool_cases("allow_insufficient_room") + bool_cases("allow_control_plane") + bool_cases("adopt") + bool_cases("take_over_lock") + WAIT_CASES),
     "optional_objects": ({"objects": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}}]}, [
         ("objects", None, REQUIRED),
         ("objects", [], EMPTY),

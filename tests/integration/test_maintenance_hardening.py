@@ -411,6 +411,10 @@ def test_sigterm_stops_the_wait_with_a_report_and_the_rerun_says_what_was_left(s
     assert rerun.last["previous_run"]["step"] == "entering" and rerun.last["previous_run"]["interrupted"].startswith("SIGTERM at")
     assert any("previous run left node worker-1 at step 'entering'" in w for w in rerun.last["warnings"])
     assert vmi_node(sim, "vm-001") != "worker-1" and rerun.last["progress"]["step"] == "entered"
+    # Another run of c1 (another ansible-playbook): it took over at once the lock the stopped run left to its campaign,
+    # and released it at its end.
+    taken = rerun.last["lock"]["taken_over"]
+    assert rerun.last["lock"]["action"] == "released" and taken["why"] == "stopped" and "interrupted (SIGTERM)" in taken["stopped"], taken
 
 
 def test_a_rerun_after_a_failure_while_leaving_does_not_run_the_node_tasks_again(sim, playbooks, tmp_path):
