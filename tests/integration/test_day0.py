@@ -34,6 +34,17 @@ def preflight(sim, tmp_path, **extra_vars):
     return ansible_playbook(sim, tmp_path, str(playbook), extra_vars)
 
 
+def run_preflight_play(sim, tmp_path, file_name, roles, tasks=None):
+    """One play of the shape day0.yml has: the preflight's tasks first, then ``roles`` (and ``tasks``)."""
+    play = {"name": file_name, "hosts": "localhost", "gather_facts": False,
+            "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}], "roles": roles}
+    if tasks:
+        play["tasks"] = tasks
+    playbook = tmp_path / file_name
+    playbook.write_text(json.dumps([play]))
+    return ansible_playbook(sim, tmp_path, str(playbook))
+
+
 def merge_patch(sim, path, body):
     sim.client().request("patch", path, body=body, content_type="application/merge-patch+json")
 
@@ -188,14 +199,9 @@ def test_a_drifted_object_on_a_re_run_is_fixed_not_skipped(sim, tmp_path):
 def test_options_the_preflight_did_not_judge_run_the_step(sim, tmp_path):
     assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
     # A role var given to the role only is not seen by the preflight: the role's options differ from the judged ones.
-    playbook = tmp_path / "day0-role-vars.yml"
-    playbook.write_text(json.dumps([{
-        "name": "role vars", "hosts": "localhost", "gather_facts": False,
-        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
-        "roles": [{"role": "ocpvirt.portworx.virtualization",
-                   "vars": {"virtualization_converged": VERDICTS, "virtualization_live_migration_parallel_per_cluster": 7}}],
-    }]))
-    run = ansible_playbook(sim, tmp_path, str(playbook))
+    run = run_preflight_play(sim, tmp_path, "day0-role-vars.yml", [
+        {"role": "ocpvirt.portworx.virtualization",
+         "vars": {"virtualization_converged": VERDICTS, "virtualization_live_migration_parallel_per_cluster": 7}}])
     assert run.ok, run
     verdicts = task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")["day0_steps"]
     assert verdicts["hyperconverged"]["converged"] is True
@@ -210,14 +216,10 @@ def test_a_step_that_runs_makes_the_later_judged_steps_run_too(sim, tmp_path):
     # optional objects and HyperConverged verdicts assumed it would not, so their steps run as well.
     classes = [{"preset": "vm_block", "name": "vm-disks"}, {"preset": "cdi_scratch", "name": "px-cdi-scratch"},
                {"preset": "vm_state", "name": "vmstate"}]
-    playbook = tmp_path / "day0-class-vars.yml"
-    playbook.write_text(json.dumps([{
-        "name": "role vars", "hosts": "localhost", "gather_facts": False,
-        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
-        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_converged": VERDICTS, "portworx_storage_classes": classes}},
-                  {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}}],
-    }]))
-    run = ansible_playbook(sim, tmp_path, str(playbook))
+    run = run_preflight_play(sim, tmp_path, "day0-class-vars.yml", [
+        {"role": "ocpvirt.portworx.portworx_storage",
+         "vars": {"portworx_storage_converged": VERDICTS, "portworx_storage_classes": classes}},
+        {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}}])
     assert run.ok, run
     verdicts = task_result(run, "Audit the cluster before day 0 and judge which day-0 steps are converged")["day0_steps"]
     assert all(verdicts[step]["converged"] for step in ("storage_classes", "storage_profiles", "optional_objects", "hyperconverged"))
@@ -288,17 +290,14 @@ def test_a_role_run_again_in_the_play_of_the_preflight_does_not_reuse_its_verdic
     assert ansible_playbook(sim, tmp_path, "playbooks/day0.yml").ok
     # The play of the preflight runs the virtualization role (skipped as converged), changes the
     # HyperConverged, then runs the role again, even handing it the same verdicts: a verdict is used once.
-    playbook = tmp_path / "day0-role-twice.yml"
-    playbook.write_text(json.dumps([{
-        "name": "role twice", "hosts": "localhost", "gather_facts": False,
-        "pre_tasks": [{"name": "Preflight facts", "ansible.builtin.import_tasks": PREFLIGHT}],
-        "roles": [{"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_converged": VERDICTS}},
-                  {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}}],
-        "tasks": [HCO_DRIFT,
-                  {"name": "Run the virtualization role again", "ansible.builtin.include_role": {"name": "ocpvirt.portworx.virtualization"},
-                   "vars": {"virtualization_converged": VERDICTS}}],
-    }]))
-    run = ansible_playbook(sim, tmp_path, str(playbook))
+    run = run_preflight_play(sim, tmp_path, "day0-role-twice.yml", [
+        {"role": "ocpvirt.portworx.portworx_storage", "vars": {"portworx_storage_converged": VERDICTS}},
+        {"role": "ocpvirt.portworx.virtualization", "vars": {"virtualization_converged": VERDICTS}},
+    ], tasks=[
+        HCO_DRIFT,
+        {"name": "Run the virtualization role again", "ansible.builtin.include_role": {"name": "ocpvirt.portworx.virtualization"},
+         "vars": {"virtualization_converged": VERDICTS}},
+    ])
     assert run.ok, run
     first, again = task_results(run, HCO_TASK)
     assert first.get("skipped") is True

@@ -21,8 +21,9 @@ def make_cluster(retry):
 
 
 @pytest.fixture
-def cluster():
-    c = make_cluster(retry=60.0)  # backoff retries stay out of the way unless a test waits for one
+def cluster(request):
+    # Backoff retries stay out of the way unless a test asks for a short period (indirect parameter).
+    c = make_cluster(retry=getattr(request, "param", 60.0))
     yield c
     c.stop()
 
@@ -103,20 +104,17 @@ def test_an_infeasible_size_is_not_retried_and_a_smaller_request_recovers(cluste
     assert cluster.store.get("persistentvolumes", pv)["spec"]["capacity"]["storage"] == "15Gi"
 
 
-def test_the_same_infeasible_size_waits_even_when_the_claim_changes_otherwise():
-    c = make_cluster(retry=0.05)
-    try:
-        claim(c, "slow")
-        fail_next_resize(c, "slow", "InvalidArgument")
-        request(c, "slow", "40Gi")
-        c.store.patch(PVC, "slow", {"metadata": {"labels": {"touched": "yes"}}}, NS, internal=False)
-        time.sleep(0.3)  # several backoff periods: an infeasible size is held in the slow-retry set instead
-        c.settle()
-        pvc = c.store.get(PVC, "slow", NS)
-        assert pvc["status"]["allocatedResourceStatuses"] == {"storage": "ControllerResizeInfeasible"}
-        assert pvc["status"]["capacity"]["storage"] == "10Gi"
-    finally:
-        c.stop()
+@pytest.mark.parametrize("cluster", [0.05], indirect=True)
+def test_the_same_infeasible_size_waits_even_when_the_claim_changes_otherwise(cluster):
+    claim(cluster, "slow")
+    fail_next_resize(cluster, "slow", "InvalidArgument")
+    request(cluster, "slow", "40Gi")
+    cluster.store.patch(PVC, "slow", {"metadata": {"labels": {"touched": "yes"}}}, NS, internal=False)
+    time.sleep(0.3)  # several backoff periods: an infeasible size is held in the slow-retry set instead
+    cluster.settle()
+    pvc = cluster.store.get(PVC, "slow", NS)
+    assert pvc["status"]["allocatedResourceStatuses"] == {"storage": "ControllerResizeInfeasible"}
+    assert pvc["status"]["capacity"]["storage"] == "10Gi"
 
 
 def test_a_final_error_is_recorded_and_the_status_stays_in_progress(cluster):
@@ -129,18 +127,15 @@ def test_a_final_error_is_recorded_and_the_status_stays_in_progress(cluster):
     assert pvc["status"]["capacity"]["storage"] == "10Gi"
 
 
-def test_a_final_error_is_retried_with_backoff_and_then_succeeds():
-    c = make_cluster(retry=0.1)
-    try:
-        claim(c, "retried")
-        fail_next_resize(c, "retried", "Internal")
-        request(c, "retried", "30Gi")
-        assert wait_for(lambda: c.store.get(PVC, "retried", NS)["status"]["capacity"]["storage"] == "30Gi")
-        c.settle()
-        assert types(c.store.get(PVC, "retried", NS)) == []
-        assert [e[:2] for e in resize_events(c, "retried")].count(("Warning", "VolumeResizeFailed")) == 1
-    finally:
-        c.stop()
+@pytest.mark.parametrize("cluster", [0.1], indirect=True)
+def test_a_final_error_is_retried_with_backoff_and_then_succeeds(cluster):
+    claim(cluster, "retried")
+    fail_next_resize(cluster, "retried", "Internal")
+    request(cluster, "retried", "30Gi")
+    assert wait_for(lambda: cluster.store.get(PVC, "retried", NS)["status"]["capacity"]["storage"] == "30Gi")
+    cluster.settle()
+    assert types(cluster.store.get(PVC, "retried", NS)) == []
+    assert [e[:2] for e in resize_events(cluster, "retried")].count(("Warning", "VolumeResizeFailed")) == 1
 
 
 def test_after_a_final_error_a_lowered_request_is_tried_at_once(cluster):
