@@ -754,9 +754,9 @@ class NodeMaintenance(OcpVirtModule):
         written = self.cluster.replace(plan_restore(current, self.lock_before))
         self.lock_renewed = None
         self.result["lock"] = self.lock_report(written if not self.check_mode else self.lock_before, "put back as it was")
+        lock = self.result["lock"]
         return ("the maintenance lock Lease {0} stays with this run ({1}), which held it before this task: put back as it was "
-                "(renewed {2}, until {3})").format(self.lock_name(), self.holder, self.result["lock"]["renewed"],
-                                                  self.result["lock"]["expires"])
+                "(renewed {2}, until {3})").format(self.lock_name(), self.holder, lock["renewed"], lock["expires"])
 
     def refuse_if_lock_held(self):
         """Read-only: refuse, naming the holder, when another run holds an unexpired lock (unless take_over_lock)."""
