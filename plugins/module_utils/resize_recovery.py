@@ -17,6 +17,21 @@ after a final error (condition ``ControllerResizeError``) or with ``ControllerRe
 keeps asking for ``status.allocatedResources`` while an attempt may still be running. So a lower
 size is planned only for a claim whose resize is unfinished and has a controller failure recorded;
 every other smaller size is refused before any write.
+
+A ``ControllerResizeError`` condition can outlive the attempt it reports (kubernetes-csi/external-resizer
+``pkg/controller/resize_status.go`` at v2.1.0-41-gbeef24d, read for this check):
+``markForPendingNodeExpansion`` sets the status ``NodeResizePending`` after a later attempt
+succeeded at the controller but merges the conditions keeping the old resize ones, so the error
+stays True; only ``markOverallExpansionAsFinished`` drops the resize conditions (and deletes the
+storage status), and ``markControllerResizeInProgress`` drops them only when it starts a new size.
+Once the controller expansion has finished, ``expand_and_recover.go`` no longer takes a lower
+request (``NodeResize*`` keep ``allocatedResources``; a claim whose volume already has the
+request is left to the kubelet). So the failure counts only while the controller expansion is
+unfinished: status ``ControllerResizeInProgress`` or ``ControllerResizeInfeasible``
+(``ClaimResourceStatus``, kubernetes/kubernetes ``pkg/apis/core/types.go``), or, with no status
+(an API server or resizer without the recovery fields), a capacity still below
+``allocatedResources``. Not verified: whether the kubelet clears the conditions when it removes
+the status after the node expansion.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +41,7 @@ __metaclass__ = type
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Refusal
 from ansible_collections.ocpvirt.portworx.plugins.module_utils.expansion import (
     ExpansionPlan,
+    allocated_size,
     capacity,
     claim_subject,
     phase,
@@ -38,6 +54,8 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.quantity import c
 
 CONTROLLER_ERROR = "ControllerResizeError"
 CONTROLLER_INFEASIBLE = "ControllerResizeInfeasible"
+CONTROLLER_IN_PROGRESS = "ControllerResizeInProgress"
+CONTROLLER_UNFINISHED = (CONTROLLER_IN_PROGRESS, CONTROLLER_INFEASIBLE)
 
 
 def plan_resize(pvc, storage_class, size):
@@ -49,12 +67,36 @@ def plan_resize(pvc, storage_class, size):
     return plan_lower_request(pvc, size) if lower else plan_expansion(pvc, storage_class, size)
 
 
-def controller_failure(pvc):
-    """The claim's recorded controller resize failure (``"ControllerResizeError: <message>"``, or the
-    infeasible status when no condition says more), or None."""
+def controller_expansion_unfinished(pvc):
+    """Whether the external-resizer has not finished the controller expansion (see the module docstring)."""
+    status = resize_status(pvc)
+    if status is not None:
+        return status in CONTROLLER_UNFINISHED
+    allocated, current = allocated_size(pvc), capacity(pvc)
+    if allocated is None or current is None:
+        return False
+    try:
+        return compare_quantities(current, allocated) < 0
+    except ValueError:
+        return False
+
+
+def recorded_controller_error(pvc):
+    """The claim's ``"ControllerResizeError: <message>"`` condition, current or stale, or None."""
     for error in resize_errors(pvc):
         if error.startswith(CONTROLLER_ERROR + ":"):
             return error
+    return None
+
+
+def controller_failure(pvc):
+    """The controller resize failure of the claim's unfinished controller expansion
+    (``"ControllerResizeError: <message>"``, or the infeasible status when no condition says more), or None."""
+    if not controller_expansion_unfinished(pvc):
+        return None
+    error = recorded_controller_error(pvc)
+    if error is not None:
+        return error
     return CONTROLLER_INFEASIBLE if resize_status(pvc) == CONTROLLER_INFEASIBLE else None
 
 
@@ -69,6 +111,8 @@ def plan_lower_request(pvc, size):
                       "Give a size of at least {0}.".format(request), **details)
     if compare_quantities(size, current) <= 0:
         raise _below_capacity(subject, pvc, size, **details)
+    if recorded_controller_error(pvc) is not None and not controller_expansion_unfinished(pvc):
+        raise _stale_failure(subject, pvc, size, **details)
     failure = controller_failure(pvc)
     if failure is None:
         raise Refusal(
@@ -97,4 +141,17 @@ def _below_capacity(subject, pvc, size, **details):
         "requested size {0} is smaller than the current request {1} (capacity {2}); Kubernetes never shrinks a volume".format(
             size, request, current),
         "Give a size of at least {0}.".format(request),
+        **details)
+
+
+def _stale_failure(subject, pvc, size, **details):
+    request, current = requested_size(pvc), capacity(pvc)
+    return Refusal(
+        subject,
+        "requested size {0} is below the request {1}, but the ControllerResizeError condition is stale: the controller "
+        "expansion to {2} has finished (allocatedResourceStatuses storage {3}, capacity {4}), so the external-resizer "
+        "would not take a lower request".format(size, request, allocated_size(pvc) or request,
+                                                resize_status(pvc) or "not set", current),
+        "Run with size {0} to let the resize finish (a pending node expansion needs the claim's pod or VM "
+        "running).".format(request),
         **details)

@@ -277,9 +277,10 @@ class VolumeExpandModule(OcpVirtModule):
                 previous["summary"], "waiting for it" if not plan.needs_patch else "asking for {0} now".format(size)))
         if plan.recovery is not None:
             self.result["recovery"] = plan.recovery
-            self.warn("{0}: lowering the request from {1} to {2} to retry the failed resize smaller ({3}); Kubernetes 1.33 "
-                      "allows a request above status.capacity {4} (RecoverVolumeExpansionFailure)".format(
-                          claim_subject(pvc), plan.old_request, size, plan.recovery["failure"], plan.old_capacity))
+            self.warn("{0}: {1} the request from {2} to {3} to retry the failed resize smaller ({4}); Kubernetes 1.33 "
+                      "allows a request above status.capacity {5} (RecoverVolumeExpansionFailure)".format(
+                          claim_subject(pvc), "check mode: would lower" if self.check_mode else "lowering",
+                          plan.old_request, size, plan.recovery["failure"], plan.old_capacity))
 
         current = pvc
         if plan.needs_patch:

@@ -176,12 +176,14 @@ def test_a_failed_resize_retried_smaller_recovers_and_converges(sim, run_playboo
     checked = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="35Gi")], check=True, diff=True)
     assert checked.ok, checked
     assert checked.last["changed"] is True and checked.writes == 0
+    assert any("check mode: would lower the request from 40Gi to 35Gi" in w for w in checked.last["warnings"]), checked.last
     assert pvc(sim, VM_DISK)["spec"]["resources"]["requests"]["storage"] == "40Gi"
 
     run = run_playbook([task(vm="vm-000", disk="rootdisk", namespace=NS, size="35Gi")], diff=True)
     assert run.ok, run
     result = run.last
     assert result["changed"] is True
+    assert any("lowering the request from 40Gi to 35Gi" in w for w in result["warnings"]), result
     assert result["recovery"]["abandoned_request"] == "40Gi" and result["recovery"]["request"] == "35Gi"
     assert result["recovery"]["capacity"] == "30Gi" and "ControllerResizeError" in result["recovery"]["failure"]
     assert result["diff"] == {"before": {"request": "40Gi"}, "after": {"request": "35Gi"}}

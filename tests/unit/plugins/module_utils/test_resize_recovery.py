@@ -7,13 +7,13 @@ from ansible_collections.ocpvirt.portworx.plugins.module_utils.errors import Ref
 POOL_FULL = "failed to expand pvc with rpc error: code = Internal desc = pool has not enough free space"
 
 
-def claim(request="40Gi", capacity="30Gi", status=None, error=True, phase="Bound"):
+def claim(request="40Gi", capacity="30Gi", status=None, error=True, phase="Bound", allocated=None):
     conditions = [{"type": "Resizing", "status": "True"}]
     if error:
         conditions.append({"type": "ControllerResizeError", "status": "True", "message": POOL_FULL})
     pvc = {"metadata": {"name": "data", "namespace": "vms"},
            "spec": {"resources": {"requests": {"storage": request}}, "storageClassName": "px-csi-db"},
-           "status": {"phase": phase, "conditions": conditions, "allocatedResources": {"storage": request}}}
+           "status": {"phase": phase, "conditions": conditions, "allocatedResources": {"storage": allocated or request}}}
     if capacity:
         pvc["status"]["capacity"] = {"storage": capacity}
     if status:
@@ -70,3 +70,46 @@ def test_sizes_at_or_above_the_request_are_planned_as_before():
     assert not resize_recovery.plan_resize(claim(), EXPANDABLE, "40960Mi").needs_patch
     grown = resize_recovery.plan_resize(claim(), EXPANDABLE, "50Gi")
     assert grown.needs_patch and grown.recovery is None
+
+
+@pytest.mark.parametrize("status", ["NodeResizePending", "NodeResizeInProgress", "NodeResizeInfeasible"])
+def test_an_error_condition_left_from_an_attempt_the_controller_finished_is_refused(status):
+    # external-resizer keeps the old resize conditions when it marks NodeResizePending (resize_status.go).
+    pvc = claim(status=status)
+    assert resize_recovery.controller_failure(pvc) is None
+    with pytest.raises(Refusal) as refused:
+        resize_recovery.plan_resize(pvc, EXPANDABLE, "35Gi")
+    message = refused.value.msg
+    assert message.startswith("PersistentVolumeClaim vms/data: requested size 35Gi is below the request 40Gi, "
+                              "but the ControllerResizeError condition is stale")
+    assert "allocatedResourceStatuses storage {0}, capacity 30Gi".format(status) in message
+    assert "Run with size 40Gi" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("allocated", ["30Gi", "30720Mi", "25Gi"])
+def test_a_stale_error_without_a_status_once_the_capacity_reached_the_allocated_size_is_refused(allocated):
+    # No status and capacity at or above allocatedResources: the controller expansion is done (request 40Gi still above).
+    pvc = claim(allocated=allocated)
+    assert resize_recovery.controller_failure(pvc) is None
+    with pytest.raises(Refusal) as refused:
+        resize_recovery.plan_resize(pvc, EXPANDABLE, "35Gi")
+    assert "condition is stale" in refused.value.msg and "storage not set" in refused.value.msg
+
+
+def test_a_stale_error_without_a_status_or_an_allocated_size_is_refused():
+    pvc = claim()
+    del pvc["status"]["allocatedResources"]
+    with pytest.raises(Refusal) as refused:
+        resize_recovery.plan_resize(pvc, EXPANDABLE, "35Gi")
+    assert "condition is stale" in refused.value.msg and "expansion to 40Gi has finished" in refused.value.msg
+
+
+def test_an_error_without_a_status_while_the_capacity_is_below_the_allocated_size_counts():
+    plan = resize_recovery.plan_resize(claim(), EXPANDABLE, "35Gi")
+    assert plan.recovery["failure"] == "ControllerResizeError: " + POOL_FULL
+
+
+def test_a_node_status_without_an_error_condition_is_refused_as_no_failure():
+    with pytest.raises(Refusal) as refused:
+        resize_recovery.plan_resize(claim(status="NodeResizePending", error=False), EXPANDABLE, "35Gi")
+    assert "no failure recorded" in refused.value.msg
