@@ -23,7 +23,11 @@ description:
     request when it is strictly above C(status.capacity), and the external-resizer then tries the smaller size
     instead. The module lowers the request only then, and only when the resize is unfinished and a controller
     failure is recorded on the claim (condition C(ControllerResizeError), or C(allocatedResourceStatuses)
-    C(ControllerResizeInfeasible)); RV(recovery) reports it. A size at or below the capacity is refused, because
+    C(ControllerResizeInfeasible)); RV(recovery) reports it. The failure counts only while the controller
+    expansion is unfinished (C(allocatedResourceStatuses) C(ControllerResizeInProgress) or
+    C(ControllerResizeInfeasible), or no status and C(status.capacity) below C(allocatedResources)); a
+    C(ControllerResizeError) left from an attempt the controller has since finished (for example with
+    C(NodeResizePending)) is refused. A size at or below the capacity is refused, because
     a volume never shrinks and a request never goes back to the old capacity. A smaller size while the resize is
     still in progress with no failure is refused too, because the resizer finishes the size it started.
   - A size equal to the current request is no change; a resize started earlier is then only
