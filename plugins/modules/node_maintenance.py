@@ -73,7 +73,8 @@ description:
   - O(state=absent) ends whichever maintenance is in place (it deletes the node's NodeMaintenance if
     there is one, else uncordons), whatever O(method) says, then waits until the node is schedulable,
     its Portworx StorageNode is Online and the StorageCluster is Online again, so that the next node
-    can follow.
+    can follow. It needs no lock and leaves another campaign's lock alone (with a warning), but refuses, before any
+    write, while another live run of the same O(campaign) holds the lock (that run may be working on this node).
 options:
   node:
     description:
@@ -137,6 +138,8 @@ options:
     description:
       - Take the campaign lock from another run although it has not expired, because that run is certainly dead (its job
         was cancelled or killed, its host is gone). Reported in RV(overrides_used) when it lifted a refusal.
+      - It takes the lock only from the holder this task read at its first look; a run that took the lock since (another
+        campaign, or the winner of a race between two runs both given the override) is a live run and is refused.
       - Never set it while the holder may still run; a free, expired or left lock needs no override.
     type: bool
     default: false
