@@ -201,3 +201,23 @@ def test_leaving_is_refused_without_a_write_while_a_live_run_of_the_same_campaig
     assert taken.ok and taken.last["overrides_used"] == ["take_over_lock"], taken
     assert taken.last["lock"]["taken_over"]["run"] == "job-1" and taken.last["lock"]["taken_over"]["why"] == "forced", taken.last
     assert unschedulable_workers(sim) == [] and lease(sim)["spec"]["holderIdentity"] == "fw (run job-2)"
+
+
+def test_take_over_lock_is_spent_on_the_first_lock_of_the_run_not_on_a_campaign_that_takes_it_later(sim, playbooks, tmp_path):
+    # Given to get past a dead holder, the override must not take the lock from a campaign that took it between two nodes.
+    another_campaign = {"name": "another campaign takes the lock", "kubernetes.core.k8s": {
+        "state": "patched", "api_version": "coordination.k8s.io/v1", "kind": "Lease", "namespace": LOCK[0], "name": LOCK[1],
+        "definition": {"metadata": {"annotations": {"ocpvirt.portworx/campaign": "other", "ocpvirt.portworx/run": "job-9",
+                                                    "ocpvirt.portworx/node": "worker-3"}},
+                       "spec": {"holderIdentity": "other (run job-9)", "leaseDurationSeconds": 300,
+                                "renewTime": "{{ now(utc=true).strftime('%Y-%m-%dT%H:%M:%S.000000Z') }}"}}},
+        "when": "node_maintenance_node == 'worker-0'"}
+    run = playbooks.run([campaign("fw", ["worker-0", "worker-1"], node_maintenance_run_id="job-2", node_maintenance_take_over_lock=True,
+                                  node_maintenance_node_tasks=node_tasks(tmp_path, another_campaign))])
+    assert not run.ok, run
+    entered, refused = [r for r in run.results if r["_task"].endswith(" : Put the node into maintenance")]
+    assert entered["overrides_used"] == [] and entered["lock"]["action"] == "create", entered
+    assert refused["reason"] == "Refused" and "one maintenance campaign at a time: campaign 'other'" in refused["msg"], refused
+    assert "Rolling maintenance stopped at node worker-1" in failed_result(run)["msg"], failed_result(run)
+    assert progress(sim, "worker-0")["step"] == "left" and progress(sim, "worker-1") is None
+    assert unschedulable_workers(sim) == [] and lease(sim)["spec"]["holderIdentity"] == "other (run job-9)", lease(sim)
