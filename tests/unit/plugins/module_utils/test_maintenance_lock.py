@@ -129,3 +129,24 @@ def test_times_parse_in_both_api_layouts():
     assert lock.parse_time("2026-12-02T07:00:00Z") == NOW
     assert lock.parse_time("2026-12-02T07:00:00.000000Z") == NOW
     assert lock.parse_time("garbage") is None and lock.parse_time(None) is None
+
+
+def test_a_lease_another_run_created_is_not_held_by_this_run():
+    # A retried create that meets 409 AlreadyExists answers with the Lease as it stands: the winner's, not this run's.
+    assert lock.holds(held("c1", run="job-1"), "c1", run="job-1")
+    assert not lock.holds(held("c1", run="job-1"), "c1", run="job-2")
+    assert not lock.holds(held("c2", run="job-2"), "c1", run="job-2")
+    assert not lock.holds(None, "c1", run="job-1")
+
+
+def test_leaving_sees_a_live_run_of_its_own_campaign_as_such_and_a_stopped_or_expired_one_as_free():
+    with pytest.raises(lock.LockHeld) as same:
+        lock.plan_lock(held("c1", run="job-1"), "c1", "worker-1", LATER, 30, run="job-2")
+    assert same.value.same_campaign  # leaving refuses on this
+    with pytest.raises(lock.LockHeld) as other:
+        lock.plan_lock(held("c2", run="job-1"), "c1", "worker-1", LATER, 30, run="job-2")
+    assert not other.value.same_campaign  # leaving only warns on this
+    left = lock.plan_hand_over(held("c1", run="job-1"), "c1", "job-1", NOW, "run job-1 failed")
+    assert lock.plan_lock(left, "c1", "worker-1", LATER, 30, run="job-2").previous["why"] == lock.STOPPED
+    expired = lock.plan_lock(held("c1", run="job-1"), "c1", "worker-1", NOW + datetime.timedelta(seconds=30), 30, run="job-2")
+    assert expired.previous["why"] == lock.EXPIRED
