@@ -157,13 +157,15 @@ def why_free(lease, campaign, now):
     return None
 
 
-def plan_lock(lease, campaign, node, now, duration, run=None, take_over=False):
+def plan_lock(lease, campaign, node, now, duration, run=None, take_over_from=None):
     """The :class:`LockPlan` for run ``run`` of ``campaign`` to hold the lock now, or raise :class:`LockHeld`.
 
     ``lease`` is the Lease as read (``None`` when there is none): create it; renew it when this run holds
     it (RENEW_EXPIRED when it had expired meanwhile); take it over (same ``resourceVersion``,
     ``leaseTransitions`` + 1) when it was released, has expired, or was left to this campaign by a run that
-    stopped, or, with ``take_over``, from a live holder; otherwise another run holds it.
+    stopped, or, with ``take_over_from`` (the ``holderIdentity`` the user overrode, as seen at the read-only
+    look), from that live holder and no other: a holder that took the lock since is a live run, not the dead
+    one the override was given for; otherwise another run holds it.
     """
     me = holder_identity(campaign, run)
     if lease is None:
@@ -181,7 +183,7 @@ def plan_lock(lease, campaign, node, now, duration, run=None, take_over=False):
         return LockPlan(RENEW_EXPIRED if is_expired(lease, now) else RENEW, wanted, None, False)
     why = why_free(lease, campaign, now)
     if why is None:
-        if not take_over:
+        if take_over_from is None or spec.get("holderIdentity") != take_over_from:
             raise LockHeld(holder_of(lease), campaign)
         why = FORCED
     wanted["spec"].update(holderIdentity=me, acquireTime=format_time(now),

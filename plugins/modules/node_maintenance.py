@@ -73,7 +73,8 @@ description:
   - O(state=absent) ends whichever maintenance is in place (it deletes the node's NodeMaintenance if
     there is one, else uncordons), whatever O(method) says, then waits until the node is schedulable,
     its Portworx StorageNode is Online and the StorageCluster is Online again, so that the next node
-    can follow.
+    can follow. It needs no lock and leaves another campaign's lock alone (with a warning), but refuses, before any
+    write, while another live run of the same O(campaign) holds the lock (that run may be working on this node).
 options:
   node:
     description:
@@ -137,6 +138,8 @@ options:
     description:
       - Take the campaign lock from another run although it has not expired, because that run is certainly dead (its job
         was cancelled or killed, its host is gone). Reported in RV(overrides_used) when it lifted a refusal.
+      - It takes the lock only from the holder this task read at its first look; a run that took the lock since (another
+        campaign, or the winner of a race between two runs both given the override) is a live run and is refused.
       - Never set it while the holder may still run; a free, expired or left lock needs no override.
     type: bool
     default: false
@@ -455,6 +458,8 @@ class NodeMaintenance(OcpVirtModule):
         self.lock_settled = False
         self.lock_overrides = []
         self.lock_taken_over = None
+        #: The holderIdentity take_over_lock may take the lock from: the holder seen at this task's read-only look.
+        self.take_over_from = None
         controller = self.controller_watch.controller
         self.this_run = run_identity(self.params["run_id"], os.environ, controller, socket.gethostname(), os.getpid())
         self.holder = holder_identity(self.campaign, self.this_run.run_id)
@@ -568,22 +573,34 @@ class NodeMaintenance(OcpVirtModule):
             report["taken_over"] = self.lock_taken_over  # kept through later renewals and the release
         return report
 
-    def plan_lock(self, lease, take_over=False):
+    def plan_lock(self, lease, take_over_from=None):
         return plan_lock(lease, self.campaign, self.node_name, utc_now(), self.params["lock_duration"],
-                         run=self.this_run.run_id, take_over=take_over)
+                         run=self.this_run.run_id, take_over_from=take_over_from)
 
-    def take_lock(self, take_over=False):
+    def look_at_lock(self):
+        """Read the Lease and, with take_over_lock, remember its holder: the one run the override may take it from."""
+        lease = self.read_lock()
+        if self.params[TAKE_OVER_OVERRIDE]:
+            self.take_over_from = ((lease or {}).get("spec") or {}).get("holderIdentity")
+        return lease
+
+    def take_lock(self, take_over_from=None):
         """Hold the campaign lock (create, renew, or take over a free one); raise LockHeld if another run holds it."""
         for dummy in range(5):
             lease = self.read_lock()
-            plan = self.plan_lock(lease, take_over)
+            plan = self.plan_lock(lease, take_over_from)
             plan.lease["metadata"]["namespace"] = self.params["lock_namespace"]
             try:
                 written = self.cluster.create(plan.lease) if plan.action == TAKE else self.cluster.replace(plan.lease)
             except ModuleFailure as failure:
-                if failure.status == 409:
-                    continue  # another run wrote the Lease between our read and our write: read again
-                raise
+                if failure.status != 409:
+                    raise
+                written = None
+            if written is None or (not self.check_mode and not holds(written, self.campaign, self.this_run.run_id)):
+                # 409, or a retried create answered with the Lease another run created: that run won the race.
+                # Read again without the override: the winner is a live run, not the holder the override named.
+                take_over_from = None
+                continue
             self.lock_renewed = time.monotonic()
             if self.lock_action is None:  # the first write of this module run: what it found
                 self.lock_before, self.lock_action = lease, plan.action
@@ -701,8 +718,12 @@ class NodeMaintenance(OcpVirtModule):
             nm = self.judge_leaving(node, warn=False)[1]
             acquired = None
             try:
-                acquired = self.take_lock(take_over=self.params[TAKE_OVER_OVERRIDE])
+                self.look_at_lock()
+                acquired = self.take_lock(self.take_over_from)
             except LockHeld as held:
+                if held.same_campaign:
+                    # A live run of this campaign may be working on this very node: bringing it back under that run is unsafe.
+                    raise self.lock_refusal(held)
                 # Leaving only gives a node back: it needs no lock, and must not take one from its holder.
                 self.warn("not holding the maintenance lock: {0}".format(held))
             if acquired is not None:
@@ -760,16 +781,16 @@ class NodeMaintenance(OcpVirtModule):
 
     def refuse_if_lock_held(self):
         """Read-only: refuse, naming the holder, when another run holds an unexpired lock (unless take_over_lock)."""
-        lease = self.read_lock()
+        lease = self.look_at_lock()
         self.result["lock"] = self.lock_report(lease, "read")
         try:
-            self.plan_lock(lease, take_over=self.params[TAKE_OVER_OVERRIDE])
+            self.plan_lock(lease, self.take_over_from)
         except LockHeld as held:
             raise self.lock_refusal(held)
 
     def take_lock_or_refuse(self):
         try:
-            return self.take_lock(take_over=self.params[TAKE_OVER_OVERRIDE])
+            return self.take_lock(self.take_over_from)
         except LockHeld as held:
             # Another run took the lock between our read-only check and our write: its Lease answered 409.
             raise self.lock_refusal(held)

@@ -180,3 +180,44 @@ def test_the_role_stops_in_one_line_when_a_kubernetes_core_write_fails_and_relea
     assert sim.faults()["rules"] == []  # the fault fired on the role's patch
     assert progress(sim, "worker-1")["step"] == "entered" and unschedulable_workers(sim) == ["worker-1"]
     assert not lease(sim)["spec"].get("holderIdentity"), lease(sim)
+
+
+def test_leaving_is_refused_without_a_write_while_a_live_run_of_the_same_campaign_holds_the_lock(sim, playbooks):
+    # Job A (campaign fw) has worker-0 down and holds the lock; job B of fw must not bring worker-0 back under it.
+    kept = dict(campaign="fw", release_lock=False, method="drain")
+    assert playbooks.run([module(node="worker-0", run_id="job-1", **kept)]).ok
+    held = lease(sim)
+    sim.reset_requests()
+    leaving = playbooks.run([module(node="worker-0", state="absent", run_id="job-2", **kept)])
+    requests = sim.requests()
+    assert not leaving.ok and leaving.last["reason"] == "Refused", leaving
+    assert ("Lease {0}: one run of a campaign at a time: another run of this campaign is at work: campaign 'fw' (node worker-0) "
+            "holds the maintenance lock for run job-1").format(LEASE) in leaving.last["msg"], leaving.last["msg"]
+    assert requests["writes"] == 0, requests["by_verb_resource"]
+    assert lease(sim)["spec"] == held["spec"] and unschedulable_workers(sim) == ["worker-0"]
+
+    # Job A certainly dead: the named override takes the lock from it, reported.
+    taken = playbooks.run([module(node="worker-0", state="absent", run_id="job-2", take_over_lock=True, **kept)])
+    assert taken.ok and taken.last["overrides_used"] == ["take_over_lock"], taken
+    assert taken.last["lock"]["taken_over"]["run"] == "job-1" and taken.last["lock"]["taken_over"]["why"] == "forced", taken.last
+    assert unschedulable_workers(sim) == [] and lease(sim)["spec"]["holderIdentity"] == "fw (run job-2)"
+
+
+def test_take_over_lock_is_spent_on_the_first_lock_of_the_run_not_on_a_campaign_that_takes_it_later(sim, playbooks, tmp_path):
+    # Given to get past a dead holder, the override must not take the lock from a campaign that took it between two nodes.
+    another_campaign = {"name": "another campaign takes the lock", "kubernetes.core.k8s": {
+        "state": "patched", "api_version": "coordination.k8s.io/v1", "kind": "Lease", "namespace": LOCK[0], "name": LOCK[1],
+        "definition": {"metadata": {"annotations": {"ocpvirt.portworx/campaign": "other", "ocpvirt.portworx/run": "job-9",
+                                                    "ocpvirt.portworx/node": "worker-3"}},
+                       "spec": {"holderIdentity": "other (run job-9)", "leaseDurationSeconds": 300,
+                                "renewTime": "{{ now(utc=true).strftime('%Y-%m-%dT%H:%M:%S.000000Z') }}"}}},
+        "when": "node_maintenance_node == 'worker-0'"}
+    run = playbooks.run([campaign("fw", ["worker-0", "worker-1"], node_maintenance_run_id="job-2", node_maintenance_take_over_lock=True,
+                                  node_maintenance_node_tasks=node_tasks(tmp_path, another_campaign))])
+    assert not run.ok, run
+    entered, refused = [r for r in run.results if r["_task"].endswith(" : Put the node into maintenance")]
+    assert entered["overrides_used"] == [] and entered["lock"]["action"] == "create", entered
+    assert refused["reason"] == "Refused" and "one maintenance campaign at a time: campaign 'other'" in refused["msg"], refused
+    assert "Rolling maintenance stopped at node worker-1" in failed_result(run)["msg"], failed_result(run)
+    assert progress(sim, "worker-0")["step"] == "left" and progress(sim, "worker-1") is None
+    assert unschedulable_workers(sim) == [] and lease(sim)["spec"]["holderIdentity"] == "other (run job-9)", lease(sim)

@@ -72,12 +72,22 @@ def test_an_expired_lease_is_taken_over_at_the_version_read_and_reported():
 
 
 def test_a_live_lease_is_taken_over_only_with_the_named_override():
-    plan = lock.plan_lock(held(), "c2", "worker-2", LATER, 30, run="job-2", take_over=True)
+    plan = lock.plan_lock(held(), "c2", "worker-2", LATER, 30, run="job-2", take_over_from="c1 (run job-1)")
     assert plan.action == lock.TAKE_OVER and plan.forced and plan.previous["why"] == lock.FORCED
     assert plan.lease["metadata"]["annotations"][lock.RUN_ANNOTATION] == "job-2"
     # The override lifts nothing when the lease is free: not reported as used.
-    assert not lock.plan_lock(None, "c2", "worker-2", LATER, 30, run="job-2", take_over=True).forced
-    assert not lock.plan_lock(held(), "c1", "worker-2", LATER, 30, run="job-1", take_over=True).forced
+    assert not lock.plan_lock(None, "c2", "worker-2", LATER, 30, run="job-2", take_over_from="c1 (run job-1)").forced
+    assert not lock.plan_lock(held(), "c1", "worker-2", LATER, 30, run="job-1", take_over_from="c1 (run job-1)").forced
+
+
+def test_the_override_takes_the_lock_only_from_the_holder_it_was_given_for():
+    # The user overrode dead run job-1; a live run (another campaign, or the winner of a race) holds it now.
+    for winner in (held("c3", run="job-3"), held("c2", run="job-7")):
+        with pytest.raises(lock.LockHeld) as refused:
+            lock.plan_lock(winner, "c2", "worker-2", LATER, 30, run="job-2", take_over_from="c1 (run job-1)")
+        assert refused.value.holder["run"] == winner["metadata"]["annotations"][lock.RUN_ANNOTATION]
+    with pytest.raises(lock.LockHeld):
+        lock.plan_lock(held(), "c2", "worker-2", LATER, 30, run="job-2", take_over_from=None)
 
 
 def test_a_lease_left_by_a_stopped_run_is_free_for_its_campaign_only():
@@ -119,3 +129,24 @@ def test_times_parse_in_both_api_layouts():
     assert lock.parse_time("2026-12-02T07:00:00Z") == NOW
     assert lock.parse_time("2026-12-02T07:00:00.000000Z") == NOW
     assert lock.parse_time("garbage") is None and lock.parse_time(None) is None
+
+
+def test_a_lease_another_run_created_is_not_held_by_this_run():
+    # A retried create that meets 409 AlreadyExists answers with the Lease as it stands: the winner's, not this run's.
+    assert lock.holds(held("c1", run="job-1"), "c1", run="job-1")
+    assert not lock.holds(held("c1", run="job-1"), "c1", run="job-2")
+    assert not lock.holds(held("c2", run="job-2"), "c1", run="job-2")
+    assert not lock.holds(None, "c1", run="job-1")
+
+
+def test_leaving_sees_a_live_run_of_its_own_campaign_as_such_and_a_stopped_or_expired_one_as_free():
+    with pytest.raises(lock.LockHeld) as same:
+        lock.plan_lock(held("c1", run="job-1"), "c1", "worker-1", LATER, 30, run="job-2")
+    assert same.value.same_campaign  # leaving refuses on this
+    with pytest.raises(lock.LockHeld) as other:
+        lock.plan_lock(held("c2", run="job-1"), "c1", "worker-1", LATER, 30, run="job-2")
+    assert not other.value.same_campaign  # leaving only warns on this
+    left = lock.plan_hand_over(held("c1", run="job-1"), "c1", "job-1", NOW, "run job-1 failed")
+    assert lock.plan_lock(left, "c1", "worker-1", LATER, 30, run="job-2").previous["why"] == lock.STOPPED
+    expired = lock.plan_lock(held("c1", run="job-1"), "c1", "worker-1", NOW + datetime.timedelta(seconds=30), 30, run="job-2")
+    assert expired.previous["why"] == lock.EXPIRED
